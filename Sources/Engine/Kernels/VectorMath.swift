@@ -1,0 +1,52 @@
+/// Vectorised transcendental functions for the gate nonlinearities.
+///
+/// A recurrent layer applies sigmoid or tanh to every gate of every sample at every
+/// time step (about 14,000 per sample for the paper's LSTM); calling libm per element
+/// would cost more than the matrix products. These evaluate 16 lanes at a time with
+/// the Cephes single-precision polynomial (relative error ~2 ulp), and are pure
+/// functions of their input, so results do not depend on where or when they run.
+
+public typealias Vector = SIMD16<Float>
+
+@inline(__always)
+public func vexp(_ x: Vector) -> Vector {
+    // exp(x) = 2^n · exp(r), n = round(x / ln 2), |r| <= ln 2 / 2.
+    let clamped = x.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.3))
+    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+    var r = clamped.addingProduct(n, Vector(repeating: -0.693_359_375))
+    r = r.addingProduct(n, Vector(repeating: 2.121_944_4e-4))
+    // Horner's rule for the polynomial part of exp(r) = 1 + r + r²·p(r).
+    var p = Vector(repeating: 1.398_199_950_7e-3).addingProduct(Vector(repeating: 1.987_569_15e-4), r)
+    p = Vector(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
+    p = Vector(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
+    p = Vector(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
+    p = Vector(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
+    let r2 = r * r
+    let expR = (r + 1).addingProduct(p, r2)
+    // 2^n through the exponent bits.
+    let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    return expR * unsafeBitCast(bits, to: Vector.self)
+}
+
+@inline(__always)
+public func vsigmoid(_ x: Vector) -> Vector {
+    1 / (1 + vexp(-x))
+}
+
+@inline(__always)
+public func vtanh(_ x: Vector) -> Vector {
+    // tanh(x) = sign(x) · (1 - e) / (1 + e), e = exp(-2|x|): never overflows.
+    let magnitude = x.replacing(with: -x, where: x .< 0)
+    let e = vexp(-2 * magnitude)
+    let t = (1 - e) / (1 + e)
+    return t.replacing(with: -t, where: x .< 0)
+}
+
+@inline(__always)
+public func vrelu(_ x: Vector) -> Vector {
+    x.replacing(with: 0, where: x .< 0)
+}
+
+/// Scalar forms, through the same vector code so that they agree bit for bit.
+@inline(__always) public func sigmoid(_ x: Float) -> Float { vsigmoid(Vector(repeating: x))[0] }
+@inline(__always) public func tanhApprox(_ x: Float) -> Float { vtanh(Vector(repeating: x))[0] }

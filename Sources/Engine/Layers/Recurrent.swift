@@ -1,0 +1,289 @@
+/// LSTM and vanilla RNN layers.
+///
+/// Equations (torch.nn.LSTM; gates in PyTorch's order i, f, g, o):
+///
+///     z_t = x_t · Wx + h_{t-1} · Wh + bx + bh            (B, 4H)
+///     i = σ(z_i)   f = σ(z_f)   g = act(z_g)   o = σ(z_o)
+///     c_t = f ⊙ c_{t-1} + i ⊙ g
+///     h_t = o ⊙ act(c_t)
+///
+/// with act = tanh (PyTorch) or relu (Keras's LSTM(activation='relu')). The vanilla RNN
+/// (torch.nn.RNN) is h_t = act(x_t · Wx + h_{t-1} · Wh + bx + bh).
+///
+/// Layout is time-major: sequences are (T, B, features), so the rows of one time step
+/// are contiguous. Hidden states live in (T+1, B, H) with slot 0 = h_{-1} = 0: then
+/// h_{t-1} for every (t, b) is the first T·B rows, and the weight gradient
+/// dWh = Σ_t h_{t-1}ᵀ · dz_t is one matrix product over all time steps.
+///
+/// Threads split the batch for the recurrence (rows of different samples never
+/// interact) and split the output columns for the weight gradients, so every number is
+/// computed the same way for any thread count.
+public enum RecurrentActivation: String, Sendable, Codable {
+    case tanh, relu
+}
+
+public final class RecurrentLayer: @unchecked Sendable {
+    public enum Cell: String, Sendable { case lstm, rnn }
+
+    public let cell: Cell
+    public let activation: RecurrentActivation
+    public let inputSize: Int
+    public let hiddenSize: Int
+    /// 4 for the LSTM's i, f, g, o; 1 for the RNN.
+    public let gateCount: Int
+    public let inputWeight: Parameter       // Wx (I, G·H)
+    public let recurrentWeight: Parameter   // Wh (H, G·H)
+    public let inputBias: Parameter         // bx (G·H)
+    public let recurrentBias: Parameter     // bh (G·H)
+
+    // Workspaces for the current batch, grown once to the largest batch.
+    private var gatesSpace = Workspace()     // (T, B, G·H) pre-activations, then activations
+    private var hiddenSpace = Workspace()    // (T+1, B, H)
+    private var cellSpace = Workspace()      // (T+1, B, H) LSTM only
+    private var cellActSpace = Workspace()   // (T, B, H) act(c_t), LSTM only
+    private var gateGradSpace = Workspace()  // (T, B, G·H) dz
+    private var carrySpace = Workspace()     // (2, B, H) dh and dc carried backwards in time
+    private var inputGradSpace = Workspace() // (T, B, I)
+    private var packedSpace = Workspace()    // Whᵀ (G·H, H) then Wxᵀ (G·H, I)
+    private var biasSpace = Workspace()      // (G·H) bx + bh
+    private(set) var steps = 0
+    private(set) var batch = 0
+
+    /// Initialised as torch.nn.LSTM / torch.nn.RNN: every weight and bias U(-1/√H, 1/√H).
+    public init(cell: Cell, activation: RecurrentActivation, inputSize: Int, hiddenSize: Int, name: String,
+                generator: inout SeededGenerator) {
+        self.cell = cell
+        self.activation = activation
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        gateCount = cell == .lstm ? 4 : 1
+        let width = gateCount * hiddenSize
+        inputWeight = Parameter(name: "\(name).weight_ih", shape: [inputSize, width], isWeightMatrix: true)
+        recurrentWeight = Parameter(name: "\(name).weight_hh", shape: [hiddenSize, width], isWeightMatrix: true)
+        inputBias = Parameter(name: "\(name).bias_ih", shape: [width], isWeightMatrix: false)
+        recurrentBias = Parameter(name: "\(name).bias_hh", shape: [width], isWeightMatrix: false)
+        let bound = 1 / Float(hiddenSize).squareRoot()
+        for p in parameters { p.initializeUniform(bound: bound, using: &generator) }
+    }
+
+    public var parameters: [Parameter] { [inputWeight, recurrentWeight, inputBias, recurrentBias] }
+
+    /// Hidden states of the last forward pass, h_0 ... h_{T-1}: (T, B, H).
+    public var outputs: UnsafeMutablePointer<Float> { hiddenSpace.buffer.pointer + batch * hiddenSize }
+
+    /// The last time step's hidden state h_{T-1}: (B, H).
+    public var lastOutput: UnsafeMutablePointer<Float> { hiddenSpace.buffer.pointer + steps * batch * hiddenSize }
+
+    /// Gradient with respect to the input of the last backward pass: (T, B, I).
+    public var inputGradient: UnsafeMutablePointer<Float> { inputGradSpace.buffer.pointer }
+
+    /// x (T, B, I) -> outputs (T, B, H)
+    public func callAsFunction(_ x: UnsafePointer<Float>, steps: Int, batch: Int, pool: ThreadPool) {
+        self.steps = steps
+        self.batch = batch
+        let (h, w, i) = (hiddenSize, gateCount * hiddenSize, inputSize)
+        let z = gatesSpace.reserve(steps * batch * w)
+        let hs = hiddenSpace.reserve((steps + 1) * batch * h)
+        let cs = cell == .lstm ? cellSpace.reserve((steps + 1) * batch * h) : hs
+        let actC = cell == .lstm ? cellActSpace.reserve(steps * batch * h) : hs
+        let bias = biasSpace.reserve(w)
+        for j in 0..<w { bias[j] = inputBias.value[j] + recurrentBias.value[j] }
+        hs.update(repeating: 0, count: batch * h)
+        if cell == .lstm { cs.update(repeating: 0, count: batch * h) }
+        let wx = inputWeight.value.pointer, wh = recurrentWeight.value.pointer
+
+        pool.run { thread in
+            // Each thread owns samples `rows` for the whole sequence.
+            let rows = ThreadPool.part(thread, of: pool.threadCount, total: batch, granule: 1)
+            guard !rows.isEmpty else { return }
+            let (b0, nb) = (rows.lowerBound, rows.count)
+            for t in 0..<steps {
+                let zt = z + (t * batch + b0) * w  // (nb, G·H)
+                for r in 0..<nb { (zt + r * w).update(from: bias, count: w) }
+                // z_t += x_t · Wx
+                gemm(m: nb, n: w, k: i, a: x + (t * batch + b0) * i, aRowStride: i, aColStride: 1,
+                     b: wx, ldb: w, c: zt, ldc: w, accumulate: true)
+                // z_t += h_{t-1} · Wh (h_{-1} = 0 adds nothing)
+                if t > 0 {
+                    gemm(m: nb, n: w, k: h, a: hs + (t * batch + b0) * h, aRowStride: h, aColStride: 1,
+                         b: wh, ldb: w, c: zt, ldc: w, accumulate: true)
+                }
+                let hNext = hs + ((t + 1) * batch + b0) * h
+                switch cell {
+                case .lstm:
+                    lstmCellForward(z: zt, cPrev: cs + (t * batch + b0) * h, c: cs + ((t + 1) * batch + b0) * h,
+                                    actC: actC + (t * batch + b0) * h, h: hNext, rows: nb, hidden: h)
+                case .rnn:
+                    rnnCellForward(z: zt, h: hNext, rows: nb, hidden: h)
+                }
+            }
+        }
+    }
+
+    /// Backward through time for the last forward pass.
+    ///
+    /// dOutputs (T, B, H): gradient with respect to every h_t (from a layer above), or nil.
+    /// dLast (B, H): gradient with respect to h_{T-1} only (from a classifier head), or nil.
+    /// x (T, B, I): the forward input. Accumulates parameter gradients; when
+    /// `needInputGradient`, writes `inputGradient` (T, B, I).
+    public func backward(x: UnsafePointer<Float>, dOutputs: UnsafePointer<Float>?, dLast: UnsafePointer<Float>?,
+                         needInputGradient: Bool, pool: ThreadPool) {
+        let (h, w, i, steps, batch) = (hiddenSize, gateCount * hiddenSize, inputSize, steps, batch)
+        let z = gatesSpace.buffer.pointer, hs = hiddenSpace.buffer.pointer
+        let cs = cellSpace.buffer.pointer, actC = cellActSpace.buffer.pointer
+        let dz = gateGradSpace.reserve(steps * batch * w)
+        let carry = carrySpace.reserve(2 * batch * h)
+        let dhCarry = carry, dcCarry = carry + batch * h
+        carry.update(repeating: 0, count: 2 * batch * h)
+        let dx = needInputGradient ? inputGradSpace.reserve(steps * batch * i) : nil
+        // Pack Whᵀ (G·H, H) and Wxᵀ (G·H, I) once for this step.
+        let packed = packedSpace.reserve(w * h + w * i)
+        let whT = packed, wxT = packed + w * h
+        transpose(recurrentWeight.value.pointer, rows: h, cols: w, into: whT)
+        if needInputGradient { transpose(inputWeight.value.pointer, rows: i, cols: w, into: wxT) }
+
+        pool.run { thread in
+            let rows = ThreadPool.part(thread, of: pool.threadCount, total: batch, granule: 1)
+            guard !rows.isEmpty else { return }
+            let (b0, nb) = (rows.lowerBound, rows.count)
+            for t in stride(from: steps - 1, through: 0, by: -1) {
+                let dh = dhCarry + b0 * h  // (nb, H): dh_t, accumulated from above and from t+1
+                if let dOutputs {
+                    let src = dOutputs + (t * batch + b0) * h
+                    for j in 0..<(nb * h) { dh[j] += src[j] }
+                }
+                if t == steps - 1, let dLast {
+                    let src = dLast + b0 * h
+                    for j in 0..<(nb * h) { dh[j] += src[j] }
+                }
+                let zt = z + (t * batch + b0) * w, dzt = dz + (t * batch + b0) * w
+                switch cell {
+                case .lstm:
+                    lstmCellBackward(gates: zt, cPrev: cs + (t * batch + b0) * h, actC: actC + (t * batch + b0) * h,
+                                     dh: dh, dc: dcCarry + b0 * h, dz: dzt, rows: nb, hidden: h)
+                case .rnn:
+                    rnnCellBackward(h: hs + ((t + 1) * batch + b0) * h, dh: dh, dz: dzt, rows: nb, hidden: h)
+                }
+                // dh_{t-1} = dz_t · Whᵀ
+                if t > 0 {
+                    gemm(m: nb, n: h, k: w, a: dzt, aRowStride: w, aColStride: 1,
+                         b: whT, ldb: h, c: dh, ldc: h, accumulate: false)
+                }
+            }
+        }
+
+        let rowsTotal = steps * batch
+        pool.run { thread in
+            let parts = pool.threadCount
+            if let dx {
+                // dx (T·B, I) = dz (T·B, G·H) · Wxᵀ
+                let rows = ThreadPool.part(thread, of: parts, total: rowsTotal, granule: 6)
+                gemm(m: rows.count, n: i, k: w, a: dz + rows.lowerBound * w, aRowStride: w, aColStride: 1,
+                     b: wxT, ldb: i, c: dx + rows.lowerBound * i, ldc: i, accumulate: false)
+            }
+            let cols = ThreadPool.part(thread, of: parts, total: w, granule: 16)
+            guard !cols.isEmpty else { return }
+            let c0 = cols.lowerBound, n = cols.count
+            // dWx[:, cols] += xᵀ (I, T·B) · dz[:, cols]
+            gemm(m: i, n: n, k: rowsTotal, a: x, aRowStride: 1, aColStride: i,
+                 b: dz + c0, ldb: w, c: inputWeight.gradient.pointer + c0, ldc: w, accumulate: true)
+            // dWh[:, cols] += h_{t-1}ᵀ (H, T·B) · dz[:, cols]: the first T·B rows of hs
+            gemm(m: h, n: n, k: rowsTotal, a: hs, aRowStride: 1, aColStride: h,
+                 b: dz + c0, ldb: w, c: recurrentWeight.gradient.pointer + c0, ldc: w, accumulate: true)
+            columnSums(rows: rowsTotal, n: n, x: dz + c0, ldx: w, out: inputBias.gradient.pointer + c0, accumulate: true)
+            columnSums(rows: rowsTotal, n: n, x: dz + c0, ldx: w, out: recurrentBias.gradient.pointer + c0, accumulate: true)
+        }
+    }
+
+    // MARK: Cells, vectorised across H (16 lanes; a partial vector for the tail)
+
+    @inline(__always)
+    private func act(_ v: Vector) -> Vector { activation == .tanh ? vtanh(v) : vrelu(v) }
+
+    /// act'(x) written in terms of y = act(x).
+    @inline(__always)
+    private func actDerivative(output y: Vector) -> Vector {
+        activation == .tanh ? 1 - y * y : Vector(repeating: 0).replacing(with: 1, where: y .> 0)
+    }
+
+    /// z (rows, 4H) pre-activations in, gate activations i, f, g, o out (in place);
+    /// cPrev, c, actC, h: (rows, H).
+    private func lstmCellForward(z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+                                 c: UnsafeMutablePointer<Float>, actC: UnsafeMutablePointer<Float>,
+                                 h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+        for r in 0..<rows {
+            let zr = z + r * 4 * hidden, off = r * hidden
+            var j = 0
+            while j < hidden {
+                let n = min(16, hidden - j)
+                let iv = vsigmoid(get(zr + j, n))
+                let fv = vsigmoid(get(zr + hidden + j, n))
+                let gv = act(get(zr + 2 * hidden + j, n))
+                let ov = vsigmoid(get(zr + 3 * hidden + j, n))
+                let cv = (fv * get(cPrev + off + j, n)).addingProduct(iv, gv)
+                let av = act(cv)
+                put(iv, zr + j, n); put(fv, zr + hidden + j, n); put(gv, zr + 2 * hidden + j, n); put(ov, zr + 3 * hidden + j, n)
+                put(cv, c + off + j, n); put(av, actC + off + j, n); put(ov * av, h + off + j, n)
+                j += 16
+            }
+        }
+    }
+
+    /// gates (rows, 4H) = i, f, g, o; cPrev, actC (rows, H); dh (rows, H) in;
+    /// dc (rows, H): dc_{t+1}·f_{t+1} in, dc_t·f_t out; dz (rows, 4H) out.
+    private func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, actC: UnsafePointer<Float>,
+                                  dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
+                                  dz: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+        for r in 0..<rows {
+            let gr = gates + r * 4 * hidden, dzr = dz + r * 4 * hidden, off = r * hidden
+            var j = 0
+            while j < hidden {
+                let n = min(16, hidden - j)
+                let iv = get(gr + j, n), fv = get(gr + hidden + j, n)
+                let gv = get(gr + 2 * hidden + j, n), ov = get(gr + 3 * hidden + j, n)
+                let av = get(actC + off + j, n), dhv = get(dh + off + j, n)
+                let dcv = get(dc + off + j, n) + dhv * ov * actDerivative(output: av)
+                let dzi = dcv * gv * iv * (1 - iv)
+                let dzf = dcv * get(cPrev + off + j, n) * fv * (1 - fv)
+                let dzg = dcv * iv * actDerivative(output: gv)
+                let dzo = dhv * av * ov * (1 - ov)
+                put(dzi, dzr + j, n); put(dzf, dzr + hidden + j, n); put(dzg, dzr + 2 * hidden + j, n); put(dzo, dzr + 3 * hidden + j, n)
+                put(dcv * fv, dc + off + j, n)
+                j += 16
+            }
+        }
+    }
+
+    /// h (rows, H) = act(z (rows, H))
+    private func rnnCellForward(z: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+        for r in 0..<rows {
+            let off = r * hidden
+            var j = 0
+            while j < hidden {
+                let n = min(16, hidden - j)
+                put(act(get(z + off + j, n)), h + off + j, n)
+                j += 16
+            }
+        }
+    }
+
+    /// dz (rows, H) = dh · act'(z), from the outputs h (rows, H)
+    private func rnnCellBackward(h: UnsafePointer<Float>, dh: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>,
+                                 rows: Int, hidden: Int) {
+        for r in 0..<rows {
+            let off = r * hidden
+            var j = 0
+            while j < hidden {
+                let n = min(16, hidden - j)
+                put(get(dh + off + j, n) * actDerivative(output: get(h + off + j, n)), dz + off + j, n)
+                j += 16
+            }
+        }
+    }
+}
+
+@inline(__always) func get(_ p: UnsafePointer<Float>, _ n: Int) -> Vector { n == 16 ? load(p) : loadPartial(p, n) }
+@inline(__always) func get(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Vector { get(UnsafePointer(p), n) }
+@inline(__always) func put(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    if n == 16 { store(v, p) } else { storePartial(v, p, n) }
+}

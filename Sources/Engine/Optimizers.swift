@@ -1,0 +1,114 @@
+import Foundation
+
+/// Which optimizer to build, with its hyper-parameters.
+public enum OptimizerSettings: Sendable, Equatable {
+    /// torch.optim.Adam defaults: beta1 0.9, beta2 0.999, eps 1e-8.
+    case adam(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8)
+    /// torch.optim.SGD with momentum: v = momentum·v + g; w -= lr·v.
+    case sgd(learningRate: Float, momentum: Float)
+
+    public func make(for parameters: [Parameter]) -> Optimizer {
+        switch self {
+        case let .adam(lr, b1, b2, eps): return Adam(parameters: parameters, learningRate: lr, beta1: b1, beta2: b2, epsilon: eps)
+        case let .sgd(lr, momentum): return SGD(parameters: parameters, learningRate: lr, momentum: momentum)
+        }
+    }
+}
+
+/// Updates parameters from their accumulated gradients, then zeroes the gradients.
+/// Masked parameters stay exactly zero where pruned: the mask is applied to the
+/// gradient before the update and to the optimizer's state and the value after it.
+public protocol Optimizer: AnyObject {
+    var parameters: [Parameter] { get }
+    func step()
+}
+
+extension Optimizer {
+    public func zeroGradients() { for p in parameters { p.gradient.zero() } }
+}
+
+public final class Adam: Optimizer {
+    public let parameters: [Parameter]
+    public let learningRate: Float, beta1: Float, beta2: Float, epsilon: Float
+    private let firstMoment: [FloatBuffer]   // m, same shape as each parameter
+    private let secondMoment: [FloatBuffer]  // v
+    public private(set) var stepCount = 0
+
+    public init(parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        firstMoment = parameters.map { FloatBuffer(count: $0.count) }
+        secondMoment = parameters.map { FloatBuffer(count: $0.count) }
+    }
+
+    public func step() {
+        stepCount += 1
+        // As torch.optim.Adam: w -= lr / (1 - β1^t) · m / (sqrt(v) / sqrt(1 - β2^t) + eps).
+        let correction1 = 1 - pow(Double(beta1), Double(stepCount))
+        let correction2 = 1 - pow(Double(beta2), Double(stepCount))
+        let stepSize = Float(Double(learningRate) / correction1)
+        let rootCorrection2 = Float(correction2.squareRoot())
+        let b1 = Vector(repeating: beta1), b2 = Vector(repeating: beta2)
+        let oneMinusB1 = Vector(repeating: 1 - beta1), oneMinusB2 = Vector(repeating: 1 - beta2)
+        for (index, parameter) in parameters.enumerated() {
+            parameter.applyMask(to: parameter.gradient)
+            let w = parameter.value.pointer, g = parameter.gradient.pointer
+            let m = firstMoment[index].pointer, v = secondMoment[index].pointer
+            let count = parameter.count
+            var i = 0
+            while i < count {
+                let width = min(16, count - i)
+                let gv = width == 16 ? load(g + i) : loadPartial(g + i, width)
+                var mv = width == 16 ? load(m + i) : loadPartial(m + i, width)
+                var vv = width == 16 ? load(v + i) : loadPartial(v + i, width)
+                var wv = width == 16 ? load(w + i) : loadPartial(w + i, width)
+                mv = (b1 * mv).addingProduct(oneMinusB1, gv)
+                vv = (b2 * vv).addingProduct(oneMinusB2 * gv, gv)
+                let denominator = vv.squareRoot() / rootCorrection2 + epsilon
+                wv -= stepSize * mv / denominator
+                if width == 16 {
+                    store(mv, m + i); store(vv, v + i); store(wv, w + i)
+                } else {
+                    storePartial(mv, m + i, width); storePartial(vv, v + i, width); storePartial(wv, w + i, width)
+                }
+                i += 16
+            }
+            parameter.applyMask(to: parameter.value)
+            parameter.applyMask(to: firstMoment[index])
+            parameter.applyMask(to: secondMoment[index])
+            parameter.gradient.zero()
+        }
+    }
+}
+
+public final class SGD: Optimizer {
+    public let parameters: [Parameter]
+    public let learningRate: Float, momentum: Float
+    private let velocity: [FloatBuffer]
+
+    public init(parameters: [Parameter], learningRate: Float, momentum: Float) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        velocity = parameters.map { FloatBuffer(count: $0.count) }
+    }
+
+    public func step() {
+        for (index, parameter) in parameters.enumerated() {
+            parameter.applyMask(to: parameter.gradient)
+            let w = parameter.value.pointer, g = parameter.gradient.pointer, v = velocity[index].pointer
+            for i in 0..<parameter.count {
+                v[i] = momentum * v[i] + g[i]
+                w[i] -= learningRate * v[i]
+            }
+            parameter.applyMask(to: parameter.value)
+            parameter.applyMask(to: velocity[index])
+            parameter.gradient.zero()
+        }
+    }
+}
+
+@inline(__always) func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
+@inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
+@inline(__always) func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }

@@ -1,0 +1,134 @@
+import Foundation
+
+public struct TrainingOptions: Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var optimizer: OptimizerSettings
+    /// Seeds the per-epoch shuffling (the model's weights and dropout have their own streams).
+    public var seed: UInt64
+
+    public init(epochs: Int, batchSize: Int, optimizer: OptimizerSettings, seed: UInt64) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.optimizer = optimizer
+        self.seed = seed
+    }
+}
+
+/// What the trainer reports after each epoch (and lets the caller stop early).
+public struct EpochSummary: Sendable {
+    public let epoch: Int        // 1-based
+    public let meanLoss: Double
+    public let seconds: Double
+}
+
+public struct TrainingReport: Sendable {
+    public var epochs: [EpochSummary]
+    /// Mean wall time of one optimizer step (the paper's "average updating time of weights").
+    public var meanStepSeconds: Double
+    public var trainSeconds: Double
+    public var steps: Int
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case nonFiniteLoss(epoch: Int, batch: Int, loss: Double)
+    case cancelled
+    case emptyTrainingSet
+
+    public var description: String {
+        switch self {
+        case let .nonFiniteLoss(epoch, batch, loss):
+            return "loss became \(loss) at epoch \(epoch), batch \(batch): training diverged (try a lower learning rate)"
+        case .cancelled: return "training was cancelled"
+        case .emptyTrainingSet: return "the training set is empty"
+        }
+    }
+}
+
+/// Drives a classifier through epochs of shuffled mini-batches with an optimizer.
+public final class Trainer {
+    public let model: Classifier
+    public let options: TrainingOptions
+    public let optimizer: Optimizer
+    private var shuffleGenerator: SeededGenerator
+    private var logProbabilities = Workspace()  // (B, C)
+    private var dLogits = Workspace()           // (B, C)
+    private var labelSpace: [Int32] = []
+    private var completedEpochs = 0
+
+    public init(model: Classifier, options: TrainingOptions) {
+        self.model = model
+        self.options = options
+        optimizer = options.optimizer.make(for: model.parameters)
+        shuffleGenerator = SeededGenerator(seed: options.seed, stream: "shuffle")
+    }
+
+    /// Trains `epochs` epochs (default: the options' count). `onEpoch` sees each epoch's
+    /// summary; `onBatch(epoch, batch, batches, loss)` each batch; `shouldStop` is polled
+    /// before every batch and ends training with `TrainingError.cancelled`.
+    public func train(on data: ImageSet, epochs: Int? = nil,
+                      onBatch: (Int, Int, Int, Double) -> Void = { _, _, _, _ in },
+                      onEpoch: (EpochSummary) -> Void = { _ in },
+                      shouldStop: () -> Bool = { false }) throws -> TrainingReport {
+        guard data.count > 0 else { throw TrainingError.emptyTrainingSet }
+        let classes = model.config.classes
+        let batchSize = min(options.batchSize, data.count)
+        let batches = (data.count + batchSize - 1) / batchSize
+        if labelSpace.count < batchSize { labelSpace = Array(repeating: 0, count: batchSize) }
+        var summaries: [EpochSummary] = []
+        var stepSeconds = 0.0, stepCount = 0
+        let trainStart = Clock.now()
+        for _ in 0..<(epochs ?? options.epochs) {
+            completedEpochs += 1
+            let epochStart = Clock.now()
+            var order = Array(0..<data.count)
+            shuffleGenerator.shuffle(&order)
+            var lossSum = 0.0
+            for batchIndex in 0..<batches {
+                if shouldStop() { throw TrainingError.cancelled }
+                let lower = batchIndex * batchSize, upper = min(data.count, lower + batchSize)
+                let b = upper - lower
+                let loss = order.withUnsafeBufferPointer { all -> Double in
+                    let indices = UnsafeBufferPointer(rebasing: all[lower..<upper])
+                    let logits = model.forward(data, indices: indices, training: true)
+                    return labelSpace.withUnsafeMutableBufferPointer { labels -> Double in
+                        for (slot, index) in indices.enumerated() { labels[slot] = Int32(data.labels[index]) }
+                        let lp = logProbabilities.reserve(b * classes), dl = dLogits.reserve(b * classes)
+                        let loss = CrossEntropy.forward(logits: logits, labels: labels.baseAddress!, batch: b,
+                                                        classes: classes, logProbabilities: lp)
+                        if loss.isFinite {
+                            CrossEntropy.backward(logProbabilities: lp, labels: labels.baseAddress!, batch: b,
+                                                  classes: classes, dLogits: dl)
+                        }
+                        return loss
+                    }
+                }
+                guard loss.isFinite else {
+                    throw TrainingError.nonFiniteLoss(epoch: completedEpochs, batch: batchIndex + 1, loss: loss)
+                }
+                model.backward(dLogits: dLogits.buffer.pointer)
+                let stepStart = Clock.now()
+                optimizer.step()
+                stepSeconds += Clock.now() - stepStart
+                stepCount += 1
+                lossSum += loss * Double(b)
+                onBatch(completedEpochs, batchIndex + 1, batches, loss)
+            }
+            let summary = EpochSummary(epoch: completedEpochs, meanLoss: lossSum / Double(data.count),
+                                       seconds: Clock.now() - epochStart)
+            summaries.append(summary)
+            onEpoch(summary)
+        }
+        return TrainingReport(epochs: summaries, meanStepSeconds: stepCount > 0 ? stepSeconds / Double(stepCount) : 0,
+                              trainSeconds: Clock.now() - trainStart, steps: stepCount)
+    }
+}
+
+/// Monotonic seconds.
+public enum Clock {
+    public static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+}

@@ -1,0 +1,178 @@
+import XCTest
+@testable import Engine
+import TestSupport
+
+/// Finite-difference checks: for a scalar loss L, the analytic gradient of every layer
+/// must match (L(w + ε) - L(w - ε)) / 2ε for sampled weights and inputs.
+///
+/// The losses are Σ r ⊙ y with fixed random r (so every output element matters), summed
+/// in Double. Float32 forward passes limit agreement to about 1e-3 relative.
+final class GradientCheckTests: XCTestCase {
+    let pool1 = ThreadPool(threads: 1)
+
+    // MARK: helpers
+
+    /// Compares the analytic gradient `analytic[k]` of `count` values at `values` with
+    /// central differences of `loss`, for up to `samples` indices.
+    func check(_ label: String, values: UnsafeMutablePointer<Float>, count: Int, analytic: [Float], samples: Int = 24,
+               epsilon: Float = 1e-2, loss: () -> Double, file: StaticString = #filePath, line: UInt = #line) {
+        var generator = SeededGenerator(seed: 99, stream: label)
+        let indices = count <= samples ? Array(0..<count) : (0..<samples).map { _ in generator.nextInt(below: count) }
+        var worst = 0.0, kinks = 0
+        let center = loss()
+        for k in indices {
+            let saved = values[k]
+            values[k] = saved + epsilon
+            let plus = loss()
+            values[k] = saved - epsilon
+            let minus = loss()
+            values[k] = saved
+            // ReLU is not differentiable at 0: where the one-sided slopes disagree, a
+            // perturbation crossed a kink and the central difference means nothing.
+            let forward = (plus - center) / Double(epsilon), backward = (center - minus) / Double(epsilon)
+            if abs(forward - backward) > 0.1 * (abs(forward) + abs(backward)) + 1e-3 { kinks += 1; continue }
+            let numeric = (plus - minus) / Double(2 * epsilon)
+            let error = abs(numeric - Double(analytic[k])) / max(1e-2, abs(numeric) + abs(Double(analytic[k])))
+            worst = max(worst, error)
+            XCTAssert(error < 2e-2, "\(label)[\(k)]: analytic \(analytic[k]) vs numeric \(numeric)", file: file, line: line)
+        }
+        XCTAssertLessThan(worst, 2e-2, "\(label): worst relative error", file: file, line: line)
+        XCTAssertLessThanOrEqual(kinks * 4, indices.count, "\(label): too many indices at a kink to check", file: file, line: line)
+    }
+
+    func randomBuffer(_ count: Int, seed: UInt64, scale: Float = 1) -> FloatBuffer {
+        var g = SeededGenerator(seed: seed)
+        return FloatBuffer((0..<count).map { _ in g.uniform(-scale, scale) })
+    }
+
+    func dot(_ a: UnsafePointer<Float>, _ b: FloatBuffer) -> Double {
+        (0..<b.count).reduce(0.0) { $0 + Double(a[$1]) * Double(b[$1]) }
+    }
+
+    // MARK: layers
+
+    func testDense() {
+        var g = SeededGenerator(seed: 1)
+        let layer = Dense(inputSize: 5, outputSize: 19, name: "d", generator: &g)  // 19 columns: vector + tail path
+        let batch = 7
+        let x = randomBuffer(batch * 5, seed: 2), r = randomBuffer(batch * 19, seed: 3)
+        let y = FloatBuffer(count: batch * 19), dx = FloatBuffer(count: batch * 5)
+        func loss() -> Double { layer(x.pointer, batch: batch, into: y.pointer, pool: pool1); return dot(y.pointer, r) }
+        _ = loss()
+        layer.backward(x: x.pointer, dy: r.pointer, dx: dx.pointer, batch: batch, pool: pool1)
+        check("dense.weight", values: layer.weight.value.pointer, count: layer.weight.count, analytic: layer.weight.gradient.array, loss: loss)
+        check("dense.bias", values: layer.bias.value.pointer, count: layer.bias.count, analytic: layer.bias.gradient.array, loss: loss)
+        check("dense.input", values: x.pointer, count: x.count, analytic: dx.array, loss: loss)
+    }
+
+    func testCrossEntropy() {
+        let batch = 4, classes = 10
+        let logits = randomBuffer(batch * classes, seed: 5, scale: 3)
+        var labels: [Int32] = [3, 0, 9, 5]
+        let lp = FloatBuffer(count: batch * classes), d = FloatBuffer(count: batch * classes)
+        func loss() -> Double {
+            CrossEntropy.forward(logits: logits.pointer, labels: &labels, batch: batch, classes: classes, logProbabilities: lp.pointer)
+        }
+        _ = loss()
+        CrossEntropy.backward(logProbabilities: lp.pointer, labels: &labels, batch: batch, classes: classes, dLogits: d.pointer)
+        check("cross-entropy.logits", values: logits.pointer, count: logits.count, analytic: d.array, epsilon: 1e-2, loss: loss)
+    }
+
+    func testReLUAndDropout() {
+        let count = 40
+        let x = randomBuffer(count, seed: 6), r = randomBuffer(count, seed: 7)
+        // Keep inputs away from ReLU's kink so central differences are valid.
+        for i in 0..<count where abs(x[i]) < 0.05 { x[i] = 0.3 }
+        let y = FloatBuffer(count: count), dx = FloatBuffer(count: count), mask = FloatBuffer(count: count)
+        let dropout = Dropout(probability: 0.3)
+        func loss() -> Double {
+            reluForward(x.pointer, y.pointer, count: count)
+            var g = SeededGenerator(seed: 11)  // the same mask on every evaluation
+            dropout.forward(y.pointer, y.pointer, mask: mask.pointer, count: count, generator: &g)
+            return dot(y.pointer, r)
+        }
+        _ = loss()
+        dropout.backward(dy: r.pointer, mask: mask.pointer, dx: dx.pointer, count: count)
+        reluForward(x.pointer, y.pointer, count: count)
+        reluBackward(y: y.pointer, dy: dx.pointer, dx: dx.pointer, count: count)
+        check("relu+dropout.input", values: x.pointer, count: count, analytic: dx.array, loss: loss)
+        XCTAssert((0..<count).contains { mask[$0] == 0 } && (0..<count).contains { mask[$0] > 1 }, "mask drops and scales")
+    }
+
+    /// A stack of recurrent layers with loss Σ r1 ⊙ (all outputs of the top layer) + Σ r2 ⊙ (its last output).
+    func checkRecurrent(cell: RecurrentLayer.Cell, activation: RecurrentActivation, layers count: Int,
+                        hidden: Int = 5, file: StaticString = #filePath, line: UInt = #line) {
+        var g = SeededGenerator(seed: 21)
+        let (steps, batch, input) = (4, 3, 3)
+        var layers: [RecurrentLayer] = []
+        for index in 0..<count {
+            layers.append(RecurrentLayer(cell: cell, activation: activation, inputSize: index == 0 ? input : hidden,
+                                         hiddenSize: hidden, name: "l\(index)", generator: &g))
+        }
+        let x = randomBuffer(steps * batch * input, seed: 22)
+        let r1 = randomBuffer(steps * batch * hidden, seed: 23), r2 = randomBuffer(batch * hidden, seed: 24)
+        func loss() -> Double {
+            var current = UnsafePointer(x.pointer)
+            for layer in layers {
+                layer(current, steps: steps, batch: batch, pool: pool1)
+                current = UnsafePointer(layer.outputs)
+            }
+            return dot(layers.last!.outputs, r1) + dot(layers.last!.lastOutput, r2)
+        }
+        _ = loss()
+        var dOutputs: UnsafePointer<Float>? = UnsafePointer(r1.pointer)
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            let layerInput = index == 0 ? UnsafePointer(x.pointer) : UnsafePointer(layers[index - 1].outputs)
+            layers[index].backward(x: layerInput, dOutputs: dOutputs, dLast: index == count - 1 ? r2.pointer : nil,
+                                   needInputGradient: true, pool: pool1)
+            dOutputs = UnsafePointer(layers[index].inputGradient)
+        }
+        let dx = Array(UnsafeBufferPointer(start: layers[0].inputGradient, count: x.count))
+        for layer in layers {
+            for p in layer.parameters {
+                check("\(cell)-\(activation).\(p.name)", values: p.value.pointer, count: p.count, analytic: p.gradient.array,
+                      epsilon: activation == .relu ? 2e-3 : 1e-2, loss: loss, file: file, line: line)
+            }
+        }
+        check("\(cell)-\(activation).input", values: x.pointer, count: x.count, analytic: dx,
+              epsilon: activation == .relu ? 2e-3 : 1e-2, loss: loss, file: file, line: line)
+    }
+
+    func testRNNTanh() { checkRecurrent(cell: .rnn, activation: .tanh, layers: 1) }
+    func testRNNReLU() { checkRecurrent(cell: .rnn, activation: .relu, layers: 2) }
+    func testLSTMTanhTwoLayers() { checkRecurrent(cell: .lstm, activation: .tanh, layers: 2) }
+    func testLSTMReLUTwoLayers() { checkRecurrent(cell: .lstm, activation: .relu, layers: 2) }
+    /// 18 hidden units: one full 16-lane vector plus a partial one in every cell kernel.
+    func testLSTMVectorTail() { checkRecurrent(cell: .lstm, activation: .tanh, layers: 1, hidden: 18) }
+
+    // MARK: whole model
+
+    func testSequenceClassifierEndToEnd() throws {
+        for sequence in [SequenceAxis.rows, .columns] {
+            let config = ModelConfig(kind: .lstm, layers: 2, hidden: 6, sequence: sequence, dense: [7],
+                                     classes: 4, imageHeight: 5, imageWidth: 3)
+            let model = SequenceClassifier(config: config, seed: 3, pool: pool1)
+            var g = SeededGenerator(seed: 4)
+            let count = 6
+            let images = ImageSet(pixels: (0..<(count * 15)).map { _ in UInt8(g.nextInt(below: 256)) },
+                                  labels: (0..<count).map { UInt8($0 % 4) }, height: 5, width: 3)
+            var labels = images.labels.map(Int32.init)
+            let indices = Array(0..<count)
+            let lp = FloatBuffer(count: count * 4), d = FloatBuffer(count: count * 4)
+            func loss() -> Double {
+                indices.withUnsafeBufferPointer { idx in
+                    let logits = model.forward(images, indices: idx, training: true)
+                    return CrossEntropy.forward(logits: logits, labels: &labels, batch: count, classes: 4,
+                                                logProbabilities: lp.pointer)
+                }
+            }
+            _ = loss()
+            CrossEntropy.backward(logProbabilities: lp.pointer, labels: &labels, batch: count, classes: 4, dLogits: d.pointer)
+            model.backward(dLogits: d.pointer)
+            for p in model.parameters {
+                check("model-\(sequence).\(p.name)", values: p.value.pointer, count: p.count, analytic: p.gradient.array,
+                      epsilon: 5e-3, loss: loss)
+            }
+        }
+    }
+}
