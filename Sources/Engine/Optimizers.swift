@@ -49,30 +49,17 @@ public final class Adam: Optimizer {
         let correction2 = 1 - pow(Double(beta2), Double(stepCount))
         let stepSize = Float(Double(learningRate) / correction1)
         let rootCorrection2 = Float(correction2.squareRoot())
-        let b1 = Vector(repeating: beta1), b2 = Vector(repeating: beta2)
-        let oneMinusB1 = Vector(repeating: 1 - beta1), oneMinusB2 = Vector(repeating: 1 - beta2)
+        let (b1, b2, eps) = (beta1, beta2, epsilon)
         for (index, parameter) in parameters.enumerated() {
             parameter.applyMask(to: parameter.gradient)
             let w = parameter.value.pointer, g = parameter.gradient.pointer
             let m = firstMoment[index].pointer, v = secondMoment[index].pointer
-            let count = parameter.count
-            var i = 0
-            while i < count {
-                let width = min(16, count - i)
-                let gv = width == 16 ? load(g + i) : loadPartial(g + i, width)
-                var mv = width == 16 ? load(m + i) : loadPartial(m + i, width)
-                var vv = width == 16 ? load(v + i) : loadPartial(v + i, width)
-                var wv = width == 16 ? load(w + i) : loadPartial(w + i, width)
-                mv = (b1 * mv).addingProduct(oneMinusB1, gv)
-                vv = (b2 * vv).addingProduct(oneMinusB2 * gv, gv)
-                let denominator = vv.squareRoot() / rootCorrection2 + epsilon
-                wv -= stepSize * mv / denominator
-                if width == 16 {
-                    store(mv, m + i); store(vv, v + i); store(wv, w + i)
-                } else {
-                    storePartial(mv, m + i, width); storePartial(vv, v + i, width); storePartial(wv, w + i, width)
-                }
-                i += 16
+            // A plain loop over pointers: the compiler vectorises it, square root included
+            // (SIMD16's squareRoot() runs lane by lane).
+            for i in 0..<parameter.count {
+                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                w[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
             }
             parameter.applyMask(to: parameter.value)
             parameter.applyMask(to: firstMoment[index])
@@ -109,6 +96,3 @@ public final class SGD: Optimizer {
     }
 }
 
-@inline(__always) func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
-@inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
-@inline(__always) func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }

@@ -43,52 +43,82 @@ public func gemm(m: Int, n: Int, k: Int,
 /// C (rows, cols) (+)= A (rows, k) · B (k, cols) for rows <= 6, cols <= 16.
 /// Missing rows re-read row 0 of A (their sums are computed and discarded), which keeps
 /// one code path and the same arithmetic for every element.
+///
+/// Two layouts of A get their own loop so the six A addresses stay in registers:
+/// row-major A (aColStride == 1: six rows, each advancing by one) and transposed A
+/// (aRowStride == 1: six neighbours, advancing by aColStride).
 @inline(__always)
 private func gemmMicroKernel(rows: Int, cols: Int, k: Int,
                              a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-    let a0 = a
-    let a1 = rows > 1 ? a + aRowStride : a
-    let a2 = rows > 2 ? a + 2 * aRowStride : a
-    let a3 = rows > 3 ? a + 3 * aRowStride : a
-    let a4 = rows > 4 ? a + 4 * aRowStride : a
-    let a5 = rows > 5 ? a + 5 * aRowStride : a
-    var c0 = SIMD16<Float>(), c1 = SIMD16<Float>(), c2 = SIMD16<Float>()
-    var c3 = SIMD16<Float>(), c4 = SIMD16<Float>(), c5 = SIMD16<Float>()
-    var offsetA = 0
-    var bp = b
-    if cols == 16 {
-        for _ in 0..<k {
-            let bv = UnsafeRawPointer(bp).loadUnaligned(as: SIMD16<Float>.self)
-            c0 = c0.addingProduct(SIMD16(repeating: a0[offsetA]), bv)
-            c1 = c1.addingProduct(SIMD16(repeating: a1[offsetA]), bv)
-            c2 = c2.addingProduct(SIMD16(repeating: a2[offsetA]), bv)
-            c3 = c3.addingProduct(SIMD16(repeating: a3[offsetA]), bv)
-            c4 = c4.addingProduct(SIMD16(repeating: a4[offsetA]), bv)
-            c5 = c5.addingProduct(SIMD16(repeating: a5[offsetA]), bv)
-            offsetA += aColStride
-            bp += ldb
+    var acc = Accumulators()
+    if aRowStride == 1 && rows == 6 {
+        if cols == 16 {
+            acc.run(k: k, a: a, aStep: aColStride, b: b, ldb: ldb) { UnsafeRawPointer($0).loadUnaligned(as: Vector.self) }
+        } else {
+            acc.run(k: k, a: a, aStep: aColStride, b: b, ldb: ldb) { loadPartial($0, cols) }
         }
     } else {
-        for _ in 0..<k {
-            let bv = loadPartial(bp, cols)
-            c0 = c0.addingProduct(SIMD16(repeating: a0[offsetA]), bv)
-            c1 = c1.addingProduct(SIMD16(repeating: a1[offsetA]), bv)
-            c2 = c2.addingProduct(SIMD16(repeating: a2[offsetA]), bv)
-            c3 = c3.addingProduct(SIMD16(repeating: a3[offsetA]), bv)
-            c4 = c4.addingProduct(SIMD16(repeating: a4[offsetA]), bv)
-            c5 = c5.addingProduct(SIMD16(repeating: a5[offsetA]), bv)
-            offsetA += aColStride
-            bp += ldb
+        let rowOffsets = (0, rows > 1 ? aRowStride : 0, rows > 2 ? 2 * aRowStride : 0, rows > 3 ? 3 * aRowStride : 0,
+                          rows > 4 ? 4 * aRowStride : 0, rows > 5 ? 5 * aRowStride : 0)
+        if cols == 16 {
+            acc.run(k: k, a: a, rowOffsets: rowOffsets, aStep: aColStride, b: b, ldb: ldb) {
+                UnsafeRawPointer($0).loadUnaligned(as: Vector.self)
+            }
+        } else {
+            acc.run(k: k, a: a, rowOffsets: rowOffsets, aStep: aColStride, b: b, ldb: ldb) { loadPartial($0, cols) }
         }
     }
-    storeRow(c0, c, cols, accumulate)
-    if rows > 1 { storeRow(c1, c + ldc, cols, accumulate) }
-    if rows > 2 { storeRow(c2, c + 2 * ldc, cols, accumulate) }
-    if rows > 3 { storeRow(c3, c + 3 * ldc, cols, accumulate) }
-    if rows > 4 { storeRow(c4, c + 4 * ldc, cols, accumulate) }
-    if rows > 5 { storeRow(c5, c + 5 * ldc, cols, accumulate) }
+    storeRow(acc.c0, c, cols, accumulate)
+    if rows > 1 { storeRow(acc.c1, c + ldc, cols, accumulate) }
+    if rows > 2 { storeRow(acc.c2, c + 2 * ldc, cols, accumulate) }
+    if rows > 3 { storeRow(acc.c3, c + 3 * ldc, cols, accumulate) }
+    if rows > 4 { storeRow(acc.c4, c + 4 * ldc, cols, accumulate) }
+    if rows > 5 { storeRow(acc.c5, c + 5 * ldc, cols, accumulate) }
+}
+
+/// The six 16-wide accumulators of one micro-kernel call.
+private struct Accumulators {
+    var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), c4 = Vector(), c5 = Vector()
+
+    /// A's six values for step k are a[k·aStep + 0...5] (transposed A, all six rows present).
+    @inline(__always)
+    mutating func run(k: Int, a: UnsafePointer<Float>, aStep: Int, b: UnsafePointer<Float>, ldb: Int,
+                      loadB: (UnsafePointer<Float>) -> Vector) {
+        var ap = a, bp = b
+        for _ in 0..<k {
+            let bv = loadB(bp)
+            c0 = c0.addingProduct(Vector(repeating: ap[0]), bv)
+            c1 = c1.addingProduct(Vector(repeating: ap[1]), bv)
+            c2 = c2.addingProduct(Vector(repeating: ap[2]), bv)
+            c3 = c3.addingProduct(Vector(repeating: ap[3]), bv)
+            c4 = c4.addingProduct(Vector(repeating: ap[4]), bv)
+            c5 = c5.addingProduct(Vector(repeating: ap[5]), bv)
+            ap = ap.advanced(by: aStep)
+            bp = bp.advanced(by: ldb)
+        }
+    }
+
+    /// A's six values for step k are a[offset_r + k·aStep].
+    @inline(__always)
+    mutating func run(k: Int, a: UnsafePointer<Float>, rowOffsets o: (Int, Int, Int, Int, Int, Int), aStep: Int,
+                      b: UnsafePointer<Float>, ldb: Int, loadB: (UnsafePointer<Float>) -> Vector) {
+        let a0 = a + o.0, a1 = a + o.1, a2 = a + o.2, a3 = a + o.3, a4 = a + o.4, a5 = a + o.5
+        var bp = b
+        var offset = 0
+        for _ in 0..<k {
+            let bv = loadB(bp)
+            c0 = c0.addingProduct(Vector(repeating: a0[offset]), bv)
+            c1 = c1.addingProduct(Vector(repeating: a1[offset]), bv)
+            c2 = c2.addingProduct(Vector(repeating: a2[offset]), bv)
+            c3 = c3.addingProduct(Vector(repeating: a3[offset]), bv)
+            c4 = c4.addingProduct(Vector(repeating: a4[offset]), bv)
+            c5 = c5.addingProduct(Vector(repeating: a5[offset]), bv)
+            offset &+= aStep
+            bp = bp.advanced(by: ldb)
+        }
+    }
 }
 
 @inline(__always)

@@ -11,9 +11,17 @@ public typealias Vector = SIMD16<Float>
 @inline(__always)
 public func vexp(_ x: Vector) -> Vector {
     // exp(x) = 2^n · exp(r), n = round(x / ln 2), |r| <= ln 2 / 2.
-    let clamped = x.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.3))
-    let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
-    var r = clamped.addingProduct(n, Vector(repeating: -0.693_359_375))
+    // Only operations that lower to vector instructions are used: the standard
+    // library's SIMD clamp and rounding conversions run lane by lane.
+    let high = Vector(repeating: 88.3), low = Vector(repeating: -87.3)
+    var v = x.replacing(with: high, where: x .> high)
+    v = v.replacing(with: low, where: v .< low)
+    // Adding 1.5·2^23 rounds to an integer (pushing the fraction out of the mantissa)
+    // and leaves n in the low bits of the float's bit pattern.
+    let magic = Vector(repeating: 12_582_912)
+    let shifted = v * Vector(repeating: 1.442_695_04) + magic  // round(v · log2 e) + magic
+    let n = shifted - magic
+    var r = v.addingProduct(n, Vector(repeating: -0.693_359_375))
     r = r.addingProduct(n, Vector(repeating: 2.121_944_4e-4))
     // Horner's rule for the polynomial part of exp(r) = 1 + r + r²·p(r).
     var p = Vector(repeating: 1.398_199_950_7e-3).addingProduct(Vector(repeating: 1.987_569_15e-4), r)
@@ -21,10 +29,9 @@ public func vexp(_ x: Vector) -> Vector {
     p = Vector(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
     p = Vector(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
     p = Vector(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
-    let r2 = r * r
-    let expR = (r + 1).addingProduct(p, r2)
-    // 2^n through the exponent bits.
-    let bits = (SIMD16<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+    let expR = (r + 1).addingProduct(p, r * r)
+    // 2^n: n + 127 into the exponent field (the low 9 bits of the shifted pattern hold n mod 512).
+    let bits = (unsafeBitCast(shifted, to: SIMD16<Int32>.self) &+ 127) &<< 23
     return expR * unsafeBitCast(bits, to: Vector.self)
 }
 
@@ -50,3 +57,7 @@ public func vrelu(_ x: Vector) -> Vector {
 /// Scalar forms, through the same vector code so that they agree bit for bit.
 @inline(__always) public func sigmoid(_ x: Float) -> Float { vsigmoid(Vector(repeating: x))[0] }
 @inline(__always) public func tanhApprox(_ x: Float) -> Float { vtanh(Vector(repeating: x))[0] }
+
+@inline(__always) func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
+@inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
+@inline(__always) func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }
