@@ -1,0 +1,142 @@
+import Foundation
+import XCTest
+@testable import Engine
+import TestSupport
+
+/// Fixed-value references computed with PyTorch 2.x (float64) and pasted here, so the
+/// tests need no PyTorch: weights and inputs come from a formula both sides evaluate.
+final class ReferenceTests: XCTestCase {
+    /// value_i = 0.5 · sin(0.37·i + salt), i running over PyTorch's row-major layout.
+    func formula(_ i: Int, _ salt: Double) -> Float { Float(0.5 * sin(0.37 * Double(i) + salt)) }
+
+    /// Sets a recurrent layer's parameters as PyTorch's weight_ih (G·H, I), weight_hh (G·H, H),
+    /// bias_ih, bias_hh filled by `formula` with salts 1...4 (+ 4 per layer). Ours are stored
+    /// transposed: W[in][out] = torch[out][in].
+    func load(_ layer: RecurrentLayer, layerIndex: Int) {
+        let w = layer.gateCount * layer.hiddenSize
+        let base = Double(4 * layerIndex)
+        for (salt, (parameter, rows)) in [(layer.inputWeight, layer.inputSize), (layer.recurrentWeight, layer.hiddenSize)].enumerated() {
+            for out in 0..<w { for input in 0..<rows { parameter.value[input * w + out] = formula(out * rows + input, base + Double(salt + 1)) } }
+        }
+        for j in 0..<w {
+            layer.inputBias.value[j] = formula(j, base + 3)
+            layer.recurrentBias.value[j] = formula(j, base + 4)
+        }
+    }
+
+    func runTwoLayers(cell: RecurrentLayer.Cell, activation: RecurrentActivation) -> [Float] {
+        let (input, hidden, steps, batch) = (3, 4, 5, 2)
+        var g = SeededGenerator(seed: 0)
+        let pool = ThreadPool(threads: 1)
+        let layers = (0..<2).map { index in
+            RecurrentLayer(cell: cell, activation: activation, inputSize: index == 0 ? input : hidden, hiddenSize: hidden,
+                           name: "l\(index)", generator: &g)
+        }
+        for (index, layer) in layers.enumerated() { load(layer, layerIndex: index) }
+        let x = FloatBuffer((0..<(steps * batch * input)).map { formula($0, 10) })  // (T, B, I), as PyTorch's default layout
+        layers[0](x.pointer, steps: steps, batch: batch, pool: pool)
+        layers[1](layers[0].outputs, steps: steps, batch: batch, pool: pool)
+        return Array(UnsafeBufferPointer(start: layers[1].lastOutput, count: batch * hidden))
+    }
+
+    func assertClose(_ ours: [Float], _ reference: [Double], file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(ours.count, reference.count, file: file, line: line)
+        for (a, b) in zip(ours, reference) {
+            XCTAssert(isClose(Double(a), b, relative: 2e-5, absolute: 2e-6), "\(a) vs PyTorch \(b)", file: file, line: line)
+        }
+    }
+
+    func testLSTMMatchesPyTorch() {
+        assertClose(runTwoLayers(cell: .lstm, activation: .tanh),
+                    [-0.2899711407, -0.252917533, -0.3485836638, -0.2765336905, -0.3051390998, -0.2604169465, -0.3303134616, -0.284211539])
+    }
+
+    func testRNNTanhMatchesPyTorch() {
+        assertClose(runTwoLayers(cell: .rnn, activation: .tanh),
+                    [0.7897787173, 0.8510729084, 0.5612870608, 0.2199570226, 0.7270648946, 0.8768690866, 0.6649206167, 0.1506915317])
+    }
+
+    func testRNNReLUMatchesPyTorch() {
+        assertClose(runTwoLayers(cell: .rnn, activation: .relu),
+                    [1.0274371836, 3.4858586966, 1.0817550081, 0.0, 0.8736772922, 3.5203261043, 1.2417653312, 0.0])
+    }
+
+    /// torch.optim.Adam(lr=0.01) and SGD(lr=0.1, momentum=0.9), two steps from w = [1, -2, 0.5, 0].
+    func testOptimizerStepsMatchPyTorch() {
+        let gradients: [[Float]] = [[0.1, -0.2, 0.3, 0.0], [-0.05, 0.4, 0.3, 1.0]]
+        let expected: [(OptimizerSettings, [[Double]])] = [
+            (.adam(learningRate: 0.01), [[0.9900000095367432, -1.9900000095367432, 0.49000000953674316, 0.0],
+                                         [0.9873366355895996, -1.9936610460281372, 0.48000001907348633, -0.007441367954015732]]),
+            (.sgd(learningRate: 0.1, momentum: 0.9), [[0.9900000095367432, -1.9800000190734863, 0.4699999988079071, 0.0],
+                                                      [0.9860000014305115, -2.002000093460083, 0.4129999876022339, -0.10000000149011612]]),
+        ]
+        for (settings, steps) in expected {
+            let w = Parameter(name: "w", shape: [4], isWeightMatrix: true)
+            for (i, v) in [Float(1), -2, 0.5, 0].enumerated() { w.value[i] = v }
+            let optimizer = settings.make(for: [w])
+            for (g, after) in zip(gradients, steps) {
+                for i in 0..<4 { w.gradient[i] = g[i] }
+                optimizer.step()
+                assertClose(w.value.array, after)
+                XCTAssertEqual(w.gradient.array, [0, 0, 0, 0], "step zeroes the gradient")
+            }
+        }
+    }
+
+    func testLogSoftmaxOnExtremeLogitsIsFinite() {
+        var logits: [Float] = [1000, -1000, 0, 1, 2, 3]
+        var labels: [Int32] = [1, 2]
+        var lp = [Float](repeating: 0, count: 6), d = [Float](repeating: 0, count: 6)
+        let loss = CrossEntropy.forward(logits: &logits, labels: &labels, batch: 2, classes: 3, logProbabilities: &lp)
+        CrossEntropy.backward(logProbabilities: &lp, labels: &labels, batch: 2, classes: 3, dLogits: &d)
+        // torch.log_softmax and torch.nn.functional.cross_entropy on the same logits:
+        assertClose(lp, [0.0, -2000.0, -1000.0, -2.4076058864593506, -1.4076058864593506, -0.40760594606399536])
+        XCTAssert(isClose(loss, 1000.2037963867188, relative: 1e-6))
+        XCTAssert(d.allSatisfy(\.isFinite))
+        XCTAssertEqual(d[0], 0.5, accuracy: 1e-6)   // softmax 1 for the winning logit, / batch
+        XCTAssertEqual(d[1], -0.5, accuracy: 1e-6)  // true class with probability 0
+    }
+
+    func testVectorMathAgainstFoundation() {
+        var worst: (exp: Double, sigmoid: Double, tanh: Double) = (0, 0, 0)
+        var x: Float = -30
+        while x <= 30 {
+            let v = Vector(repeating: x)
+            let e = Double(vexp(v)[0]), s = Double(vsigmoid(v)[0]), t = Double(vtanh(v)[0])
+            let xd = Double(x)
+            worst.exp = max(worst.exp, abs(e - Foundation.exp(xd)) / Foundation.exp(xd))
+            worst.sigmoid = max(worst.sigmoid, abs(s - 1 / (1 + Foundation.exp(-xd))))
+            worst.tanh = max(worst.tanh, abs(t - Foundation.tanh(xd)))
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst.exp, 3e-7)
+        XCTAssertLessThan(worst.sigmoid, 2e-7)
+        XCTAssertLessThan(worst.tanh, 3e-7)
+        XCTAssertEqual(vexp(Vector(repeating: -200))[0], 0, accuracy: 1e-37)
+        XCTAssert(vexp(Vector(repeating: 200))[0].isFinite)
+        XCTAssert(vsigmoid(Vector(repeating: .nan))[0].isNaN, "NaN propagates so divergence is detected")
+    }
+
+    func testGEMMAgainstNaiveProduct() {
+        var g = SeededGenerator(seed: 8)
+        for (m, n, k) in [(1, 1, 1), (6, 16, 5), (7, 17, 3), (13, 40, 29), (50, 256, 64), (5, 3, 0)] {
+            for transposedA in [false, true] {
+                let a = (0..<(m * max(k, 1))).map { _ in g.uniform(-1, 1) }
+                let b = (0..<(max(k, 1) * n)).map { _ in g.uniform(-1, 1) }
+                var c = (0..<(m * n)).map { _ in g.uniform(-1, 1) }
+                let c0 = c
+                // A (m, k) stored either row-major or as its transpose (k, m).
+                let (rs, cs) = transposedA ? (1, m) : (k, 1)
+                gemm(m: m, n: n, k: k, a: a, aRowStride: rs, aColStride: cs, b: b, ldb: n, c: &c, ldc: n, accumulate: true)
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum = Double(c0[i * n + j])
+                        for p in 0..<k { sum += Double(a[i * rs + p * cs]) * Double(b[p * n + j]) }
+                        XCTAssert(isClose(Double(c[i * n + j]), sum, relative: 1e-5, absolute: 1e-5),
+                                  "(\(m),\(n),\(k)) transposed \(transposedA) at (\(i),\(j))")
+                    }
+                }
+            }
+        }
+    }
+}
