@@ -1,0 +1,514 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The SQLite results database: experiments, their jobs, every run (attempt) of a job and
+/// its results. Schema and conventions: StoreSchema.swift.
+///
+/// Several processes (and threads) share one database file. Each `Store` owns one
+/// connection and serialises its use with a lock; across connections, every write that
+/// takes more than one statement is one BEGIN IMMEDIATE transaction, so the database is
+/// consistent at every commit and a finished result is either fully recorded or not at all.
+public final class Store: @unchecked Sendable {
+    public static let schemaVersion = StoreSchema.migrations.count
+    /// How long a run owned by another host may go without a heartbeat before it is taken
+    /// for dead. Liveness on this host is checked directly and needs no heartbeat.
+    public static let defaultStaleAfter: TimeInterval = 600
+
+    public let path: String
+    /// The staleness limit `claimNextJob` applies when it reclaims dead runs.
+    public let staleAfter: TimeInterval
+
+    private let connection: SQLiteConnection
+    private let lock = NSLock()
+
+    /// Opens or creates the database at `path` (and its directory) and brings its schema
+    /// up to `schemaVersion`. Refuses a database written by a newer harness.
+    public init(path: String, staleAfter: TimeInterval = Store.defaultStaleAfter) throws {
+        self.path = path
+        self.staleAfter = staleAfter
+        connection = try SQLiteConnection(path: path)
+        try Store.migrate(connection)
+    }
+
+    // MARK: Registration
+
+    /// Records where a data set came from; a fingerprint seen before gets the new description.
+    public func registerDataset(fingerprint: String, descriptionJSON: String) throws {
+        try write { db in
+            try db.run("""
+                INSERT INTO datasets (fingerprint, description_json, created_at) VALUES (?, ?, ?)
+                ON CONFLICT (fingerprint) DO UPDATE SET description_json = excluded.description_json
+                """, [fingerprint, descriptionJSON, Store.now()])
+        }
+    }
+
+    /// Records an experiment and its complete, ordered job list. Idempotent: jobs already
+    /// known are left as they are (with their runs), new ones are added, and a job no
+    /// longer listed leaves the experiment (its runs and results stay in the database and
+    /// come back if the job is listed again). `updated_at` changes only when something did.
+    public func registerExperiment(name: String, description: String, specJSON: String, datasetFingerprint: String,
+                                   jobs: [JobRegistration]) throws {
+        var firstPosition: [String: Int] = [:]
+        for (position, job) in jobs.enumerated() {
+            if let earlier = firstPosition[job.id] {
+                throw HarnessError("experiment \(name) lists job \(job.id) twice (positions \(earlier) and \(position)); "
+                                   + "expected every resolved configuration to be distinct")
+            }
+            firstPosition[job.id] = position
+        }
+        let ids = try Store.jsonArray(jobs.map(\.id))
+        try write { db in
+            let known = try db.query("SELECT 1 FROM datasets WHERE fingerprint = ?", [datasetFingerprint]) { _ in true }
+            guard !known.isEmpty else {
+                throw HarnessError("cannot register experiment \(name): data set \(datasetFingerprint) is not registered "
+                                   + "in \(path) (register the data set first)")
+            }
+            let now = Store.now()
+            let changed = try db.run("""
+                INSERT INTO experiments (name, description, spec_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
+                ON CONFLICT (name) DO UPDATE
+                SET description = excluded.description, spec_json = excluded.spec_json, updated_at = excluded.updated_at
+                WHERE description IS NOT excluded.description OR spec_json IS NOT excluded.spec_json
+                """, [name, description, specJSON, now]) > 0
+
+            let insertJob = try db.prepare("""
+                INSERT INTO jobs (id, config_json, seed, dataset_fingerprint, created_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO NOTHING
+                """)
+            let addMember = try db.prepare("""
+                INSERT INTO experiment_jobs (experiment, job_id, position) VALUES (?, ?, ?)
+                ON CONFLICT (experiment, job_id) DO UPDATE SET position = excluded.position
+                WHERE position != excluded.position
+                """)
+            var membershipChanges = 0
+            for (position, job) in jobs.enumerated() {
+                try insertJob.bind([job.id, job.configJSON, job.seed, datasetFingerprint, now])
+                while try insertJob.step() {}
+                try addMember.bind([name, job.id, position])
+                while try addMember.step() {}
+                membershipChanges += db.changes
+            }
+            membershipChanges += try db.run("""
+                DELETE FROM experiment_jobs WHERE experiment = ? AND job_id NOT IN (SELECT value FROM json_each(?))
+                """, [name, ids])
+            if membershipChanges > 0 && !changed {
+                try db.run("UPDATE experiments SET updated_at = ? WHERE name = ?", [now, name])
+            }
+        }
+    }
+
+    // MARK: Claiming and reclaiming
+
+    /// Claims the first eligible job of `jobIDs` (in that order) inside one BEGIN IMMEDIATE
+    /// transaction, inserting a 'running' run owned by `worker`. Eligible: no 'done' run
+    /// (or, when `rerunStartedBefore` is non-nil, no 'done' run started at/after that date:
+    /// that is how --force reruns each job once), and no live 'running' run. Dead owners'
+    /// runs are reclaimed first (see `reclaimDeadRuns`). Returns nil when nothing is eligible.
+    public func claimNextJob(among jobIDs: [String], worker: WorkerIdentity, rerunStartedBefore: Date?) throws -> ClaimedJob? {
+        guard !jobIDs.isEmpty else { return nil }
+        let ids = try Store.jsonArray(jobIDs)
+        let cutoff = rerunStartedBefore.map(Store.timestamp)
+        return try write { db in
+            let unknown = try db.query("SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM jobs) LIMIT 1",
+                                       [ids]) { $0.string(0) }
+            if let id = unknown.first {
+                throw HarnessError("cannot claim job \(id): it is not registered in \(path)")
+            }
+            try reclaimDeadRuns(db, staleAfter: staleAfter)
+
+            // json_each's key is the array index, which keeps the caller's order.
+            let next = try db.query("""
+                SELECT j.id, j.config_json, j.seed
+                FROM json_each(?1) AS c JOIN jobs j ON j.id = c.value
+                WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.job_id = j.id AND r.status = 'running')
+                  AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.job_id = j.id AND r.status = 'done'
+                                                        AND (?2 IS NULL OR r.started_at >= ?2))
+                ORDER BY c.key
+                LIMIT 1
+                """, [ids, cutoff]) { (id: $0.string(0), config: $0.string(1), seed: $0.int(2)) }.first
+            guard let next else { return nil }
+
+            let now = Store.now()
+            try db.run("""
+                INSERT INTO runs (job_id, status, host, pid, process_token, heartbeat_at, started_at)
+                VALUES (?, 'running', ?, ?, ?, ?, ?)
+                """, [next.id, worker.host, worker.pid, worker.token, now, now])
+            return ClaimedJob(runID: db.lastInsertRowID, jobID: next.id, configJSON: next.config, seed: next.seed)
+        }
+    }
+
+    /// Marks 'running' runs whose owner is dead as 'interrupted' (error "process N on HOST
+    /// died"). On this host an owner is dead when its pid is gone or now belongs to a
+    /// process with another token; on another host, when its heartbeat is older than
+    /// `staleAfter` (this compares the two hosts' clocks). Returns how many were reclaimed.
+    @discardableResult
+    public func reclaimDeadRuns(staleAfter: TimeInterval) throws -> Int {
+        try write { db in try reclaimDeadRuns(db, staleAfter: staleAfter) }
+    }
+
+    @discardableResult
+    private func reclaimDeadRuns(_ db: SQLiteConnection, staleAfter: TimeInterval) throws -> Int {
+        let thisHost = WorkerIdentity.current().host
+        let staleBefore = Store.timestamp(Date().addingTimeInterval(-staleAfter))
+        let running = try db.query("""
+            SELECT id, host, pid, process_token, heartbeat_at FROM runs WHERE status = 'running'
+            """) { row in
+            (id: row.int64(0), owner: WorkerIdentity(host: row.string(1), pid: Int32(truncatingIfNeeded: row.int64(2)),
+                                                      token: row.string(3)),
+             heartbeat: row.string(4))
+        }
+        var reclaimed = 0
+        for run in running {
+            let reason: String
+            if run.owner.host == thisHost {
+                guard !run.owner.isAliveOnThisHost() else { continue }
+                reason = "process \(run.owner.pid) on \(run.owner.host) died"
+            } else {
+                guard run.heartbeat < staleBefore else { continue }
+                reason = "process \(run.owner.pid) on \(run.owner.host) died (no heartbeat since \(run.heartbeat))"
+            }
+            reclaimed += try db.run("""
+                UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND status = 'running'
+                """, [Store.now(), reason, run.id])
+        }
+        return reclaimed
+    }
+
+    // MARK: Progress of a run
+
+    /// Tells other hosts the run's owner is alive. A run that is no longer 'running' (it
+    /// was reclaimed, or has ended) is left as it is: `finish` still accepts a reclaimed run.
+    public func heartbeat(runID: Int64) throws {
+        try write { db in
+            _ = try runState(db, runID)
+            try db.run("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'", [Store.now(), runID])
+        }
+    }
+
+    /// Records (or re-records) one epoch; also a heartbeat. `phase` is "train" or "retrain".
+    public func recordEpoch(runID: Int64, phase: String, epoch: Int, loss: Double, seconds: Double) throws {
+        guard phase == "train" || phase == "retrain" else {
+            throw HarnessError("cannot record epoch \(epoch) of run \(runID): phase \"\(phase)\", expected \"train\" or \"retrain\"")
+        }
+        try write { db in
+            _ = try runState(db, runID)
+            try db.run("""
+                INSERT INTO epochs (run_id, phase, epoch, loss, seconds) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, phase, epoch) DO UPDATE SET loss = excluded.loss, seconds = excluded.seconds
+                """, [runID, phase, epoch, loss, seconds])
+            try db.run("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'", [Store.now(), runID])
+        }
+    }
+
+    // MARK: Ending a run
+
+    /// Records the outcome (results, per-class metrics, the full confusion matrix) and marks
+    /// the run 'done', all in one transaction. The outcome is checked before anything is
+    /// written. A run reclaimed as 'interrupted' whose owner was in fact alive is accepted.
+    public func finish(runID: Int64, engineVersion: String, outcome: JobOutcome) throws {
+        try Store.validate(outcome, runID: runID)
+        let pruning = outcome.pruning
+        let layerSparsity = try pruning.map { try Store.jsonObject($0.layerSparsity) }
+        try write { db in
+            let state = try runState(db, runID)
+            guard state.status == .running || state.status == .interrupted else {
+                throw HarnessError("cannot finish run \(runID) of job \(state.jobID): it is already \(state.status.rawValue)")
+            }
+            try db.run("""
+                INSERT INTO results (run_id, accuracy, macro_f1, train_seconds, mean_epoch_seconds, mean_step_seconds,
+                                     inference_seconds, parameter_count, accuracy_before_pruning, accuracy_pruned,
+                                     sparsity, nonzero_parameters, update_seconds, update_seconds_pruned,
+                                     layer_sparsity_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [runID, outcome.accuracy, outcome.macroF1, outcome.trainSeconds, outcome.meanEpochSeconds,
+                      outcome.meanStepSeconds, outcome.inferenceSeconds, outcome.parameterCount,
+                      pruning?.accuracyBeforePruning, pruning?.accuracyPruned, pruning?.sparsity,
+                      pruning?.nonzeroParameters, pruning?.updateSeconds, pruning?.updateSecondsPruned, layerSparsity])
+
+            let insertClass = try db.prepare("""
+                INSERT INTO class_metrics (run_id, class_index, precision, recall, f1, support) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            for (index, metrics) in outcome.classes.enumerated() {
+                try insertClass.bind([runID, index, metrics.precision, metrics.recall, metrics.f1, metrics.support])
+                while try insertClass.step() {}
+            }
+            let insertCell = try db.prepare("""
+                INSERT INTO confusion (run_id, true_class, predicted_class, count) VALUES (?, ?, ?, ?)
+                """)
+            for (trueClass, row) in outcome.confusion.enumerated() {
+                for (predictedClass, count) in row.enumerated() {
+                    try insertCell.bind([runID, trueClass, predictedClass, count])
+                    while try insertCell.step() {}
+                }
+            }
+            // A reclaimed run that finished after all no longer carries the "died" message.
+            let now = Store.now()
+            try db.run("""
+                UPDATE runs SET status = 'done', finished_at = ?, heartbeat_at = ?, engine_version = ?, error = NULL
+                WHERE id = ?
+                """, [now, now, engineVersion, runID])
+        }
+    }
+
+    /// Marks a running (or reclaimed) run 'failed' with `error`.
+    public func fail(runID: Int64, error: String) throws {
+        try write { db in
+            let state = try runState(db, runID)
+            guard state.status == .running || state.status == .interrupted else {
+                throw HarnessError("cannot mark run \(runID) of job \(state.jobID) failed: it is already \(state.status.rawValue)")
+            }
+            try db.run("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+                       [Store.now(), error, runID])
+        }
+    }
+
+    /// Marks a running run 'interrupted' (e.g. on SIGINT) with `reason`. A run that has
+    /// already ended, or was reclaimed, is left as it is, since interruption can race with
+    /// the end of a run.
+    public func interrupt(runID: Int64, reason: String) throws {
+        try write { db in
+            _ = try runState(db, runID)
+            try db.run("""
+                UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND status = 'running'
+                """, [Store.now(), reason, runID])
+        }
+    }
+
+    // MARK: Reading
+
+    /// Job id -> state (see `JobState`) for every job of `experiment`.
+    public func jobStates(experiment: String) throws -> [String: JobState] {
+        try read { db in
+            try requireExperiment(db, experiment)
+            let rows = try db.query("SELECT job_id, status FROM job_results WHERE experiment = ?", [experiment]) {
+                ($0.string(0), try Store.jobState($0.string(1)))
+            }
+            return Dictionary(uniqueKeysWithValues: rows)
+        }
+    }
+
+    public struct StatusRow: Sendable, Equatable {
+        public let experiment: String
+        public let state: JobState
+        public let count: Int
+
+        public init(experiment: String, state: JobState, count: Int) {
+            self.experiment = experiment
+            self.state = state
+            self.count = count
+        }
+    }
+
+    /// Job counts per experiment and state (states with no jobs left out), sorted by
+    /// experiment name and then in `JobState` order: pending, running, done, failed, interrupted.
+    public func statusSummary() throws -> [StatusRow] {
+        let rows = try read { db in
+            try db.query("SELECT experiment, status, count(*) FROM job_results GROUP BY experiment, status") {
+                StatusRow(experiment: $0.string(0), state: try Store.jobState($0.string(1)), count: $0.int(2))
+            }
+        }
+        let order = Dictionary(uniqueKeysWithValues: JobState.allCases.enumerated().map { ($1, $0) })
+        return rows.sorted { ($0.experiment, order[$0.state]!) < ($1.experiment, order[$1.state]!) }
+    }
+
+    public func experimentNames() throws -> [String] {
+        try read { db in try db.query("SELECT name FROM experiments ORDER BY name") { $0.string(0) } }
+    }
+
+    /// The `job_results` rows of `experiment`, in the experiment's job order.
+    public func results(experiment: String) throws -> [JobResult] {
+        try read { db in
+            try requireExperiment(db, experiment)
+            return try db.query("""
+                SELECT experiment, position, job_id, run_id, status, config, seed, attempts,
+                       accuracy, macro_f1, train_seconds, mean_epoch_seconds, mean_step_seconds, inference_seconds,
+                       parameter_count, accuracy_before_pruning, accuracy_pruned, sparsity, nonzero_parameters,
+                       update_seconds, update_seconds_pruned, host, engine_version, started_at, finished_at, error
+                FROM job_results WHERE experiment = ? ORDER BY position
+                """, [experiment]) { row in
+                JobResult(experiment: row.string(0), position: row.int(1), jobID: row.string(2),
+                          runID: row.optionalInt64(3), state: try Store.jobState(row.string(4)),
+                          configJSON: row.string(5), seed: row.int(6), attempts: row.int(7),
+                          accuracy: row.optionalDouble(8), macroF1: row.optionalDouble(9),
+                          trainSeconds: row.optionalDouble(10), meanEpochSeconds: row.optionalDouble(11),
+                          meanStepSeconds: row.optionalDouble(12), inferenceSeconds: row.optionalDouble(13),
+                          parameterCount: row.optionalInt(14), accuracyBeforePruning: row.optionalDouble(15),
+                          accuracyPruned: row.optionalDouble(16), sparsity: row.optionalDouble(17),
+                          nonzeroParameters: row.optionalInt(18), updateSeconds: row.optionalDouble(19),
+                          updateSecondsPruned: row.optionalDouble(20), host: row.optionalString(21),
+                          engineVersion: row.optionalString(22), startedAt: row.optionalString(23),
+                          finishedAt: row.optionalString(24), error: row.optionalString(25))
+            }
+        }
+    }
+
+    /// Per-class metrics of a run, by class index (NaN where undefined); empty until it is done.
+    public func classMetrics(runID: Int64) throws -> [ClassMetrics] {
+        try read { db in
+            try db.query("""
+                SELECT precision, recall, f1, support FROM class_metrics WHERE run_id = ? ORDER BY class_index
+                """, [runID]) {
+                ClassMetrics(precision: $0.optionalDouble(0) ?? .nan, recall: $0.optionalDouble(1) ?? .nan,
+                             f1: $0.optionalDouble(2) ?? .nan, support: $0.int(3))
+            }
+        }
+    }
+
+    /// A run's confusion matrix, [true][predicted]; empty until it is done.
+    public func confusion(runID: Int64) throws -> [[Int]] {
+        let cells = try read { db in
+            try db.query("""
+                SELECT true_class, predicted_class, count FROM confusion WHERE run_id = ?
+                ORDER BY true_class, predicted_class
+                """, [runID]) { (row: $0.int(0), column: $0.int(1), count: $0.int(2)) }
+        }
+        let classes = (cells.map(\.row).max() ?? -1) + 1
+        var matrix = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
+        for cell in cells { matrix[cell.row][cell.column] = cell.count }
+        return matrix
+    }
+
+    /// A run's epochs: training first, then retraining, each by epoch.
+    public func epochs(runID: Int64) throws -> [EpochRecord] {
+        try read { db in
+            try db.query("""
+                SELECT phase, epoch, loss, seconds FROM epochs WHERE run_id = ?
+                ORDER BY phase = 'retrain', epoch
+                """, [runID]) {
+                EpochRecord(phase: $0.string(0), epoch: $0.int(1), loss: $0.optionalDouble(2), seconds: $0.double(3))
+            }
+        }
+    }
+
+    // MARK: Internals
+
+    /// Runs `body` under the lock in one BEGIN IMMEDIATE transaction.
+    @discardableResult
+    private func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try connection.transaction(immediate: true) { try body(connection) }
+    }
+
+    /// Runs `body` under the lock in one read transaction, so its queries see one snapshot.
+    private func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try connection.transaction(immediate: false) { try body(connection) }
+    }
+
+    private func runState(_ db: SQLiteConnection, _ runID: Int64) throws -> (status: JobState, jobID: String) {
+        let rows = try db.query("SELECT status, job_id FROM runs WHERE id = ?", [runID]) {
+            (try Store.jobState($0.string(0)), $0.string(1))
+        }
+        guard let state = rows.first else { throw HarnessError("no run with id \(runID) in \(path)") }
+        return state
+    }
+
+    private func requireExperiment(_ db: SQLiteConnection, _ name: String) throws {
+        let found = try db.query("SELECT 1 FROM experiments WHERE name = ?", [name]) { _ in true }
+        guard !found.isEmpty else { throw HarnessError("no experiment named \(name) in \(path)") }
+    }
+
+    private static func jobState(_ text: String) throws -> JobState {
+        guard let state = JobState(rawValue: text) else {
+            throw HarnessError("unknown run status \"\(text)\" in the results database")
+        }
+        return state
+    }
+
+    /// Brings the schema from the database's `user_version` to `schemaVersion` in one
+    /// transaction. The version is read again under the write lock because another process
+    /// may have migrated the file in between.
+    private static func migrate(_ db: SQLiteConnection) throws {
+        func version() throws -> Int { try db.query("PRAGMA user_version") { $0.int(0) }.first ?? 0 }
+        func refuseNewer(_ found: Int) throws {
+            guard found <= schemaVersion else {
+                throw HarnessError("results database \(db.path) has schema version \(found), but this harness knows "
+                                   + "versions up to \(schemaVersion); use a newer harness to open it")
+            }
+        }
+        let found = try version()
+        try refuseNewer(found)
+        guard found < schemaVersion else { return }
+        try db.transaction(immediate: true) {
+            let current = try version()
+            try refuseNewer(current)
+            if current == 0 {
+                let objects = try db.query("SELECT count(*) FROM sqlite_schema") { $0.int(0) }.first ?? 0
+                guard objects == 0 else {
+                    throw HarnessError("\(db.path) is not a harness results database: it has tables but schema version 0")
+                }
+            }
+            for migration in StoreSchema.migrations[current...] {
+                try db.execute(migration)
+            }
+            try db.execute("PRAGMA user_version = \(schemaVersion)")
+        }
+    }
+
+    /// Checks the shapes and values that the tables cannot hold, before anything is written.
+    private static func validate(_ outcome: JobOutcome, runID: Int64) throws {
+        let context = "cannot record the outcome of run \(runID)"
+        let classes = outcome.confusion.count
+        guard classes > 0 else { throw HarnessError("\(context): the confusion matrix is empty") }
+        for (index, row) in outcome.confusion.enumerated() {
+            guard row.count == classes else {
+                throw HarnessError("\(context): confusion matrix row \(index) has \(row.count) entries, expected "
+                                   + "\(classes) (a square matrix, one row and column per class)")
+            }
+            if let column = row.firstIndex(where: { $0 < 0 }) {
+                throw HarnessError("\(context): confusion matrix cell [\(index)][\(column)] is \(row[column]), expected >= 0")
+            }
+        }
+        guard outcome.classes.count == classes else {
+            throw HarnessError("\(context): \(outcome.classes.count) per-class metrics for a \(classes)x\(classes) "
+                               + "confusion matrix, expected one per class")
+        }
+        if let index = outcome.classes.firstIndex(where: { $0.support < 0 }) {
+            throw HarnessError("\(context): class \(index) has support \(outcome.classes[index].support), expected >= 0")
+        }
+        guard (0...1).contains(outcome.accuracy) else {
+            throw HarnessError("\(context): accuracy is \(outcome.accuracy), expected a fraction in [0, 1]")
+        }
+        guard outcome.parameterCount >= 0 else {
+            throw HarnessError("\(context): parameter count is \(outcome.parameterCount), expected >= 0")
+        }
+        if let layer = outcome.pruning?.layerSparsity.first(where: { !$0.value.isFinite }) {
+            throw HarnessError("\(context): sparsity of layer \(layer.key) is \(layer.value), expected a finite fraction")
+        }
+    }
+
+    private static func jsonArray(_ strings: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(strings), as: UTF8.self)
+    }
+
+    private static func jsonObject(_ values: [String: Double]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(values), as: UTF8.self)
+    }
+
+    private static func now() -> String { timestamp(Date()) }
+
+    /// UTC ISO-8601 with microseconds, "2024-05-01T12:00:00.123456Z". Rounded down, so a
+    /// run started after a date never formats as earlier than it (--force compares them).
+    static func timestamp(_ date: Date) -> String {
+        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded(.down)
+        let seconds = (micros / 1_000_000).rounded(.down)
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func pad(_ value: some BinaryInteger, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
+            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+            + ".\(pad(Int(micros - seconds * 1_000_000), 6))Z"
+    }
+}

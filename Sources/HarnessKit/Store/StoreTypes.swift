@@ -1,0 +1,221 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The process that owns a run. `token` tells a process from a later one that reuses its
+/// pid: on Linux it is the boot id plus the process start time (field 22 of
+/// /proc/<pid>/stat), which another process can read back to check the owner; elsewhere a
+/// random UUID, and liveness falls back to the pid alone.
+public struct WorkerIdentity: Sendable, Equatable {
+    public let host: String
+    public let pid: Int32
+    public let token: String
+
+    public init(host: String, pid: Int32, token: String) {
+        self.host = host
+        self.pid = pid
+        self.token = token
+    }
+
+    /// This process. Computed once, so the UUID fallback stays the same all its life.
+    public static func current() -> WorkerIdentity { currentProcess }
+
+    private static let currentProcess: WorkerIdentity = {
+        let pid = getpid()
+        return WorkerIdentity(host: hostName(), pid: pid,
+                              token: processToken(pid: pid) ?? "uuid-\(UUID().uuidString)")
+    }()
+
+    /// False when the owner certainly died: no process has the pid, or the process that
+    /// has it now started at another time (the pid was reused). Only meaningful on the
+    /// owner's own host.
+    func isAliveOnThisHost() -> Bool {
+        guard pid > 0 else { return false }   // kill(0, ...) would address a process group
+        if kill(pid, 0) != 0 && errno == ESRCH { return false }
+        if let now = WorkerIdentity.processToken(pid: pid), now != token { return false }
+        return true
+    }
+
+    /// "<boot id>/<start time in clock ticks since boot>", or nil without a readable /proc.
+    static func processToken(pid: Int32) -> String? {
+        guard let stat = readSmallFile("/proc/\(pid)/stat"),
+              let bootID = readSmallFile("/proc/sys/kernel/random/boot_id") else { return nil }
+        // Field 2 is the command name in parentheses and may itself contain spaces and
+        // parentheses, so fields are counted from the last ')': field 3 comes first.
+        guard let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let startTimeIndex = 22 - 3
+        guard fields.count > startTimeIndex else { return nil }
+        return "\(bootID.trimmingCharacters(in: .whitespacesAndNewlines))/\(fields[startTimeIndex])"
+    }
+
+    private static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown-host" }
+        let name = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
+        return String(decoding: name, as: UTF8.self)
+    }
+
+    /// /proc files report size 0, so they are read until end of file rather than by size.
+    private static func readSmallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(fd, &chunk, chunk.count)
+            if count < 0 { return nil }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A job as an experiment lists it. `id` is a hash of the resolved config and the data
+/// fingerprint (computed by the caller); `configJSON` is that resolved config.
+public struct JobRegistration: Sendable, Equatable {
+    public let id: String
+    public let configJSON: String
+    public let seed: Int
+
+    public init(id: String, configJSON: String, seed: Int) {
+        self.id = id
+        self.configJSON = configJSON
+        self.seed = seed
+    }
+}
+
+/// A job claimed by a worker: the new 'running' run and what is needed to train it.
+public struct ClaimedJob: Sendable, Equatable {
+    public let runID: Int64
+    public let jobID: String
+    public let configJSON: String
+    public let seed: Int
+
+    public init(runID: Int64, jobID: String, configJSON: String, seed: Int) {
+        self.runID = runID
+        self.jobID = jobID
+        self.configJSON = configJSON
+        self.seed = seed
+    }
+}
+
+public struct ClassMetrics: Sendable, Equatable {
+    public let precision: Double
+    public let recall: Double
+    public let f1: Double
+    public let support: Int
+
+    public init(precision: Double, recall: Double, f1: Double, support: Int) {
+        self.precision = precision
+        self.recall = recall
+        self.f1 = f1
+        self.support = support
+    }
+}
+
+public struct PruningOutcome: Sendable, Equatable {
+    public let accuracyBeforePruning: Double
+    public let accuracyPruned: Double
+    public let sparsity: Double
+    /// Layer name -> fraction of its weights that are zero.
+    public let layerSparsity: [String: Double]
+    public let nonzeroParameters: Int
+    public let updateSeconds: Double
+    public let updateSecondsPruned: Double
+
+    public init(accuracyBeforePruning: Double, accuracyPruned: Double, sparsity: Double,
+                layerSparsity: [String: Double], nonzeroParameters: Int,
+                updateSeconds: Double, updateSecondsPruned: Double) {
+        self.accuracyBeforePruning = accuracyBeforePruning
+        self.accuracyPruned = accuracyPruned
+        self.sparsity = sparsity
+        self.layerSparsity = layerSparsity
+        self.nonzeroParameters = nonzeroParameters
+        self.updateSeconds = updateSeconds
+        self.updateSecondsPruned = updateSecondsPruned
+    }
+}
+
+/// Everything a finished job reports. `classes[i]` and `confusion[i]` describe true class
+/// i; `confusion[i][j]` counts test samples of class i predicted as j (classes x classes).
+public struct JobOutcome: Sendable, Equatable {
+    public let accuracy: Double
+    public let macroF1: Double
+    public let classes: [ClassMetrics]
+    public let confusion: [[Int]]
+    public let trainSeconds: Double
+    public let meanEpochSeconds: Double
+    public let meanStepSeconds: Double
+    public let inferenceSeconds: Double
+    public let parameterCount: Int
+    public let pruning: PruningOutcome?
+
+    public init(accuracy: Double, macroF1: Double, classes: [ClassMetrics], confusion: [[Int]],
+                trainSeconds: Double, meanEpochSeconds: Double, meanStepSeconds: Double,
+                inferenceSeconds: Double, parameterCount: Int, pruning: PruningOutcome?) {
+        self.accuracy = accuracy
+        self.macroF1 = macroF1
+        self.classes = classes
+        self.confusion = confusion
+        self.trainSeconds = trainSeconds
+        self.meanEpochSeconds = meanEpochSeconds
+        self.meanStepSeconds = meanStepSeconds
+        self.inferenceSeconds = inferenceSeconds
+        self.parameterCount = parameterCount
+        self.pruning = pruning
+    }
+}
+
+/// A job's state as the `job_results` view derives it: the status of its latest 'done'
+/// run if it has one, else of its latest run, else `pending`.
+public enum JobState: String, Sendable, CaseIterable {
+    case pending, running, done, failed, interrupted
+}
+
+/// One row of the `job_results` view. Run fields are nil for a pending job; metrics are
+/// nil until the shown run is done, pruning metrics nil for jobs without pruning, and any
+/// metric nil where it was undefined (NaN).
+public struct JobResult: Sendable, Equatable {
+    public let experiment: String
+    public let position: Int
+    public let jobID: String
+    public let runID: Int64?
+    public let state: JobState
+    public let configJSON: String
+    public let seed: Int
+    /// How many runs (attempts) the job has, of any status.
+    public let attempts: Int
+    public let accuracy: Double?
+    public let macroF1: Double?
+    public let trainSeconds: Double?
+    public let meanEpochSeconds: Double?
+    public let meanStepSeconds: Double?
+    public let inferenceSeconds: Double?
+    public let parameterCount: Int?
+    public let accuracyBeforePruning: Double?
+    public let accuracyPruned: Double?
+    public let sparsity: Double?
+    public let nonzeroParameters: Int?
+    public let updateSeconds: Double?
+    public let updateSecondsPruned: Double?
+    public let host: String?
+    public let engineVersion: String?
+    public let startedAt: String?
+    public let finishedAt: String?
+    public let error: String?
+}
+
+/// One epoch's record: `phase` is "train", or "retrain" for fine-tuning after pruning.
+/// `loss` is nil when it was NaN (the training diverged).
+public struct EpochRecord: Sendable, Equatable {
+    public let phase: String
+    public let epoch: Int
+    public let loss: Double?
+    public let seconds: Double
+}
