@@ -38,6 +38,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"],
                     swiftSettings: nativeCPU),
         .testTarget(name: "HarnessKitTests", dependencies: ["HarnessKit", "Engine", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "harness"]),
     ]
 )

@@ -1,0 +1,29 @@
+import Foundation
+import XCTest
+import TestSupport
+
+/// End-to-end tests that run the built `harness` binary as a user would.
+final class BinaryTests: XCTestCase {
+    func testUnknownCommandFailsWithUsage() throws {
+        let result = try HarnessBinary.run(["frobnicate"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssert(result.standardError.contains("unknown command \"frobnicate\""), result.standardError)
+        XCTAssert(result.standardError.contains("usage: harness"), result.standardError)
+    }
+
+    func testBenchPrintsJSON() throws {
+        let result = try HarnessBinary.run(["bench", "--model", "lstm", "--layers", "1", "--hidden", "16", "--batch", "20",
+                                            "--batches", "2", "--repeats", "1", "--json"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        for key in ["train_samples_per_second", "infer_samples_per_second", "gflops"] {
+            XCTAssert((object?[key] as? Double ?? 0) > 0, "\(key) in \(result.standardOutput)")
+        }
+    }
+
+    func testBenchRejectsBadOption() throws {
+        let result = try HarnessBinary.run(["bench", "--layers", "zero"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssert(result.standardError.contains("--layers expects an integer"), result.standardError)
+    }
+}
