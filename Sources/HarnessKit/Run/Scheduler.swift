@@ -1,0 +1,218 @@
+import Engine
+import Foundation
+import Synchronization
+
+/// What `harness run` was asked to do.
+public struct RunOptions: Sendable {
+    public var specPath: String
+    public var databasePath: String
+    /// `--data DIR`
+    public var dataDirectory: String?
+    /// `--jobs N`: concurrent jobs (nil: chosen from the cores and the pending jobs).
+    public var workers: Int?
+    /// `--threads N`: engine threads per job (nil: the spec's `training.threads`, else chosen).
+    public var threadsPerJob: Int?
+    /// `--force`: rerun jobs that are already done (each once).
+    public var force: Bool
+    public var environment: [String: String]
+
+    public init(specPath: String, databasePath: String = "results/harness.sqlite", dataDirectory: String? = nil,
+                workers: Int? = nil, threadsPerJob: Int? = nil, force: Bool = false,
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.specPath = specPath
+        self.databasePath = databasePath
+        self.dataDirectory = dataDirectory
+        self.workers = workers
+        self.threadsPerJob = threadsPerJob
+        self.force = force
+        self.environment = environment
+    }
+}
+
+/// How a run ended, counted over this spec's jobs.
+public struct RunSummary: Sendable, Equatable {
+    public var total = 0
+    /// Done before this run started (skipped).
+    public var alreadyDone = 0
+    public var completed = 0
+    public var failed = 0
+    public var interrupted = 0
+    /// Jobs still not done when the run ended (another process may hold them).
+    public var notDone = 0
+    public var stoppedBySignal: Int32?
+
+    public var allDone: Bool { notDone == 0 && failed == 0 }
+}
+
+/// A stop request shared by the workers and the signal handlers.
+public final class StopFlag: Sendable {
+    private let flag = Atomic<Int32>(0)
+    public init() {}
+    /// The signal that asked to stop, or 0.
+    public var signal: Int32 { flag.load(ordering: .relaxed) }
+    public var isSet: Bool { signal != 0 }
+    public func set(signal: Int32) { flag.store(signal, ordering: .relaxed) }
+}
+
+/// Expands a spec into jobs, registers them, and runs the ones not yet done on a pool of
+/// workers that claim jobs from the database (so several processes can share a grid).
+public final class Scheduler: @unchecked Sendable {
+    public let options: RunOptions
+    public let stop: StopFlag
+    private let log: ProgressLog
+
+    public init(options: RunOptions, stop: StopFlag = StopFlag(), log: ProgressLog) {
+        self.options = options
+        self.stop = stop
+        self.log = log
+    }
+
+    /// The job id: a hash of the job's canonical config and the data's fingerprint.
+    public static func jobID(canonicalConfig: String, dataFingerprint: String) -> String {
+        String(Digest.sha256Hex(Data((canonicalConfig + "\ndata:" + dataFingerprint).utf8)).prefix(16))
+    }
+
+    /// Chooses workers x threads for `pending` jobs on `cores` cores: one job per core while
+    /// there are enough jobs (no synchronisation inside a job is cheaper than none), and
+    /// the spare cores given to each job's threads when there are fewer jobs than cores.
+    public static func layout(pending: Int, cores: Int, workers: Int?, threads: Int?) -> (workers: Int, threads: Int) {
+        let cores = max(1, cores)
+        switch (workers, threads) {
+        case let (w?, t?): return (w, t)
+        case let (w?, nil): return (w, max(1, cores / w))
+        case let (nil, t?): return (max(1, min(max(1, pending), cores / t)), t)
+        case (nil, nil):
+            let w = max(1, min(pending, cores))
+            return (w, max(1, cores / w))
+        }
+    }
+
+    public func run() throws -> RunSummary {
+        // Everything that can be wrong with the input is checked before the database is
+        // touched, so a bad spec or bad data leaves it as it was.
+        let spec = try ExperimentSpec.load(path: options.specPath)
+        let configs = try spec.jobs()
+        let locator = DataLocator(commandLine: options.dataDirectory, environment: options.environment,
+                                  specPath: options.specPath, specDatasetPath: spec.dataset.path)
+        let location = try locator.resolve()
+        for file in location.downloaded { log.message("downloaded and verified \(file)") }
+        let data = try FashionMNIST.load(directory: location.directory)
+        log.message("data: \(data.train.count) training and \(data.test.count) test images from \(location.directory)")
+        let ids = configs.map { Self.jobID(canonicalConfig: $0.canonicalJSON(), dataFingerprint: data.fingerprint) }
+
+        let store = try Store(path: options.databasePath)
+        try store.registerDataset(fingerprint: data.fingerprint, descriptionJSON: try data.descriptionJSON())
+        try store.registerExperiment(name: spec.name, description: spec.description, specJSON: spec.sourceJSON,
+                                     datasetFingerprint: data.fingerprint,
+                                     jobs: zip(ids, configs).map { JobRegistration(id: $0, configJSON: $1.canonicalJSON(), seed: $1.seed) })
+        let statesBefore = try store.jobStates(experiment: spec.name)
+        var summary = RunSummary()
+        summary.total = ids.count
+        summary.alreadyDone = options.force ? 0 : ids.filter { statesBefore[$0] == .done }.count
+        let pending = ids.count - summary.alreadyDone
+        let (workers, threads) = Self.layout(pending: pending, cores: ProcessInfo.processInfo.activeProcessorCount,
+                                             workers: options.workers, threads: options.threadsPerJob ?? spec.training.threads)
+        log.start(experiment: spec.name, total: ids.count, alreadyDone: summary.alreadyDone, workers: workers, threads: threads)
+
+        let byID = Dictionary(zip(ids, configs), uniquingKeysWith: { first, _ in first })
+        let indexOf = Dictionary(zip(ids, ids.indices), uniquingKeysWith: { first, _ in first })
+        let rerunBefore: Date? = options.force ? Date() : nil
+        let worker = WorkerIdentity.current()
+        let counts = Mutex(RunSummary())
+        let fatal = Mutex<Error?>(nil)
+        let group = DispatchGroup()
+        for _ in 0..<min(workers, max(pending, 1)) {
+            group.enter()
+            let thread = Thread { [self] in
+                defer { group.leave() }
+                do {
+                    while !stop.isSet, fatal.withLock({ $0 == nil }) {
+                        guard let claimed = try store.claimNextJob(among: ids, worker: worker, rerunStartedBefore: rerunBefore)
+                        else { break }
+                        let state = try runClaimed(claimed, config: byID[claimed.jobID]!, index: indexOf[claimed.jobID]!,
+                                                   total: ids.count, data: data, threads: threads, store: store)
+                        counts.withLock {
+                            switch state {
+                            case .done: $0.completed += 1
+                            case .failed: $0.failed += 1
+                            default: $0.interrupted += 1
+                            }
+                        }
+                    }
+                } catch {
+                    fatal.withLock { if $0 == nil { $0 = error } }
+                    stop.set(signal: SIGTERM)
+                }
+            }
+            thread.start()
+        }
+        group.wait()
+        log.finish()
+        if let error = fatal.withLock({ $0 }) { throw error }
+
+        let finished = counts.withLock { $0 }
+        summary.completed = finished.completed
+        summary.failed = finished.failed
+        summary.interrupted = finished.interrupted
+        let statesAfter = try store.jobStates(experiment: spec.name)
+        summary.notDone = ids.filter { statesAfter[$0] != .done }.count
+        summary.stoppedBySignal = stop.isSet ? stop.signal : nil
+        return summary
+    }
+
+    /// Runs one claimed job and records its end: done, failed (an error, a NaN loss
+    /// included) or interrupted (a stop request). Store errors propagate.
+    private func runClaimed(_ claimed: ClaimedJob, config: JobConfig, index: Int, total: Int, data: FashionMNIST,
+                            threads: Int, store: Store) throws -> JobState {
+        let label = Self.describe(config)
+        log.jobStarted(runID: claimed.runID, index: index, label: label, epochs: config.training.epochs)
+        var lastHeartbeat = Clock.now()
+        var runner = JobRunner(config: config, data: data, threads: threads)
+        runner.shouldStop = { [stop] in stop.isSet }
+        runner.onBatch = { [log] phase, epoch, epochs, batch, batches, loss in
+            log.jobProgress(runID: claimed.runID, phase: phase, epoch: epoch, epochs: epochs, batch: batch, batches: batches, loss: loss)
+            if Clock.now() - lastHeartbeat > 30 {
+                try? store.heartbeat(runID: claimed.runID)
+                lastHeartbeat = Clock.now()
+            }
+        }
+        var storeError: Error?
+        runner.onEpoch = { [log] phase, summary in
+            do { try store.recordEpoch(runID: claimed.runID, phase: phase, epoch: summary.epoch, loss: summary.meanLoss,
+                                       seconds: summary.seconds) } catch { storeError = storeError ?? error }
+            lastHeartbeat = Clock.now()
+            log.epochFinished(runID: claimed.runID, index: index, label: label, phase: phase, summary: summary,
+                              epochs: phase == "train" ? config.training.epochs : config.pruning?.retrainEpochs ?? 0)
+        }
+        do {
+            let outcome = try runner.run()
+            if let storeError { throw storeError }
+            try store.finish(runID: claimed.runID, engineVersion: EngineInfo.version, outcome: outcome)
+            log.jobFinished(runID: claimed.runID, index: index, label: label, result: .done(outcome.accuracy))
+            return .done
+        } catch TrainingError.cancelled {
+            let reason = "interrupted by \(Self.signalName(stop.signal))"
+            try store.interrupt(runID: claimed.runID, reason: reason)
+            log.jobFinished(runID: claimed.runID, index: index, label: label, result: .interrupted(reason))
+            return .interrupted
+        } catch let error as SQLiteError {
+            throw error
+        } catch {
+            try store.fail(runID: claimed.runID, error: "\(error)")
+            log.jobFinished(runID: claimed.runID, index: index, label: label, result: .failed("\(error)"))
+            return .failed
+        }
+    }
+
+    static func describe(_ config: JobConfig) -> String {
+        (config.gridPoint.map { "\($0.path)=\($0.value.canonicalText())" } + ["seed=\(config.seed)"]).joined(separator: " ")
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        default: "signal \(signal)"
+        }
+    }
+}
