@@ -7,6 +7,11 @@ import PackageDescription
 // (AVX2, AVX-512, NEON), so the build stays portable while the binary is fast.
 let nativeCPU: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native"])]
 
+// The engine's SIMD code is 50-100x slower unoptimised, which would make the test suite
+// (which trains small models) crawl; debug builds optimise it too. Tests still get
+// `@testable import`, which needs only -enable-testing.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "harness",
     products: [
@@ -22,11 +27,11 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         // The neural-network engine: tensors, kernels, layers, optimizers. No I/O.
-        .target(name: "Engine", swiftSettings: nativeCPU),
+        .target(name: "Engine", swiftSettings: nativeCPU + optimizedInDebug),
 
         // Specs, grids, data, scheduler, store, reports.
         .target(name: "HarnessKit", dependencies: ["Engine", "CSQLite", "CZlib"],
-                swiftSettings: nativeCPU),
+                swiftSettings: nativeCPU + optimizedInDebug),
 
         // The thin command-line front end.
         .executableTarget(name: "harness", dependencies: ["HarnessKit", "Engine"],

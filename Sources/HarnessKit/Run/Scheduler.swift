@@ -98,6 +98,11 @@ public final class Scheduler: @unchecked Sendable {
         for file in location.downloaded { log.message("downloaded and verified \(file)") }
         let data = try FashionMNIST.load(directory: location.directory)
         log.message("data: \(data.train.count) training and \(data.test.count) test images from \(location.directory)")
+        if let largest = configs.compactMap(\.dataset.trainSize).max(), largest > data.train.count {
+            let field = spec.grid.contains { $0.path == "dataset.train_size" } ? "$.grid[\"dataset.train_size\"]" : "$.dataset.train_size"
+            throw HarnessError("\(options.specPath): \(field): asks for \(largest) training images, but the data in "
+                               + "\(location.directory) holds only \(data.train.count)")
+        }
         let ids = configs.map { Self.jobID(canonicalConfig: $0.canonicalJSON(), dataFingerprint: data.fingerprint) }
 
         let store = try Store(path: options.databasePath)
@@ -119,6 +124,8 @@ public final class Scheduler: @unchecked Sendable {
         let rerunBefore: Date? = options.force ? Date() : nil
         let worker = WorkerIdentity.current()
         let counts = Mutex(RunSummary())
+        // A job that fails is not claimed again by this run (the next run retries it).
+        let attempted = Mutex(Set<String>())
         let fatal = Mutex<Error?>(nil)
         let group = DispatchGroup()
         for _ in 0..<min(workers, max(pending, 1)) {
@@ -127,8 +134,11 @@ public final class Scheduler: @unchecked Sendable {
                 defer { group.leave() }
                 do {
                     while !stop.isSet, fatal.withLock({ $0 == nil }) {
-                        guard let claimed = try store.claimNextJob(among: ids, worker: worker, rerunStartedBefore: rerunBefore)
+                        let candidates = attempted.withLock { seen in ids.filter { !seen.contains($0) } }
+                        guard let claimed = try store.claimNextJob(among: candidates, worker: worker,
+                                                                   rerunStartedBefore: rerunBefore)
                         else { break }
+                        attempted.withLock { _ = $0.insert(claimed.jobID) }
                         let state = try runClaimed(claimed, config: byID[claimed.jobID]!, index: indexOf[claimed.jobID]!,
                                                    total: ids.count, data: data, threads: threads, store: store)
                         counts.withLock {

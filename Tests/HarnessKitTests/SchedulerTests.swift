@@ -1,0 +1,182 @@
+import Foundation
+import Synchronization
+import XCTest
+@testable import HarnessKit
+import TestSupport
+
+final class SchedulerTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    var dataDirectory: String { directory.file("data") }
+    var database: String { directory.file("results/harness.sqlite") }
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+        try IDXFiles.writeDataset(in: dataDirectory, trainCount: 200, testCount: 100)
+    }
+
+    override func tearDown() { directory.remove() }
+
+    /// A small spec: `grid` JSON text inserted as the grid.
+    func writeSpec(name: String = "tiny", grid: String = #"{"model.hidden": [4, 6]}"#, seeds: String = "[1, 2]",
+                   epochs: Int = 2, extra: String = "") throws -> String {
+        let path = directory.file("\(name).json")
+        let text = """
+        {"name": "\(name)", "model": {"type": "lstm", "layers": 1, "hidden": 4},
+         "training": {"epochs": \(epochs), "batch_size": 50, "learning_rate": 0.01}, \(extra)
+         "seeds": \(seeds), "grid": \(grid)}
+        """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func run(_ spec: String, force: Bool = false, workers: Int? = 1, stop: StopFlag = StopFlag()) throws -> RunSummary {
+        let options = RunOptions(specPath: spec, databasePath: database, dataDirectory: dataDirectory, workers: workers,
+                                 threadsPerJob: 1, force: force, environment: [:])
+        return try Scheduler(options: options, stop: stop, log: ProgressLog(live: false, write: { _ in })).run()
+    }
+
+    func runCount(_ sql: String = "SELECT count(*) FROM runs") throws -> Int {
+        let output = try sqlite(sql)
+        return Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    func sqlite(_ sql: String) throws -> String {
+        let rows = try SQLiteConnection(path: database).query(sql) { $0.optionalString(0) }
+        return (rows.first ?? nil) ?? ""
+    }
+
+    func testRunRecordsEveryJobAndResumeSkipsDoneJobs() throws {
+        let spec = try writeSpec()
+        let first = try run(spec)
+        XCTAssertEqual(first.total, 4)
+        XCTAssertEqual(first.completed, 4)
+        XCTAssertTrue(first.allDone)
+        XCTAssertEqual(try runCount(), 4)
+        XCTAssertEqual(try runCount("SELECT count(*) FROM epochs"), 8, "2 epochs per job")
+        XCTAssertEqual(try runCount("SELECT count(*) FROM confusion"), 400, "10x10 per job")
+
+        let second = try run(spec)
+        XCTAssertEqual(second.alreadyDone, 4)
+        XCTAssertEqual(second.completed, 0)
+        XCTAssertEqual(try runCount(), 4, "nothing reran")
+
+        // Adding a value to the grid runs only the new jobs.
+        let grown = try writeSpec(grid: #"{"model.hidden": [4, 6, 8]}"#)
+        let third = try run(grown)
+        XCTAssertEqual(third.alreadyDone, 4)
+        XCTAssertEqual(third.completed, 2)
+        XCTAssertEqual(try runCount(), 6)
+    }
+
+    func testForceRerunsEachJobOnceAndKeepsEarlierResults() throws {
+        let spec = try writeSpec(seeds: "[1]")
+        _ = try run(spec)
+        let forced = try run(spec, force: true)
+        XCTAssertEqual(forced.completed, 2)
+        XCTAssertEqual(try runCount("SELECT count(*) FROM runs WHERE status = 'done'"), 4)
+    }
+
+    func testSameSeedGivesSameResultAndThreadsDoNotMatter() throws {
+        let spec = try writeSpec(seeds: "[7]")
+        _ = try run(spec)
+        let before = try sqlite("SELECT group_concat(accuracy || ':' || macro_f1, ',') FROM job_results ORDER BY job_id")
+        let losses = try sqlite("SELECT group_concat(loss, ',') FROM (SELECT loss FROM epochs ORDER BY run_id, epoch)")
+        // Rerun with 2 threads per job: results must be identical to the bit.
+        let options = RunOptions(specPath: spec, databasePath: database, dataDirectory: dataDirectory, workers: 1,
+                                 threadsPerJob: 2, force: true, environment: [:])
+        _ = try Scheduler(options: options, log: ProgressLog(live: false, write: { _ in })).run()
+        let lossesAgain = try sqlite("SELECT group_concat(loss, ',') FROM (SELECT loss FROM epochs WHERE run_id > 2 ORDER BY run_id, epoch)")
+        XCTAssertEqual(losses, lossesAgain)
+        XCTAssertFalse(before.isEmpty)
+    }
+
+    func testTwoSchedulersOnOneDatabaseRunEachJobOnce() throws {
+        let spec = try writeSpec(grid: #"{"model.hidden": [3, 4, 5, 6]}"#)
+        // Two schedulers, as two `harness run` processes would be, each with its own Store.
+        let summaries = Mutex<[RunSummary]>([])
+        let (db, data) = (database, dataDirectory)
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            let options = RunOptions(specPath: spec, databasePath: db, dataDirectory: data, workers: 1, threadsPerJob: 1,
+                                     environment: [:])
+            if let summary = try? Scheduler(options: options, log: ProgressLog(live: false, write: { _ in })).run() {
+                summaries.withLock { $0.append(summary) }
+            }
+        }
+        let all = summaries.withLock { $0 }
+        XCTAssertEqual(all.count, 2)
+        XCTAssertEqual(all.reduce(0) { $0 + $1.completed }, 8, "together they ran each of the 8 jobs")
+        XCTAssertEqual(try runCount(), 8, "and none twice")
+        XCTAssertEqual(try runCount("SELECT count(DISTINCT job_id) FROM runs"), 8)
+    }
+
+    func testJobOfADeadProcessIsReclaimed() throws {
+        let spec = try writeSpec(seeds: "[1]")
+        // Register the experiment, then fake a claim by a process that has since died.
+        _ = try run(spec, stop: { let s = StopFlag(); s.set(signal: SIGINT); return s }())
+        let store = try Store(path: database)
+        let ids = try store.jobStates(experiment: "tiny").keys.sorted()
+        let dead = Process()
+        dead.executableURL = URL(fileURLWithPath: "/bin/true")
+        try dead.run()
+        dead.waitUntilExit()
+        let ghost = WorkerIdentity(host: WorkerIdentity.current().host, pid: dead.processIdentifier, token: "gone")
+        let claimed = try XCTUnwrap(store.claimNextJob(among: ids, worker: ghost, rerunStartedBefore: nil))
+        XCTAssertEqual(try store.jobStates(experiment: "tiny")[claimed.jobID], .running)
+
+        let summary = try run(spec)
+        XCTAssertEqual(summary.completed, 2, "the dead process's job was reclaimed and run")
+        XCTAssertTrue(summary.allDone)
+        XCTAssertEqual(try runCount("SELECT count(*) FROM runs WHERE status = 'interrupted'"), 1)
+    }
+
+    func testStopRequestRecordsRunningJobsAsInterrupted() throws {
+        let spec = try writeSpec(seeds: "[1]", epochs: 1000)
+        let stop = StopFlag()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { stop.set(signal: SIGINT) }
+        let summary = try run(spec, stop: stop)
+        XCTAssertEqual(summary.stoppedBySignal, SIGINT)
+        XCTAssertEqual(summary.interrupted, 1)
+        XCTAssertEqual(try sqlite("SELECT error FROM runs WHERE status = 'interrupted'"), "interrupted by SIGINT")
+        XCTAssertEqual(try runCount("SELECT count(*) FROM results"), 0, "no partial result")
+    }
+
+    func testFailingJobIsRecordedAndOthersGoOn() throws {
+        // Class 9 has 3 training images, so a stratified subset of 100 (10 per class) cannot
+        // be drawn: that job fails with its error recorded, the plain subset runs.
+        let unbalanced = directory.file("unbalanced")
+        let labels = (0..<200).map { UInt8($0 < 197 ? $0 % 9 : 9) }
+        try IDXFiles.writeDataset(in: unbalanced, trainLabels: labels, testLabels: IDXFiles.cyclingLabels(count: 50))
+        let path = try writeSpec(name: "strata", grid: #"{"dataset.stratified": [true, false]}"#, seeds: "[1]",
+                                 extra: #""dataset": {"train_size": 100},"#)
+        let options = RunOptions(specPath: path, databasePath: database, dataDirectory: unbalanced, workers: 1,
+                                 threadsPerJob: 1, environment: [:])
+        let summary = try Scheduler(options: options, log: ProgressLog(live: false, write: { _ in })).run()
+        XCTAssertEqual(summary.completed, 1)
+        XCTAssertEqual(summary.failed, 1)
+        XCTAssertFalse(summary.allDone)
+        let error = try sqlite("SELECT error FROM runs WHERE status = 'failed'")
+        XCTAssert(error.contains("class 9"), error)
+    }
+
+    func testBadInputLeavesTheDatabaseAsItWas() throws {
+        let spec = try writeSpec(seeds: "[1]")
+        _ = try run(spec)
+        let before = try Data(contentsOf: URL(fileURLWithPath: database))
+        let tooMany = try writeSpec(name: "big", extra: #""dataset": {"train_size": 5000},"#)
+        XCTAssertThrowsError(try run(tooMany)) { error in
+            XCTAssert("\(error)".contains("$.dataset.train_size: asks for 5000 training images"), "\(error)")
+        }
+        let typo = try writeSpec(name: "typo", extra: #""dataset": {"trian_size": 50},"#)
+        XCTAssertThrowsError(try run(typo)) { XCTAssert("\($0)".contains("did you mean \"train_size\""), "\($0)") }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: database)), before)
+        XCTAssertEqual(try sqlite("SELECT group_concat(name) FROM experiments"), "tiny")
+    }
+
+    func testLayoutUsesTheCores() {
+        XCTAssertEqual(Scheduler.layout(pending: 4, cores: 2, workers: nil, threads: nil).workers, 2)
+        XCTAssertEqual(Scheduler.layout(pending: 4, cores: 2, workers: nil, threads: nil).threads, 1)
+        XCTAssertEqual(Scheduler.layout(pending: 1, cores: 2, workers: nil, threads: nil).threads, 2)
+        XCTAssertEqual(Scheduler.layout(pending: 9, cores: 8, workers: nil, threads: 2).workers, 4)
+        XCTAssertEqual(Scheduler.layout(pending: 9, cores: 8, workers: 2, threads: nil).threads, 4)
+    }
+}
