@@ -9,7 +9,7 @@ protocol Subcommand {
     func run() throws -> Int32
 }
 
-let subcommands: [any Subcommand.Type] = [BenchCommand.self]
+let subcommands: [any Subcommand.Type] = [BenchCommand.self, ReportCommand.self]
 
 @MainActor func usage() -> String {
     let lines = subcommands.map { "  \($0.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }
