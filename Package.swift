@@ -42,7 +42,8 @@ let package = Package(
 
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"],
                     swiftSettings: nativeCPU),
-        .testTarget(name: "HarnessKitTests", dependencies: ["HarnessKit", "Engine", "TestSupport"]),
+        .testTarget(name: "HarnessKitTests", dependencies: ["HarnessKit", "Engine", "TestSupport"],
+                    exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "harness"]),
     ]
 )

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -278,6 +279,65 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    // MARK: Weight histograms
+
+    /// Records the weight histograms of run `runID` at `stage` ("before" or "after"
+    /// pruning), replacing whatever that stage held, so a retried recording leaves no
+    /// stale layers. Readers get the layers back in the order given here.
+    public func recordWeightHistograms(runID: Int64, stage: String, histograms: [WeightHistogram]) throws {
+        let context = "cannot record weight histograms of run \(runID)"
+        guard stage == "before" || stage == "after" else {
+            throw HarnessError("\(context): stage \"\(stage)\", expected \"before\" or \"after\" (pruning)")
+        }
+        guard !histograms.isEmpty else { throw HarnessError("\(context) (\(stage)): no histograms, expected one per layer") }
+        var seen: Set<String> = []
+        var rows: [(layer: String, lower: Double, upper: Double, counts: String)] = []
+        for histogram in histograms {
+            let layer = histogram.layer
+            guard !layer.isEmpty else { throw HarnessError("\(context) (\(stage)): a histogram has an empty layer name") }
+            guard seen.insert(layer).inserted else {
+                throw HarnessError("\(context) (\(stage)): layer \(layer) is given twice, expected one histogram per layer")
+            }
+            guard histogram.lower.isFinite, histogram.upper.isFinite, histogram.upper > histogram.lower else {
+                throw HarnessError("\(context) (\(stage)): layer \(layer) has range [\(histogram.lower), \(histogram.upper)], "
+                                   + "expected finite bounds with lower < upper")
+            }
+            guard !histogram.counts.isEmpty else { throw HarnessError("\(context) (\(stage)): layer \(layer) has no bins") }
+            if let bin = histogram.counts.firstIndex(where: { $0 < 0 }) {
+                throw HarnessError("\(context) (\(stage)): layer \(layer) bin \(bin) has count \(histogram.counts[bin]), expected >= 0")
+            }
+            rows.append((layer, histogram.lower, histogram.upper,
+                         String(decoding: try JSONEncoder().encode(histogram.counts), as: UTF8.self)))
+        }
+        try write { db in
+            _ = try runState(db, runID)
+            try db.run("DELETE FROM weight_histograms WHERE run_id = ? AND stage = ?", [runID, stage])
+            let insert = try db.prepare("""
+                INSERT INTO weight_histograms (run_id, stage, layer, lower, upper, counts) VALUES (?, ?, ?, ?, ?, ?)
+                """)
+            for row in rows {
+                try insert.bind([runID, stage, row.layer, row.lower, row.upper, row.counts])
+                while try insert.step() {}
+            }
+        }
+    }
+
+    /// A run's histograms at `stage`, in the order they were recorded; empty if none were.
+    public func weightHistograms(runID: Int64, stage: String) throws -> [WeightHistogram] {
+        let rows = try read { db in
+            try db.query("""
+                SELECT layer, lower, upper, counts FROM weight_histograms WHERE run_id = ? AND stage = ? ORDER BY rowid
+                """, [runID, stage]) { (layer: $0.string(0), lower: $0.double(1), upper: $0.double(2), counts: $0.string(3)) }
+        }
+        return try rows.map { row in
+            guard let counts = try? JSONDecoder().decode([Int].self, from: Data(row.counts.utf8)) else {
+                throw HarnessError("weight histogram of run \(runID), stage \(stage), layer \(row.layer) in \(path): "
+                                   + "counts are not a JSON array of integers")
+            }
+            return WeightHistogram(layer: row.layer, lower: row.lower, upper: row.upper, counts: counts)
+        }
+    }
+
     // MARK: Reading
 
     /// Job id -> state (see `JobState`) for every job of `experiment`.
@@ -342,6 +402,30 @@ public final class Store: @unchecked Sendable {
                           updateSecondsPruned: row.optionalDouble(20), host: row.optionalString(21),
                           engineVersion: row.optionalString(22), startedAt: row.optionalString(23),
                           finishedAt: row.optionalString(24), error: row.optionalString(25))
+            }
+        }
+    }
+
+    /// The experiment's description and spec text as registered.
+    public func experiment(name: String) throws -> ExperimentRecord {
+        try read { db in
+            try requireExperiment(db, name)
+            return try db.query("SELECT name, description, spec_json FROM experiments WHERE name = ?", [name]) {
+                ExperimentRecord(name: $0.string(0), description: $0.string(1), specJSON: $0.string(2))
+            }[0]
+        }
+    }
+
+    /// The data sets the experiment's jobs use, by fingerprint.
+    public func datasets(experiment: String) throws -> [DatasetRecord] {
+        try read { db in
+            try requireExperiment(db, experiment)
+            return try db.query("""
+                SELECT d.fingerprint, d.description_json, count(*)
+                FROM experiment_jobs ej JOIN jobs j ON j.id = ej.job_id JOIN datasets d ON d.fingerprint = j.dataset_fingerprint
+                WHERE ej.experiment = ? GROUP BY d.fingerprint ORDER BY d.fingerprint
+                """, [experiment]) {
+                DatasetRecord(fingerprint: $0.string(0), descriptionJSON: $0.string(1), jobCount: $0.int(2))
             }
         }
     }

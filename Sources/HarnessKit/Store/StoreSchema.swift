@@ -7,7 +7,7 @@
 /// the sqlite3 shell. A REAL metric is NULL where it was undefined (NaN, e.g. the F1 of a
 /// class never predicted nor present); SQLite stores a bound NaN as NULL.
 enum StoreSchema {
-    static let migrations: [String] = [version1]
+    static let migrations: [String] = [version1, version2]
 
     private static let version1 = """
         CREATE TABLE datasets (
@@ -154,5 +154,21 @@ enum StoreSchema {
             (SELECT max(d.id) FROM runs d WHERE d.job_id = ej.job_id AND d.status = 'done'),
             (SELECT max(l.id) FROM runs l WHERE l.job_id = ej.job_id))
         LEFT JOIN results res ON res.run_id = r.id;
+        """
+
+    /// Binned weight values of a run's layers before and after pruning, for the report's
+    /// density plots (the paper's Fig. 5). `counts` is a JSON array of bin counts over
+    /// [lower, upper] in equal bins (see Engine's `WeightHistogram`). A stage's rows are
+    /// replaced as a whole, so rowid order is the order the layers were given in.
+    private static let version2 = """
+        CREATE TABLE weight_histograms (
+            run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            stage  TEXT NOT NULL CHECK (stage IN ('before', 'after')),
+            layer  TEXT NOT NULL,
+            lower  REAL NOT NULL,
+            upper  REAL NOT NULL CHECK (upper > lower),
+            counts TEXT NOT NULL CHECK (json_valid(counts) AND json_type(counts) = 'array'),
+            PRIMARY KEY (run_id, stage, layer)
+        );
         """
 }

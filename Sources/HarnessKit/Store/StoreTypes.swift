@@ -219,3 +219,18 @@ public struct EpochRecord: Sendable, Equatable {
     public let loss: Double?
     public let seconds: Double
 }
+
+/// An experiment as registered: its description and the spec's JSON text.
+public struct ExperimentRecord: Sendable, Equatable {
+    public let name: String
+    public let description: String
+    public let specJSON: String
+}
+
+/// A data set an experiment's jobs ran on: its description JSON (directory, files, record
+/// counts; see `FashionMNIST.descriptionJSON`) and how many of the experiment's jobs use it.
+public struct DatasetRecord: Sendable, Equatable {
+    public let fingerprint: String
+    public let descriptionJSON: String
+    public let jobCount: Int
+}

@@ -1,0 +1,443 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A rendered report: markdown and the SVG figures it links to by relative file name.
+public struct ReportDocument: Sendable {
+    public let markdown: String
+    public let figures: [(fileName: String, svg: String)]
+}
+
+/// `harness report`: an experiment's results as a markdown report that stands alone
+/// (settings, data, a row per grid point with the paper's numbers beside ours, the best
+/// configuration's confusion matrix and per-class metrics) with SVG figures, and two-way
+/// pivot tables (Pivot.swift).
+///
+/// The output depends only on the database (and spec file): no clocks, no host names, a
+/// fixed order everywhere and fixed decimals, so a report can be diffed and golden-tested.
+public enum Report {
+    public static let defaultDatabasePath = "results/harness.sqlite"
+
+    /// The file-name stem figures of a report written to `path` get: "reports/layers.md"
+    /// gives "layers", hence "layers-loss.svg" beside it.
+    public static func figureStem(forOutput path: String) -> String {
+        URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+    }
+
+    /// The report of `data`. With a `figureStem` the figures are rendered and linked as
+    /// "<stem>-<figure>.svg"; without, the markdown says figures were not written.
+    public static func render(_ data: ReportData, figureStem: String?) throws -> ReportDocument {
+        var renderer = ReportRenderer(data: data, reference: try ReferenceTable(spec: data.spec, origin: data.spec.filePath),
+                                      figureStem: figureStem)
+        renderer.render()
+        while renderer.lines.last == "" { renderer.lines.removeLast() }
+        return ReportDocument(markdown: renderer.lines.joined(separator: "\n") + "\n", figures: renderer.figures)
+    }
+
+    /// Writes the figures, then the markdown (so the markdown never links a figure that is
+    /// not there yet), each atomically; figures go beside the markdown file.
+    public static func write(_ document: ReportDocument, to path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        for figure in document.figures {
+            try writeAtomically(figure.svg, to: directory.appendingPathComponent(figure.fileName).path)
+        }
+        try writeAtomically(document.markdown, to: path)
+    }
+
+    /// Writes `text` (a pivot table) to `path` atomically.
+    public static func writeText(_ text: String, to path: String) throws { try writeAtomically(text, to: path) }
+
+    /// Writes a temporary file in the target's directory and renames it over the target,
+    /// so a reader sees the old file or the new one, never a partial one.
+    static func writeAtomically(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw HarnessError("cannot create directory \(directory.path) for \(path): \(error.localizedDescription)")
+        }
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
+            throw HarnessError("cannot write \(temporary) (for \(path)): \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw HarnessError("cannot replace \(path) with \(temporary): \(reason)")
+        }
+    }
+
+    /// "6 done, 1 failed, 1 pending": job counts by state, states without jobs left out.
+    static func describeStates(_ jobs: [ReportJob]) -> String {
+        let order: [JobState] = [.done, .running, .pending, .failed, .interrupted]
+        let counts = Dictionary(grouping: jobs, by: \.result.state).mapValues(\.count)
+        let parts = order.compactMap { state in counts[state].map { "\($0) \(state.rawValue)" } }
+        return parts.isEmpty ? "no jobs" : parts.joined(separator: ", ")
+    }
+}
+
+/// Builds the markdown section by section.
+private struct ReportRenderer {
+    let data: ReportData
+    let reference: ReferenceTable?
+    let figureStem: String?
+    var lines: [String] = []
+    var figures: [(fileName: String, svg: String)] = []
+
+    init(data: ReportData, reference: ReferenceTable?, figureStem: String?) {
+        self.data = data
+        self.reference = reference
+        self.figureStem = figureStem
+    }
+
+    var spec: ExperimentSpec { data.spec }
+
+    mutating func render() {
+        header()
+        settings()
+        dataSets()
+        results()
+        if spec.pruning != nil { pruning() }
+        bestConfiguration()
+        jobsNotDone()
+    }
+
+    // MARK: Sections
+
+    mutating func header() {
+        lines.append("# \(spec.name)")
+        lines.append("")
+        if !spec.description.isEmpty {
+            lines.append(spec.description)
+            lines.append("")
+        }
+        if let file = data.specFile {
+            lines.append("Spec file: `\(file)`." + (data.specFileDiffers
+                ? " It differs from the spec stored with the experiment; its grid and reference are used here." : ""))
+        } else {
+            lines.append("Spec: as stored with the experiment in the results database.")
+        }
+        let versions = Set(data.jobs.filter(\.isDone).compactMap(\.result.engineVersion)).sorted()
+        if !versions.isEmpty {
+            lines.append("Engine version\(versions.count == 1 ? "" : "s") of the done runs: \(versions.joined(separator: ", ")).")
+        }
+        if figureStem == nil {
+            lines.append("")
+            lines.append("> Note: figures are written only with `--out FILE`; this report was printed without them.")
+        }
+        lines.append("")
+    }
+
+    mutating func settings() {
+        lines.append("## Settings shared by all jobs")
+        lines.append("")
+        var table = MarkdownTable([.init("setting", .left), .init("value", .left)])
+        for (path, value) in sharedSettings() { table.add([path, value]) }
+        table.add(["seeds", spec.seeds.map(String.init).joined(separator: ", ")])
+        lines.append(table.text)
+        lines.append("")
+        let grid = spec.grid.map { "`\($0.path)` (\($0.values.count) value\($0.values.count == 1 ? "" : "s"))" }
+        let seeds = "\(spec.seeds.count) seed\(spec.seeds.count == 1 ? "" : "s")"
+        if grid.isEmpty {
+            lines.append("No grid: one configuration × \(seeds).")
+        } else {
+            lines.append("Grid: \(grid.joined(separator: " × ")) = \(spec.gridPointCount) grid points × \(seeds).")
+        }
+        lines.append("Jobs: \(data.jobs.count) (\(Report.describeStates(data.jobs))).")
+        let unmatched = data.unmatchedJobs.count
+        if unmatched > 0 {
+            lines.append("\(unmatched) job\(unmatched == 1 ? "" : "s") of the experiment match no grid point of this spec "
+                         + "(it changed after they were registered) and are left out of the tables.")
+        }
+        lines.append("")
+    }
+
+    /// Settings whose value is the same in every job's resolved config, grid dimensions
+    /// left out, in the spec format's order. `dataset.path` and `training.threads` are not
+    /// part of a config (the data section shows the directory).
+    func sharedSettings() -> [(String, String)] {
+        let dimensions = Set(data.dimensions)
+        let flattened: [[(path: String, value: JSONValue)]] = data.jobs.map { job in
+            guard case let .object(sections) = job.config else { return [] }
+            return sections.flatMap { section -> [(path: String, value: JSONValue)] in
+                guard case let .object(fields) = section.value else { return [] }
+                return fields.map { ("\(section.key).\($0.key)", $0.value) }
+            }
+        }
+        guard let first = flattened.first else { return [] }
+        var shared = first.filter { entry in
+            !dimensions.contains(entry.path) && flattened.dropFirst().allSatisfy { other in
+                other.contains { $0.path == entry.path && PointAssignment.same($0.value, entry.value) }
+            }
+        }
+        // A config leaves train_size out when all training images are used.
+        if !dimensions.contains("dataset.train_size") && !flattened.contains(where: { $0.contains { $0.path == "dataset.train_size" } }) {
+            shared.append(("dataset.train_size", .string("all")))
+        }
+        let order = Dictionary(uniqueKeysWithValues: SettingField.all.enumerated().map { ($1.path, $0) })
+        shared.sort { (order[$0.path] ?? Int.max, $0.path) < (order[$1.path] ?? Int.max, $1.path) }
+        return shared.map { ($0.path, ReportData.display($0.value)) }
+    }
+
+    mutating func dataSets() {
+        lines.append("## Data")
+        lines.append("")
+        guard !data.datasets.isEmpty else {
+            lines.append("No data set is recorded for this experiment's jobs.")
+            lines.append("")
+            return
+        }
+        var table = MarkdownTable([.init("data set", .left), .init("directory", .left), .init("train records"),
+                                   .init("test records"), .init("jobs")])
+        var fileLines: [String] = []
+        for dataset in data.datasets {
+            let description = (try? JSONValue.parse(dataset.descriptionJSON)) ?? .null
+            func text(_ value: JSONValue?) -> String {
+                switch value {
+                case let .string(s)?: return s
+                case let .int(n)?: return String(n)
+                default: return "–"
+                }
+            }
+            table.add([dataset.fingerprint, text(description["directory"]), text(description["train"]?["records"]),
+                       text(description["test"]?["records"]), String(dataset.jobCount)])
+            if case let .array(files)? = description["files"] {
+                let listed = files.map { file in
+                    "`\(text(file["name"]))` (\(text(file["records"])) records, MD5 \(text(file["md5"])))"
+                }
+                fileLines.append("Files of \(dataset.fingerprint): " + listed.joined(separator: ", ") + ".")
+            }
+        }
+        lines.append(table.text)
+        lines.append("")
+        if !fileLines.isEmpty {
+            lines += fileLines
+            lines.append("")
+        }
+    }
+
+    mutating func results() {
+        lines.append("## Results")
+        lines.append("")
+        var intro = "One row per grid point. Accuracy and macro F1 are the mean ± standard deviation over the grid "
+            + "point's done jobs (n, one per seed); s / epoch is their mean training time per epoch."
+        if let reference {
+            intro += " \"paper\" columns: \(reference.source ?? "the spec's reference values")."
+        }
+        lines.append(intro)
+        if let note = reference?.note { lines.append("Reference note: \(note)") }
+        lines.append("")
+
+        let metrics = ["accuracy", "macro_f1", "mean_epoch_seconds"].map { ReportMetric.named($0)! }
+        var columns = dimensionColumns(data.dimensions)
+        for metric in metrics {
+            columns.append(.init(metric.title))
+            if reference?.has(metric.name) == true { columns.append(.init("paper")) }
+        }
+        columns += [.init("n"), .init("jobs", .left)]
+        var table = MarkdownTable(columns)
+        for point in data.points {
+            var cells = point.values.map(ReportData.display)
+            let done = point.doneJobs.map(\.result)
+            for metric in metrics {
+                var cell = metric.name == "mean_epoch_seconds" ? meanText(metric, done) : metric.text(metric.summary(done))
+                if metric.name == "accuracy" && point.index == data.best { cell = "**\(cell)**" }
+                cells.append(cell)
+                if reference?.has(metric.name) == true { cells.append(paper(metric, point)) }
+            }
+            cells += [String(done.count), jobsCell(point)]
+            table.add(cells)
+        }
+        lines.append(table.text)
+        lines.append("")
+        if let best = data.best {
+            lines.append("Best configuration (highest mean accuracy, in bold): \(data.label(data.points[best])).")
+        } else {
+            lines.append("No grid point has a done job yet.")
+        }
+        lines.append("")
+        figure(ReportFigures.loss(data), missing: "No done run has recorded epochs, so there is no loss figure.")
+    }
+
+    /// The paper's Table 3: accuracy before pruning, right after pruning and after
+    /// retraining, sparsity and the mean time of a weight update before and after.
+    mutating func pruning() {
+        lines.append("## Pruning")
+        lines.append("")
+        lines.append("In the layout of the paper's Table 3. Accuracies are mean ± standard deviation over the done jobs "
+                     + "(n); sparsity (the fraction of weights that are zero) and update times (one optimizer step) "
+                     + "are means." + (reference.map { " \"paper\" columns: \($0.source ?? "the spec's reference values")." } ?? ""))
+        lines.append("")
+        // The pruning setting leads, as in Table 3.
+        let order = data.dimensions.enumerated().sorted { a, b in
+            (a.element.hasPrefix("pruning.") ? 0 : 1, a.offset) < (b.element.hasPrefix("pruning.") ? 0 : 1, b.offset)
+        }.map(\.offset)
+        let metrics: [(ReportMetric, title: String, spread: Bool)] = [
+            ("accuracy_before_pruning", "before pruning (%)", true), ("accuracy_pruned", "right after pruning (%)", true),
+            ("accuracy", "after retraining (%)", true), ("sparsity", "sparsity (%)", false),
+            ("update_seconds", "update time (ms)", false), ("update_seconds_pruned", "update time pruned (ms)", false),
+        ].map { (ReportMetric.named($0.0)!, $0.1, $0.2) }
+
+        var columns = dimensionColumns(order.map { data.dimensions[$0] })
+        for (metric, title, _) in metrics {
+            columns.append(.init(title))
+            if reference?.has(metric.name) == true { columns.append(.init("paper")) }
+        }
+        columns.append(.init("n"))
+        var table = MarkdownTable(columns)
+        for point in data.points {
+            var cells = order.map { ReportData.display(point.values[$0]) }
+            let done = point.doneJobs.map(\.result)
+            for (metric, _, spread) in metrics {
+                cells.append(spread ? metric.text(metric.summary(done)) : meanText(metric, done))
+                if reference?.has(metric.name) == true { cells.append(paper(metric, point)) }
+            }
+            cells.append(String(done.count))
+            table.add(cells)
+        }
+        lines.append(table.text)
+        lines.append("")
+        let weightFigures = ReportFigures.weights(data)
+        if weightFigures.isEmpty {
+            figure(nil, missing: "No done run has recorded weight histograms, so there are no weight density figures.")
+        }
+        for weights in weightFigures { figure(weights, missing: "") }
+    }
+
+    mutating func bestConfiguration() {
+        lines.append("## Best configuration")
+        lines.append("")
+        guard let best = data.best, let matrix = data.confusion else {
+            lines.append("No done job has a confusion matrix yet.")
+            lines.append("")
+            return
+        }
+        let point = data.points[best]
+        let count = data.confusionJobs.count, plural = count == 1 ? "" : "s"
+        let runs = data.confusionJobs.compactMap(\.result.runID).map(String.init).joined(separator: ", ")
+        let seeds = data.confusionJobs.map { String($0.result.seed) }.joined(separator: ", ")
+        lines.append("\(data.label(point)). Confusion matrix on the test set summed over its \(count) done run\(plural) "
+                     + "(run\(plural) \(runs); seed\(plural) \(seeds)); rows are true "
+                     + "classes, columns predicted classes. Per-class precision, recall and F1 are computed from this sum.")
+        lines.append("")
+        let names = ReportFigures.classNames(matrix.count)
+        var confusion = MarkdownTable([.init("true \\ predicted", .left)] + names.map { .init($0) })
+        for (row, counts) in matrix.enumerated() { confusion.add([names[row]] + counts.map(String.init)) }
+        lines.append(confusion.text)
+        lines.append("")
+
+        let total = matrix.joined().reduce(0, +)
+        let correct = matrix.indices.reduce(0) { $0 + matrix[$1][$1] }
+        var perClass = MarkdownTable([.init("class", .left), .init("precision"), .init("recall"), .init("F1"), .init("support")])
+        var sums = (precision: [Double](), recall: [Double](), f1: [Double]())
+        func text(_ x: Double?) -> String { x.map { NumberFormat.decimal($0, 4) } ?? "–" }
+        for (index, name) in names.enumerated() {
+            let predicted = matrix.reduce(0) { $0 + $1[index] }
+            let actual = matrix[index].reduce(0, +)
+            let hits = Double(matrix[index][index])
+            let precision = predicted > 0 ? hits / Double(predicted) : nil
+            let recall = actual > 0 ? hits / Double(actual) : nil
+            var f1: Double?
+            if let precision, let recall { f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0 }
+            precision.map { sums.precision.append($0) }
+            recall.map { sums.recall.append($0) }
+            f1.map { sums.f1.append($0) }
+            perClass.add([name, text(precision), text(recall), text(f1), String(actual)])
+        }
+        func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
+        perClass.add(["macro average", text(mean(sums.precision)), text(mean(sums.recall)), text(mean(sums.f1)), String(total)])
+        lines.append(perClass.text)
+        lines.append("")
+        let accuracy = total > 0 ? NumberFormat.decimal(100 * Double(correct) / Double(total), 2) + "%" : "–"
+        lines.append("Accuracy of the summed matrix: \(accuracy) (\(correct) of \(total) test predictions). "
+                     + "Macro averages leave out classes where a measure is undefined (never predicted or never present).")
+        lines.append("")
+        figure(ReportFigures.confusion(data), missing: "")
+    }
+
+    /// Failed and interrupted jobs with their errors; pending and running ones are counted.
+    mutating func jobsNotDone() {
+        let broken = data.jobs.filter { $0.result.state == .failed || $0.result.state == .interrupted }
+        let waiting = data.jobs.filter { $0.result.state == .pending || $0.result.state == .running }
+        guard !broken.isEmpty || !waiting.isEmpty else { return }
+        lines.append("## Jobs not done")
+        lines.append("")
+        if !waiting.isEmpty {
+            lines.append("\(Report.describeStates(waiting)): not finished yet, so left out of the means above.")
+            lines.append("")
+        }
+        guard !broken.isEmpty else { return }
+        var table = MarkdownTable([.init("job"), .init("grid point", .left), .init("seed"), .init("state", .left),
+                                   .init("attempts"), .init("error", .left)])
+        for job in broken {
+            let point = job.point.map { data.label(data.points[$0]) } ?? "(not in the spec's grid)"
+            let error = (job.result.error ?? "").split(whereSeparator: \.isNewline).joined(separator: " ")
+            table.add([String(job.result.position + 1), point, String(job.result.seed), job.result.state.rawValue,
+                       String(job.result.attempts), error.isEmpty ? "–" : error])
+        }
+        lines.append(table.text)
+        lines.append("")
+    }
+
+    // MARK: Pieces
+
+    /// Grid value columns: left-aligned when some value is text, right-aligned for numbers.
+    func dimensionColumns(_ dimensions: [String]) -> [MarkdownTable.Column] {
+        dimensions.map { dimension in
+            let column = data.dimensions.firstIndex(of: dimension)!
+            let numeric = data.points.allSatisfy { point in
+                switch point.values[column] {
+                case .int, .double, .null: return true
+                default: return false
+                }
+            }
+            return .init(dimension, numeric ? .right : .left)
+        }
+    }
+
+    func meanText(_ metric: ReportMetric, _ jobs: [JobResult]) -> String {
+        let summary = metric.summary(jobs)
+        return summary.count > 0 ? metric.text(summary.mean) : "–"
+    }
+
+    func paper(_ metric: ReportMetric, _ point: GridPoint) -> String {
+        reference?.value(metric.name, dimensions: data.dimensions, values: point.values).map(metric.text) ?? "–"
+    }
+
+    /// "2/2 done", "1/2 done, 1 failed", with seeds the spec asks for but the experiment
+    /// lacks counted as "not registered".
+    func jobsCell(_ point: GridPoint) -> String {
+        let done = point.doneJobs.count
+        let missing = data.missingSeeds(point).count
+        var parts = ["\(done)/\(point.jobs.count + missing) done"]
+        let others = point.jobs.filter { !$0.isDone }
+        if !others.isEmpty { parts.append(Report.describeStates(others)) }
+        if missing > 0 { parts.append("\(missing) not registered") }
+        return parts.joined(separator: ", ")
+    }
+
+    /// Links a figure (recording its file) when figures are written; `missing` explains
+    /// an absent figure.
+    mutating func figure(_ figure: ReportFigure?, missing: String) {
+        guard let figure else {
+            if !missing.isEmpty {
+                lines.append(missing)
+                lines.append("")
+            }
+            return
+        }
+        guard let stem = figureStem else { return }
+        let fileName = "\(stem)-\(figure.name).svg"
+        figures.append((fileName, figure.svg))
+        // CommonMark needs angle brackets around a link target with spaces.
+        let target = fileName.contains(" ") ? "<\(fileName)>" : fileName
+        lines.append("![\(figure.title)](\(target))")
+        lines.append("")
+        lines.append("*\(figure.caption)*")
+        lines.append("")
+    }
+}

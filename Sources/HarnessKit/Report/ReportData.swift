@@ -1,0 +1,258 @@
+import Engine
+import Foundation
+
+/// What a report is about: a spec file (its grid and `reference` are used) or the name of
+/// an experiment already in the database (the spec stored with it is used).
+public enum ReportSubject: Sendable, Equatable {
+    case specFile(String)
+    case experiment(String)
+
+    /// An existing file, or anything ending in ".json" or containing "/", is a spec file;
+    /// anything else is an experiment name (names cannot contain "/").
+    public init(argument: String) {
+        var isDirectory: ObjCBool = false
+        let isFile = FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory) && !isDirectory.boolValue
+        self = isFile || argument.hasSuffix(".json") || argument.contains("/") ? .specFile(argument) : .experiment(argument)
+    }
+}
+
+/// One job of the experiment: its `job_results` row, its resolved config parsed, and the
+/// grid point it belongs to.
+public struct ReportJob: Sendable {
+    public let result: JobResult
+    let config: JSONValue
+    /// Index into `ReportData.points`; nil when the job matches no grid point of the spec
+    /// (the spec file changed since the experiment was registered).
+    public let point: Int?
+
+    var isDone: Bool { result.state == .done }
+}
+
+/// One point of the spec's grid: a value per grid dimension, and the jobs (one per seed)
+/// that ran it, in the experiment's job order.
+public struct GridPoint: Sendable {
+    public let index: Int
+    /// One value per `spec.grid` dimension, as written in the spec.
+    public let values: [JSONValue]
+    public let jobs: [ReportJob]
+
+    public var doneJobs: [ReportJob] { jobs.filter(\.isDone) }
+}
+
+/// A run's weight histograms before and after pruning (either may be empty).
+struct RunHistograms: Sendable {
+    let before: [WeightHistogram]
+    let after: [WeightHistogram]
+}
+
+/// Everything a report shows, read from the store once, so rendering is a pure function
+/// of it and the same database always gives the same report.
+public struct ReportData: Sendable {
+    public let spec: ExperimentSpec
+    public let experiment: ExperimentRecord
+    /// The spec file the report was asked for, or nil when the stored spec is used.
+    public let specFile: String?
+    /// True when `specFile` differs from the spec stored with the experiment.
+    public let specFileDiffers: Bool
+    public let datasets: [DatasetRecord]
+    /// Every job of the experiment, in its job order.
+    public let jobs: [ReportJob]
+    /// The spec's grid points, first grid dimension varying slowest (as in `spec.jobs()`).
+    public let points: [GridPoint]
+    /// Epochs of every done run.
+    let epochs: [Int64: [EpochRecord]]
+    /// Weight histograms of every done run that has some.
+    let histograms: [Int64: RunHistograms]
+    /// The grid point with the highest mean accuracy over its done jobs (the first on ties).
+    public let best: Int?
+    /// The best point's confusion matrix summed over its done runs, and those runs' jobs.
+    let confusion: [[Int]]?
+    let confusionJobs: [ReportJob]
+
+    /// Reads the experiment from `store`. A spec file must name an experiment that is in
+    /// the database; its grid and reference are used instead of the stored spec's.
+    public static func load(store: Store, subject: ReportSubject) throws -> ReportData {
+        let spec: ExperimentSpec
+        let specFile: String?
+        switch subject {
+        case let .specFile(path):
+            spec = try ExperimentSpec.load(path: path)
+            specFile = path
+        case let .experiment(name):
+            let record = try experimentRecord(store, name, hint: "")
+            spec = try ExperimentSpec.parse(text: record.specJSON, filePath: "spec of experiment \(name) in \(store.path)")
+            specFile = nil
+        }
+        let hint = specFile.map { " (run the spec first: harness run \($0))" } ?? ""
+        let experiment = try experimentRecord(store, spec.name, hint: hint)
+        var differs = false
+        if specFile != nil {
+            // Compared as JSON, so reformatting the file does not count as a change.
+            let stored = (try? JSONValue.parse(experiment.specJSON).canonicalText()) ?? experiment.specJSON
+            differs = try JSONValue.parse(spec.sourceJSON).canonicalText() != stored
+        }
+
+        let results = try store.results(experiment: spec.name)
+        let assign = try PointAssignment(spec)
+        let jobs = try results.map { result -> ReportJob in
+            let config: JSONValue
+            do {
+                config = try JSONValue.parse(result.configJSON)
+            } catch {
+                throw HarnessError("job \(result.jobID) of experiment \(spec.name) in \(store.path): config is not JSON (\(error))")
+            }
+            return ReportJob(result: result, config: config, point: assign.point(configJSON: result.configJSON, config: config))
+        }
+        let points = assign.values.enumerated().map { index, values in
+            GridPoint(index: index, values: values, jobs: jobs.filter { $0.point == index })
+        }
+
+        var epochs: [Int64: [EpochRecord]] = [:]
+        var histograms: [Int64: RunHistograms] = [:]
+        for job in jobs where job.isDone {
+            guard let run = job.result.runID else { continue }
+            epochs[run] = try store.epochs(runID: run)
+            let stages = RunHistograms(before: try store.weightHistograms(runID: run, stage: "before"),
+                                       after: try store.weightHistograms(runID: run, stage: "after"))
+            if !stages.before.isEmpty || !stages.after.isEmpty { histograms[run] = stages }
+        }
+
+        let accuracy = ReportMetric.named("accuracy")!
+        var best: (index: Int, mean: Double)?
+        for point in points {
+            let summary = accuracy.summary(point.doneJobs.map(\.result))
+            if summary.count > 0 && summary.mean > (best?.mean ?? -.infinity) { best = (point.index, summary.mean) }
+        }
+
+        // Summed over seeds, so the matrix and the per-class metrics describe the
+        // configuration rather than whichever seed happened to run first.
+        var confusion: [[Int]]?
+        var confusionJobs: [ReportJob] = []
+        if let best {
+            for job in points[best.index].doneJobs {
+                guard let run = job.result.runID else { continue }
+                let matrix = try store.confusion(runID: run)
+                guard !matrix.isEmpty else { continue }
+                if let sum = confusion {
+                    guard sum.count == matrix.count else { continue }
+                    confusion = zip(sum, matrix).map { zip($0, $1).map(+) }
+                } else {
+                    confusion = matrix
+                }
+                confusionJobs.append(job)
+            }
+        }
+
+        return ReportData(spec: spec, experiment: experiment, specFile: specFile, specFileDiffers: differs,
+                          datasets: try store.datasets(experiment: spec.name), jobs: jobs, points: points,
+                          epochs: epochs, histograms: histograms, best: best?.index,
+                          confusion: confusion, confusionJobs: confusionJobs)
+    }
+
+    private static func experimentRecord(_ store: Store, _ name: String, hint: String) throws -> ExperimentRecord {
+        let names = try store.experimentNames()
+        guard names.contains(name) else {
+            var message = "no experiment named \(name) in \(store.path)\(hint)"
+            if let guess = Spelling.closestMatch(to: name, among: names) {
+                message += "; did you mean \(guess)?"
+            } else {
+                message += names.isEmpty ? "; it has no experiments" : "; it has: \(names.joined(separator: ", "))"
+            }
+            throw HarnessError(message)
+        }
+        return try store.experiment(name: name)
+    }
+
+    // MARK: Questions the renderers ask
+
+    public var dimensions: [String] { spec.grid.map(\.path) }
+
+    /// The jobs that match no grid point of the spec.
+    var unmatchedJobs: [ReportJob] { jobs.filter { $0.point == nil } }
+
+    /// Seeds the spec asks for at `point` that the experiment has no job for (only when
+    /// the spec file is newer than the registered experiment).
+    func missingSeeds(_ point: GridPoint) -> [Int] {
+        let present = Set(point.jobs.map(\.result.seed))
+        return spec.seeds.filter { !present.contains($0) }
+    }
+
+    /// The value of `dimension` for `job`: its grid value when `dimension` is a grid
+    /// dimension and the job has a point, `seed`, else the value in its config (null when
+    /// the config leaves the setting out, e.g. `dataset.path`).
+    func value(of dimension: String, for job: ReportJob) -> JSONValue {
+        if dimension == "seed" { return .int(job.result.seed) }
+        if let column = dimensions.firstIndex(of: dimension), let point = job.point {
+            return points[point].values[column]
+        }
+        return PointAssignment.configValue(job.config, path: dimension)
+    }
+
+    /// "model.hidden = 64, pruning.threshold = 0.05", or "all jobs" for an empty grid.
+    func label(_ point: GridPoint) -> String {
+        guard !dimensions.isEmpty else { return "all jobs" }
+        return zip(dimensions, point.values).map { "\($0) = \(Self.display($1))" }.joined(separator: ", ")
+    }
+
+    /// A legend label: the last component of each dimension when those are unambiguous
+    /// ("hidden 64, threshold 0.05"), else the full paths.
+    func shortLabel(_ point: GridPoint) -> String {
+        guard !dimensions.isEmpty else { return spec.name }
+        let keys = dimensions.map { String($0.split(separator: ".").last ?? Substring($0)) }
+        let names = Set(keys).count == keys.count ? keys : dimensions
+        return zip(names, point.values).map { "\($0) \(Self.display($1))" }.joined(separator: ", ")
+    }
+
+    /// Strings without quotes, everything else as canonical JSON (as `harness plan` shows them).
+    static func display(_ value: JSONValue) -> String {
+        if case let .string(text) = value { return text }
+        return value.canonicalText()
+    }
+}
+
+/// Finds the grid point of a job: by its exact config text among the spec's expanded jobs
+/// (which also covers settings the config leaves out, like `dataset.path`), else by the
+/// values its config has at each grid dimension.
+struct PointAssignment {
+    /// Each grid point's values, in `spec.jobs()` order.
+    let values: [[JSONValue]]
+    let dimensions: [String]
+    private let pointByConfig: [String: Int]
+
+    init(_ spec: ExperimentSpec) throws {
+        let jobs = try spec.jobs()
+        let perPoint = spec.seeds.count
+        var values: [[JSONValue]] = []
+        var pointByConfig: [String: Int] = [:]
+        for (index, job) in jobs.enumerated() {
+            if index % perPoint == 0 { values.append(job.gridPoint.map(\.value)) }
+            let key = job.canonicalJSON()
+            if pointByConfig[key] == nil { pointByConfig[key] = index / perPoint }
+        }
+        self.values = values
+        dimensions = spec.grid.map(\.path)
+        self.pointByConfig = pointByConfig
+    }
+
+    func point(configJSON: String, config: JSONValue) -> Int? {
+        if let point = pointByConfig[configJSON] { return point }
+        let found = dimensions.map { Self.configValue(config, path: $0) }
+        return values.firstIndex { point in zip(point, found).allSatisfy { Self.same($0, $1) } }
+    }
+
+    /// The value at a dotted setting path ("model.hidden") of a config; null when absent.
+    static func configValue(_ config: JSONValue, path: String) -> JSONValue {
+        guard let dot = path.firstIndex(of: ".") else { return config[path] ?? .null }
+        let section = String(path[..<dot]), key = String(path[path.index(after: dot)...])
+        return config[section]?[key] ?? .null
+    }
+
+    /// Equality that ignores how a number was written: a grid's `1` matches a config's `1.0`.
+    static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        switch (a, b) {
+        case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
+        case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        default: return a == b
+        }
+    }
+}

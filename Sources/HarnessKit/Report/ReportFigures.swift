@@ -1,0 +1,124 @@
+import Engine
+import Foundation
+
+/// One figure of a report: `name` becomes the file name suffix (`<stem>-<name>.svg`).
+public struct ReportFigure: Sendable {
+    public let name: String
+    /// Alternative text for the markdown image.
+    public let title: String
+    /// The sentence printed under the figure: what is drawn from which runs.
+    public let caption: String
+    public let svg: String
+}
+
+/// The figures of a report, built from `ReportData` alone.
+enum ReportFigures {
+    /// Fig. 4: mean training loss per epoch, one line per grid point; retraining after
+    /// pruning continues the epoch axis as a dashed line. Nil when no done run has epochs.
+    static func loss(_ data: ReportData) -> ReportFigure? {
+        var series: [LineChart.Series] = []
+        var hasRetraining = false
+        for point in data.points {
+            let runs = point.doneJobs.compactMap { $0.result.runID }.compactMap { data.epochs[$0] }.filter { !$0.isEmpty }
+            guard !runs.isEmpty else { continue }
+            let records = runs.flatMap { $0 }
+            let train = meanLoss(records.filter { $0.phase == "train" })
+            let retrain = meanLoss(records.filter { $0.phase == "retrain" })
+
+            var parts = pieces(train.map { (Double($0.epoch), $0.loss) }, dashed: false)
+            if !retrain.isEmpty {
+                hasRetraining = true
+                let lastTrain = records.filter { $0.phase == "train" }.map(\.epoch).max() ?? 0
+                let firstRetrain = retrain[0].epoch
+                var continued = pieces(retrain.map { (Double(lastTrain + $0.epoch - firstRetrain + 1), $0.loss) }, dashed: true)
+                // The dashed line starts where training ended, so the two read as one curve.
+                if let end = train.last, let loss = end.loss, retrain[0].loss != nil, !continued.isEmpty {
+                    continued[0].points.insert((Double(lastTrain), loss), at: 0)
+                }
+                parts += continued
+            }
+            guard !parts.isEmpty else { continue }
+            series.append(LineChart.Series(label: "\(data.shortLabel(point)) (n=\(runs.count))", parts: parts))
+        }
+        guard !series.isEmpty else { return nil }
+        let chart = LineChart(title: "Training loss per epoch (mean over seeds)", xLabel: "epoch",
+                              yLabel: "mean training loss", series: series, integerX: true,
+                              styleNotes: hasRetraining ? [("training", false), ("retraining after pruning", true)] : [])
+        var caption = "Mean training loss per epoch over the done runs of each grid point (n runs)."
+        if hasRetraining { caption += " Dashed: retraining after pruning, its epochs counted on from the last training epoch." }
+        return ReportFigure(name: "loss", title: chart.title, caption: caption, svg: chart.svg())
+    }
+
+    /// Mean of the defined losses per epoch, by epoch; nil where every run's loss was NaN.
+    private static func meanLoss(_ records: [EpochRecord]) -> [(epoch: Int, loss: Double?)] {
+        let byEpoch = Dictionary(grouping: records, by: \.epoch)
+        return byEpoch.keys.sorted().map { epoch in
+            let losses = byEpoch[epoch]!.compactMap(\.loss)
+            return (epoch, losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count))
+        }
+    }
+
+    /// Consecutive defined points as line pieces; an undefined loss leaves a gap.
+    private static func pieces(_ points: [(Double, Double?)], dashed: Bool) -> [LineChart.Part] {
+        var parts: [LineChart.Part] = []
+        var current: [(x: Double, y: Double)] = []
+        for (x, y) in points {
+            if let y {
+                current.append((x, y))
+            } else if !current.isEmpty {
+                parts.append(LineChart.Part(points: current, dashed: dashed))
+                current = []
+            }
+        }
+        if !current.isEmpty { parts.append(LineChart.Part(points: current, dashed: dashed)) }
+        return parts
+    }
+
+    /// Fig. 5: for each grid point, kernel density estimates of the weights before and
+    /// after pruning, from its first done run that recorded histograms.
+    static func weights(_ data: ReportData) -> [ReportFigure] {
+        data.points.compactMap { point -> ReportFigure? in
+            guard let job = point.doneJobs.first(where: { $0.result.runID.flatMap { data.histograms[$0] } != nil }),
+                  let run = job.result.runID, let stages = data.histograms[run] else { return nil }
+            let all = stages.before + stages.after
+            let lower = all.map(\.lower).min()!, upper = all.map(\.upper).max()!
+            var series: [LineChart.Series] = []
+            var bandwidths: [String] = []
+            for (label, histograms) in [("before pruning", stages.before), ("after pruning", stages.after)] {
+                guard let density = KernelDensity(histograms) else { continue }
+                series.append(LineChart.Series(label: label, parts: [LineChart.Part(points: density.curve(from: lower, to: upper),
+                                                                                    dashed: false)]))
+                bandwidths.append("\(label) \(NumberFormat.decimal(density.bandwidth, 4))")
+            }
+            guard !series.isEmpty else { return nil }
+            let layers = (stages.before.isEmpty ? stages.after : stages.before).map(\.layer)
+            let chart = LineChart(title: "Weight values: \(data.shortLabel(point))", xLabel: "weight value",
+                                  yLabel: "density", series: series)
+            let caption = "Kernel density estimate (Gaussian kernels on the histogram bins, Silverman bandwidth "
+                + bandwidths.joined(separator: ", ") + ", at least the bin width) of the weights of layers \(layers.joined(separator: ", ")) "
+                + "of run \(run) (seed \(job.result.seed)), \(data.label(point)). Each curve integrates to 1."
+            return ReportFigure(name: "weights-\(point.index + 1)", title: chart.title, caption: caption, svg: chart.svg())
+        }
+    }
+
+    /// Fig. 6: the best grid point's confusion matrix (summed over its done runs).
+    static func confusion(_ data: ReportData) -> ReportFigure? {
+        guard let best = data.best, let matrix = data.confusion else { return nil }
+        let names = classNames(matrix.count)
+        let point = data.points[best]
+        let chart = HeatmapChart(title: "Confusion matrix: \(data.shortLabel(point))", rowLabels: names, columnLabels: names,
+                                 counts: matrix, rowTitle: "true class", columnTitle: "predicted class",
+                                 note: "Shade: share of the true class's test samples; summed over "
+                                     + "\(data.confusionJobs.count) seed\(data.confusionJobs.count == 1 ? "" : "s").")
+        return ReportFigure(name: "confusion", title: chart.title,
+                            caption: "Confusion matrix of the best configuration (\(data.label(point))), test set, "
+                                + "summed over its \(data.confusionJobs.count) done "
+                                + (data.confusionJobs.count == 1 ? "run." : "runs."),
+                            svg: chart.svg())
+    }
+
+    /// Fashion-MNIST's class names for a 10-class matrix, else "class 0", "class 1", ...
+    static func classNames(_ count: Int) -> [String] {
+        count == FashionMNIST.classNames.count ? FashionMNIST.classNames : (0..<count).map { "class \($0)" }
+    }
+}

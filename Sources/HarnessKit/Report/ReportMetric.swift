@@ -1,0 +1,101 @@
+import Foundation
+
+/// A number the report aggregates over jobs: one column of the `job_results` view, read
+/// from `JobResult`, with the unit and precision it is shown in. Values stay in the
+/// database's units (fractions, seconds); only `format` scales them for display.
+public struct ReportMetric: Sendable {
+    /// The `job_results` column name, which is also the `--metric` name and the key of a
+    /// `reference` row.
+    public let name: String
+    /// Table header, unit included.
+    public let title: String
+    let format: NumberFormat
+    let value: @Sendable (JobResult) -> Double?
+
+    /// Every metric `--metric` and `reference` rows accept, in the view's column order.
+    public static let all: [ReportMetric] = [
+        ReportMetric(name: "accuracy", title: "accuracy (%)", format: .percent(2)) { $0.accuracy },
+        ReportMetric(name: "macro_f1", title: "macro F1", format: .fixed(4)) { $0.macroF1 },
+        ReportMetric(name: "train_seconds", title: "train time (s)", format: .fixed(1)) { $0.trainSeconds },
+        ReportMetric(name: "mean_epoch_seconds", title: "s / epoch", format: .fixed(2)) { $0.meanEpochSeconds },
+        ReportMetric(name: "mean_step_seconds", title: "step time (ms)", format: .milliseconds(3)) { $0.meanStepSeconds },
+        ReportMetric(name: "inference_seconds", title: "inference (s)", format: .fixed(3)) { $0.inferenceSeconds },
+        ReportMetric(name: "parameter_count", title: "parameters", format: .fixed(0)) { $0.parameterCount.map(Double.init) },
+        ReportMetric(name: "accuracy_before_pruning", title: "before pruning (%)", format: .percent(2)) {
+            $0.accuracyBeforePruning
+        },
+        ReportMetric(name: "accuracy_pruned", title: "right after pruning (%)", format: .percent(2)) { $0.accuracyPruned },
+        ReportMetric(name: "sparsity", title: "sparsity (%)", format: .percent(2)) { $0.sparsity },
+        ReportMetric(name: "update_seconds", title: "update time (ms)", format: .milliseconds(3)) { $0.updateSeconds },
+        ReportMetric(name: "update_seconds_pruned", title: "update time pruned (ms)", format: .milliseconds(3)) {
+            $0.updateSecondsPruned
+        },
+    ]
+
+    public static let names: [String] = all.map(\.name)
+
+    static func named(_ name: String) -> ReportMetric? { all.first { $0.name == name } }
+
+    /// The metric called `name`; `option` names where the name came from, for the message.
+    static func lookup(_ name: String, option: String) throws -> ReportMetric {
+        if let metric = named(name) { return metric }
+        var message = "harness report: unknown metric \"\(name)\" for \(option)"
+        if let guess = Spelling.closestMatch(to: name, among: names) { message += "; did you mean \"\(guess)\"?" }
+        throw HarnessError(message + " (metrics: \(names.joined(separator: ", ")))")
+    }
+
+    func text(_ x: Double) -> String { format.text(x) }
+
+    /// "87.35 ± 0.21", "87.35" for a single value, "–" for none.
+    func text(_ summary: Summary) -> String {
+        guard summary.count > 0 else { return "–" }
+        guard let deviation = summary.standardDeviation else { return format.text(summary.mean) }
+        return "\(format.text(summary.mean)) ± \(format.text(deviation))"
+    }
+
+    /// The mean of the metric over `jobs` that have a value (done jobs where it was defined).
+    func summary(_ jobs: [JobResult]) -> Summary { Summary(jobs.compactMap(value)) }
+}
+
+/// How a metric is printed. Fixed decimals (not significant digits), so a column's numbers
+/// line up and the same database always prints the same text.
+enum NumberFormat: Sendable {
+    case percent(Int)
+    case fixed(Int)
+    case milliseconds(Int)
+
+    func text(_ x: Double) -> String {
+        switch self {
+        case let .percent(digits): return Self.decimal(x * 100, digits)
+        case let .fixed(digits): return Self.decimal(x, digits)
+        case let .milliseconds(digits): return Self.decimal(x * 1000, digits)
+        }
+    }
+
+    /// `x` with `digits` decimals; never "-0.00".
+    static func decimal(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite else { return x.isNaN ? "NaN" : (x > 0 ? "inf" : "-inf") }
+        let text = String(format: "%.\(digits)f", x)
+        return text.hasPrefix("-") && text.dropFirst().allSatisfy { $0 == "0" || $0 == "." } ? String(text.dropFirst()) : text
+    }
+}
+
+/// Count, mean and sample standard deviation (n - 1 in the denominator) of some values.
+struct Summary: Sendable, Equatable {
+    let count: Int
+    let mean: Double
+    /// Nil for fewer than two values.
+    let standardDeviation: Double?
+
+    init(_ values: [Double]) {
+        count = values.count
+        mean = values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+        if values.count >= 2 {
+            let mean = self.mean
+            let squares = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+            standardDeviation = (squares / Double(values.count - 1)).squareRoot()
+        } else {
+            standardDeviation = nil
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `harness report` run as a user would, on a database built by `ReportFixture`.
+final class ReportCommandTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory(prefix: "report-cli-test")
+        try ReportFixture.build(at: directory.file("results/harness.sqlite"))
+    }
+
+    override func tearDown() {
+        directory.remove()
+    }
+
+    private func harness(_ arguments: [String]) throws -> HarnessBinary.Result {
+        try HarnessBinary.run(arguments, in: directory.path)
+    }
+
+    func testWritesReportAndFiguresBesideIt() throws {
+        let result = try harness(["report", "prune-grid", "--out", "reports/prune.md"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertEqual(result.standardOutput, "")
+        XCTAssertTrue(result.standardError.contains("wrote reports/prune.md and 6 figures beside it"), result.standardError)
+        let markdown = try String(contentsOfFile: directory.file("reports/prune.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.hasPrefix("# prune-grid\n"))
+        for name in ["loss", "confusion", "weights-1", "weights-4"] {
+            XCTAssertTrue(markdown.contains("(prune-\(name).svg)"), name)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("reports/prune-\(name).svg")), name)
+        }
+    }
+
+    func testPrintsMarkdownWithoutFigures() throws {
+        let result = try harness(["report", "prune-grid"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertTrue(result.standardOutput.hasPrefix("# prune-grid\n"))
+        XCTAssertTrue(result.standardOutput.contains("figures are written only with `--out FILE`"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("results/figures")))
+    }
+
+    func testSpecFileAndOtherDatabase() throws {
+        try FileManager.default.moveItem(atPath: directory.file("results"), toPath: directory.file("elsewhere"))
+        try Data(ReportFixture.specText.utf8).write(to: URL(fileURLWithPath: directory.file("prune.json")))
+        let result = try harness(["report", "prune.json", "--db", "elsewhere/harness.sqlite"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertTrue(result.standardOutput.contains("Spec file: `prune.json`."), result.standardOutput)
+        let missing = try harness(["report", "prune.json"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.standardError.contains("no results database at results/harness.sqlite"), missing.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("results/harness.sqlite")))
+    }
+
+    func testPivotAndItsErrors() throws {
+        let pivot = try harness(["report", "prune-grid", "--rows", "model.hidden", "--cols", "pruning.threshold",
+                                 "--metric", "macro_f1"])
+        XCTAssertEqual(pivot.status, 0, pivot.standardError)
+        XCTAssertTrue(pivot.standardOutput.hasPrefix("# prune-grid: macro F1 by model.hidden × pruning.threshold\n"))
+        XCTAssertTrue(pivot.standardOutput.contains("| 0.8740 (n=2) | 0.8490 (n=1) | 0.8657 (n=3) |\n| all "),
+                      pivot.standardOutput)
+
+        let badMetric = try harness(["report", "prune-grid", "--rows", "seed", "--cols", "model.hidden", "--metric", "f1"])
+        XCTAssertEqual(badMetric.status, 1)
+        XCTAssertTrue(badMetric.standardError.hasPrefix(#"harness report: unknown metric "f1" for --metric"#), badMetric.standardError)
+        let half = try harness(["report", "prune-grid", "--rows", "seed"])
+        XCTAssertEqual(half.status, 1)
+        XCTAssertTrue(half.standardError.contains("a pivot table needs both --rows and --cols"), half.standardError)
+        let none = try harness(["report"])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.standardError.contains("expected one spec file or experiment name"), none.standardError)
+    }
+}

@@ -1,0 +1,438 @@
+import Engine
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import TestSupport
+import XCTest
+@testable import HarnessKit
+
+final class ReportTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+    private var databasePath: String { directory.file("results/harness.sqlite") }
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory(prefix: "report-test")
+    }
+
+    override func tearDown() {
+        directory.remove()
+    }
+
+    // MARK: Helpers
+
+    private func fixtureData(at path: String? = nil) throws -> ReportData {
+        let store = try ReportFixture.build(at: path ?? databasePath)
+        return try ReportData.load(store: store, subject: .experiment(ReportFixture.experiment))
+    }
+
+    /// A spec file in the test directory: the fixture's spec with `replacements` applied.
+    private func specFile(_ replacements: [(String, String)] = [], name: String = "spec.json") throws -> String {
+        var text = ReportFixture.specText
+        for (old, new) in replacements {
+            XCTAssertTrue(text.contains(old), "fixture spec has no \(old)")
+            text = text.replacingOccurrences(of: old, with: new)
+        }
+        let path = directory.file(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// The cells of the `number`th table under `heading` (before the next heading), header
+    /// row first, the rule left out.
+    private func table(_ markdown: String, under heading: String, number: Int = 0) -> [[String]] {
+        let lines = markdown.components(separatedBy: "\n")
+        guard let start = lines.firstIndex(of: heading) else { return [] }
+        var section = lines[(start + 1)...].prefix { !$0.hasPrefix("#") }
+        for _ in 0..<number {
+            section = section.drop { !$0.hasPrefix("|") }.drop { $0.hasPrefix("|") }
+        }
+        return section.drop { !$0.hasPrefix("|") }.prefix { $0.hasPrefix("|") }
+            .filter { !$0.hasPrefix("| -") }
+            .map { line in line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                .map { $0.trimmingCharacters(in: .whitespaces) } }
+    }
+
+    private func row(_ rows: [[String]], _ prefix: [String]) throws -> [String] {
+        try XCTUnwrap(rows.first { Array($0.prefix(prefix.count)) == prefix }, "no row \(prefix) in \(rows)")
+    }
+
+    private func cell(_ rows: [[String]], _ prefix: [String], _ column: String) throws -> String {
+        let index = try XCTUnwrap(rows.first?.firstIndex(of: column), "no column \(column)")
+        return try row(rows, prefix)[index]
+    }
+
+    /// "87.40 ± 0.71" from raw values, formatted the report's way for a percentage.
+    private func percent(_ values: [Double]) -> String {
+        let mean = values.reduce(0, +) / Double(values.count)
+        let text = String(format: "%.2f", mean * 100)
+        guard values.count > 1 else { return text }
+        let deviation = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+        return text + " ± " + String(format: "%.2f", deviation * 100)
+    }
+
+    /// The golden file sits beside this source file; UPDATE_GOLDEN=1 rewrites it.
+    private func assertMatchesGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name)")
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+            try Data(text.utf8).write(to: golden)
+            return
+        }
+        let expected = try String(contentsOf: golden, encoding: .utf8)
+        guard text != expected else { return }
+        let expectedLines = expected.components(separatedBy: "\n"), actualLines = text.components(separatedBy: "\n")
+        let first = zip(expectedLines, actualLines).enumerated().first { $1.0 != $1.1 }?.offset
+            ?? min(expectedLines.count, actualLines.count)
+        func shown(_ lines: [String]) -> String { first < lines.count ? lines[first] : "(end of file)" }
+        XCTFail("report differs from Golden/\(name) at line \(first + 1):\n expected: \(shown(expectedLines))\n"
+                + " actual:   \(shown(actualLines))\n(run with UPDATE_GOLDEN=1 to accept a deliberate change)",
+                file: file, line: line)
+    }
+
+    /// Well-formed XML with an <svg> root, checked by Foundation's parser.
+    private func assertWellFormedSVG(_ text: String, _ name: String) {
+        final class Root: NSObject, XMLParserDelegate {
+            var first: String?
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                        attributes: [String: String] = [:]) {
+                if first == nil { first = name }
+            }
+        }
+        let parser = XMLParser(data: Data(text.utf8))
+        let root = Root()
+        parser.delegate = root
+        // On Linux parse() can return true with an error recorded, so both are checked.
+        let parsed = parser.parse()
+        XCTAssertTrue(parsed && parser.parserError == nil, "\(name): \(String(describing: parser.parserError))")
+        XCTAssertEqual(root.first, "svg", name)
+    }
+
+    // MARK: The report
+
+    func testReportMatchesGoldenFile() throws {
+        let document = try Report.render(try fixtureData(), figureStem: "prune-grid")
+        try assertMatchesGolden(document.markdown, "prune-grid.md")
+        XCTAssertEqual(document.figures.map(\.fileName),
+                       ["prune-grid-loss.svg", "prune-grid-weights-1.svg", "prune-grid-weights-2.svg",
+                        "prune-grid-weights-3.svg", "prune-grid-weights-4.svg", "prune-grid-confusion.svg"])
+    }
+
+    func testSameDatabaseContentGivesTheSameReport() throws {
+        // Built twice at different times and places: timestamps, paths and run owners differ.
+        let first = try Report.render(try fixtureData(), figureStem: "r")
+        let second = try Report.render(try fixtureData(at: directory.file("elsewhere/other.sqlite")), figureStem: "r")
+        XCTAssertEqual(first.markdown, second.markdown)
+        XCTAssertEqual(first.figures.map(\.svg), second.figures.map(\.svg))
+        XCTAssertFalse(first.markdown.contains(directory.path))
+    }
+
+    func testResultTablesHoldMeansOverSeedsAndThePapersValues() throws {
+        let markdown = try Report.render(try fixtureData(), figureStem: nil).markdown
+        let results = table(markdown, under: "## Results")
+        XCTAssertEqual(results.first, ["pruning.threshold", "model.hidden", "accuracy (%)", "paper", "macro F1",
+                                       "s / epoch", "n", "jobs"])
+        // Point 1 (0.05, 64) is jobs 2 and 3, the best.
+        let best = [ReportFixture.accuracy(job: 2), ReportFixture.accuracy(job: 3)]
+        XCTAssertEqual(try cell(results, ["0.05", "64"], "accuracy (%)"), "**\(percent(best))**")
+        XCTAssertEqual(try cell(results, ["0.05", "64"], "paper"), "88.75")
+        XCTAssertEqual(try cell(results, ["0.05", "64"], "s / epoch"), "11.00")
+        XCTAssertEqual(try cell(results, ["0.05", "32"], "accuracy (%)"),
+                       percent([ReportFixture.accuracy(job: 0), ReportFixture.accuracy(job: 1)]))
+        XCTAssertTrue(markdown.contains("Best configuration (highest mean accuracy, in bold): pruning.threshold = 0.05, model.hidden = 64."))
+
+        let pruning = table(markdown, under: "## Pruning")
+        let outcomes = [2, 3].map { ReportFixture.outcome(job: $0).pruning! }
+        XCTAssertEqual(try cell(pruning, ["0.05", "64"], "before pruning (%)"), percent(outcomes.map(\.accuracyBeforePruning)))
+        XCTAssertEqual(try cell(pruning, ["0.05", "64"], "right after pruning (%)"), percent(outcomes.map(\.accuracyPruned)))
+        XCTAssertEqual(try cell(pruning, ["0.05", "64"], "after retraining (%)"), percent(best))
+        XCTAssertEqual(try cell(pruning, ["0.05", "64"], "sparsity (%)"), "20.00")
+        XCTAssertEqual(try cell(pruning, ["0.05", "64"], "update time (ms)"), "0.550")   // (0.5 + 0.6) / 2 ms
+        XCTAssertEqual(try row(pruning, ["0.1", "64"]),
+                       ["0.1", "64", "85.90", "87.84", "74.90", "84.90", "87.72", "40.00", "0.500", "0.700", "1.800", "2.600", "1"])
+
+        // Per-class metrics come from the matrix summed over the best point's two seeds.
+        let summed = zip(ReportFixture.confusion(job: 2), ReportFixture.confusion(job: 3)).map { zip($0, $1).map(+) }
+        let classes = table(markdown, under: "## Best configuration")
+        XCTAssertEqual(try row(classes, ["Trouser"]), ["Trouser"] + summed[1].map(String.init))
+        let trouser = try row(table(markdown, under: "## Best configuration", number: 1), ["Trouser"])
+        let precision = Double(summed[1][1]) / Double(summed.reduce(0) { $0 + $1[1] })
+        let recall = Double(summed[1][1]) / Double(summed[1].reduce(0, +))
+        XCTAssertEqual(trouser, ["Trouser", String(format: "%.4f", precision), String(format: "%.4f", recall),
+                                 String(format: "%.4f", 2 * precision * recall / (precision + recall)), "200"])
+    }
+
+    func testPartialGridShowsCountsOfJobsNotDone() throws {
+        let markdown = try Report.render(try fixtureData(), figureStem: nil).markdown
+        let results = table(markdown, under: "## Results")
+        XCTAssertEqual(try cell(results, ["0.1", "32"], "jobs"), "1/2 done, 1 failed")
+        XCTAssertEqual(try cell(results, ["0.1", "64"], "jobs"), "1/2 done, 1 pending")
+        XCTAssertEqual(try cell(results, ["0.1", "64"], "n"), "1")
+        XCTAssertEqual(try cell(results, ["0.1", "64"], "accuracy (%)"), percent([ReportFixture.accuracy(job: 6)]))
+        XCTAssertTrue(markdown.contains("Jobs: 8 (6 done, 1 pending, 1 failed)."))
+        let failed = table(markdown, under: "## Jobs not done")
+        XCTAssertEqual(try row(failed, ["6"]), ["6", "pruning.threshold = 0.1, model.hidden = 32", "2", "failed", "1",
+                                                "loss became nan at epoch 2, batch 7: training diverged (try a lower learning rate)"])
+    }
+
+    func testSpecFileThatGrewShowsUnregisteredJobs() throws {
+        try ReportFixture.build(at: databasePath)
+        let path = try specFile([(#""model.hidden": [32, 64]"#, #""model.hidden": [32, 64, 128]"#),
+                                 (#""seeds": [1, 2]"#, #""seeds": [1, 2, 3]"#)])
+        let data = try ReportData.load(store: try Store(path: databasePath), subject: .specFile(path))
+        let markdown = try Report.render(data, figureStem: nil).markdown
+        XCTAssertTrue(markdown.contains("It differs from the spec stored with the experiment"), markdown)
+        let results = table(markdown, under: "## Results")
+        XCTAssertEqual(results.count, 1 + 6)
+        XCTAssertEqual(try cell(results, ["0.05", "64"], "jobs"), "2/3 done, 1 not registered")
+        XCTAssertEqual(try row(results, ["0.1", "128"]), ["0.1", "128", "–", "87.72", "–", "–", "0", "0/3 done, 3 not registered"])
+    }
+
+    func testJobsOutsideTheSpecFilesGridAreLeftOutAndCounted() throws {
+        try ReportFixture.build(at: databasePath)
+        let path = try specFile([(#""pruning.threshold": [0.05, 0.1]"#, #""pruning.threshold": [0.05]"#)])
+        let data = try ReportData.load(store: try Store(path: databasePath), subject: .specFile(path))
+        XCTAssertEqual(data.points.count, 2)
+        XCTAssertEqual(data.jobs.filter { $0.point == nil }.count, 4)
+        let markdown = try Report.render(data, figureStem: nil).markdown
+        XCTAssertTrue(markdown.contains("4 jobs of the experiment match no grid point of this spec"), markdown)
+        XCTAssertEqual(table(markdown, under: "## Results").count, 1 + 2)
+    }
+
+    func testReportWithoutOutputHasNoFiguresAndSaysSo() throws {
+        let document = try Report.render(try fixtureData(), figureStem: nil)
+        XCTAssertTrue(document.figures.isEmpty)
+        XCTAssertTrue(document.markdown.contains("figures are written only with `--out FILE`"))
+        XCTAssertFalse(document.markdown.contains(".svg"))
+    }
+
+    func testMissingExperimentIsAnErrorWithASuggestion() throws {
+        let store = try ReportFixture.build(at: databasePath)
+        XCTAssertThrowsError(try ReportData.load(store: store, subject: .experiment("prune-gird"))) {
+            XCTAssertEqual("\($0)", "no experiment named prune-gird in \(self.databasePath); did you mean prune-grid?")
+        }
+        XCTAssertThrowsError(try ReportData.load(store: store, subject: .experiment("layers"))) {
+            XCTAssertEqual("\($0)", "no experiment named layers in \(self.databasePath); it has: prune-grid")
+        }
+        let other = try specFile([(#""name": "prune-grid""#, #""name": "other-grid""#)])
+        XCTAssertThrowsError(try ReportData.load(store: store, subject: .specFile(other))) {
+            XCTAssertTrue("\($0)".hasPrefix("no experiment named other-grid in \(self.databasePath) (run the spec first: "
+                                            + "harness run \(other))"), "\($0)")
+        }
+        XCTAssertThrowsError(try ReportData.load(store: store, subject: .specFile(directory.file("none.json")))) {
+            XCTAssertTrue("\($0)".contains("no such spec file"), "\($0)")
+        }
+    }
+
+    func testSubjectIsASpecFileWhenItLooksLikeOne() throws {
+        let path = try specFile()
+        XCTAssertEqual(ReportSubject(argument: path), .specFile(path))
+        XCTAssertEqual(ReportSubject(argument: "experiments/missing.json"), .specFile("experiments/missing.json"))
+        XCTAssertEqual(ReportSubject(argument: "prune-grid"), .experiment("prune-grid"))
+    }
+
+    func testReferenceInAnotherFormatIsRejectedNamingTheField() throws {
+        try ReportFixture.build(at: databasePath)
+        let store = try Store(path: databasePath)
+        let cases: [(String, String)] = [
+            (#""accuracy_before_pruning": 0.8735, "accuracy": 0.8875"#, #""accuracy_before_pruning": 0.8735, "acuracy": 0.8875"#),
+            (#""source": "Shen, Table 3""#, #""source": "Shen, Table 3", "table": []"#),
+            (#""pruning.threshold": 0.1,"#, #""pruning.threshold": 0.1, "model.layers": 2,"#),
+            (#""accuracy_before_pruning": 0.8784"#, #""accuracy_before_pruning": "87.84%""#),
+        ]
+        let expected = [
+            #"$.reference.rows[0].acuracy: unknown key; expected a grid dimension (pruning.threshold, model.hidden) or a metric"#,
+            #"$.reference.table: unknown key; expected {"source": "...", "rows": "#,
+            #"$.reference.rows[1]["model.layers"]: unknown key"#,
+            #"$.reference.rows[1].accuracy_before_pruning: expected a number (or null), found "87.84%""#,
+        ]
+        for ((old, new), message) in zip(cases, expected) {
+            let path = try specFile([(old, new)])
+            let data = try ReportData.load(store: store, subject: .specFile(path))
+            XCTAssertThrowsError(try Report.render(data, figureStem: nil)) { error in
+                XCTAssertTrue("\(error)".hasPrefix("\(path): " + message), "\(error)")
+            }
+        }
+        let path = try specFile([cases[0]])
+        let data = try ReportData.load(store: store, subject: .specFile(path))
+        XCTAssertThrowsError(try Report.render(data, figureStem: nil)) {
+            XCTAssertTrue("\($0)".hasSuffix(#"; did you mean "accuracy"?"#), "\($0)")
+        }
+    }
+
+    func testReferenceRowWithoutDimensionsDescribesEveryPoint() throws {
+        try ReportFixture.build(at: databasePath)
+        let path = try specFile([(#""rows": ["#, #""rows": [{"macro_f1": 0.8748}, "#)])
+        let data = try ReportData.load(store: try Store(path: databasePath), subject: .specFile(path))
+        let results = table(try Report.render(data, figureStem: nil).markdown, under: "## Results")
+        XCTAssertEqual(results.first, ["pruning.threshold", "model.hidden", "accuracy (%)", "paper", "macro F1", "paper",
+                                       "s / epoch", "n", "jobs"])
+        for values in [["0.05", "32"], ["0.1", "64"]] {
+            XCTAssertEqual(try row(results, values)[5], "0.8748")
+        }
+    }
+
+    func testExperimentWithoutGridOrPruningAndJobsMatchedByConfigValues() throws {
+        let store = try Store(path: databasePath)
+        try store.registerDataset(fingerprint: "fp", descriptionJSON: #"{"directory":"data"}"#)
+        let spec = """
+            {"name": "cnn-notebook", "model": {"type": "cnn"}, "training": {"epochs": 5}, "seeds": [3, 4],
+             "reference": {"source": "Keras notebook", "rows": [{"accuracy": 0.9059}]}}
+            """
+        let jobs = try ExperimentSpec.parse(text: spec, filePath: "cnn.json").jobs()
+        // Config text in another member order than the canonical one: matched by values.
+        let reordered = try jobs.map { job -> JobRegistration in
+            guard case let .object(members) = try JSONValue.parse(job.canonicalJSON()) else { throw HarnessError("not an object") }
+            let text = "{" + members.reversed().map { "\"\($0.key)\":\($0.value.canonicalText())" }.joined(separator: ",") + "}"
+            XCTAssertNotEqual(text, job.canonicalJSON())
+            return JobRegistration(id: "cnn-\(job.seed)", configJSON: text, seed: job.seed)
+        }
+        try store.registerExperiment(name: "cnn-notebook", description: "", specJSON: spec, datasetFingerprint: "fp", jobs: reordered)
+        let run = try XCTUnwrap(store.claimNextJob(among: ["cnn-3"], worker: .current(), rerunStartedBefore: nil)).runID
+        try store.finish(runID: run, engineVersion: "e", outcome: ReportFixture.outcome(job: 0))
+
+        let data = try ReportData.load(store: store, subject: .experiment("cnn-notebook"))
+        XCTAssertEqual(data.jobs.map(\.point), [0, 0])
+        let document = try Report.render(data, figureStem: "cnn")
+        let markdown = document.markdown
+        XCTAssertEqual(table(markdown, under: "## Results"), [
+            ["accuracy (%)", "paper", "macro F1", "s / epoch", "n", "jobs"],
+            ["**\(percent([ReportFixture.accuracy(job: 0)]))**", "90.59", String(format: "%.4f", ReportFixture.outcome(job: 0).macroF1), "10.00", "1",
+             "1/2 done, 1 pending"],
+        ])
+        XCTAssertTrue(markdown.contains("No grid: one configuration × 2 seeds."))
+        XCTAssertTrue(markdown.contains("Best configuration (highest mean accuracy, in bold): all jobs."))
+        XCTAssertTrue(markdown.contains("No done run has recorded epochs, so there is no loss figure."))
+        XCTAssertFalse(markdown.contains("## Pruning"))
+        XCTAssertEqual(document.figures.map(\.fileName), ["cnn-confusion.svg"])
+        XCTAssertTrue(table(markdown, under: "## Settings shared by all jobs").contains(["model.conv", "[32]"]))
+    }
+
+    // MARK: Figures
+
+    func testFiguresAreWellFormedSVGWithWhatTheyShould() throws {
+        let document = try Report.render(try fixtureData(), figureStem: "f")
+        XCTAssertEqual(document.figures.count, 6)
+        for figure in document.figures { assertWellFormedSVG(figure.svg, figure.fileName) }
+
+        let loss = try XCTUnwrap(document.figures.first { $0.fileName == "f-loss.svg" }?.svg)
+        // One solid training line and one dashed retraining line per grid point, plus the dashed legend sample.
+        XCTAssertEqual(loss.components(separatedBy: "<polyline").count - 1, 8)
+        XCTAssertEqual(loss.components(separatedBy: #"stroke-dasharray="6 4""#).count - 1, 4 + 1)
+        for label in [">epoch<", ">mean training loss<", ">threshold 0.05, hidden 64 (n=2)<", ">threshold 0.1, hidden 64 (n=1)<",
+                      ">retraining after pruning<", ">0.3<", ">0.9<"] {
+            XCTAssertTrue(loss.contains(label), label)
+        }
+        let confusion = try XCTUnwrap(document.figures.first { $0.fileName == "f-confusion.svg" }?.svg)
+        XCTAssertTrue(confusion.contains(">Ankle boot<") && confusion.contains(">173<"))
+        let weights = try XCTUnwrap(document.figures.first { $0.fileName == "f-weights-1.svg" }?.svg)
+        XCTAssertTrue(weights.contains(">before pruning<") && weights.contains(">after pruning<") && weights.contains(">density<"))
+    }
+
+    func testWellFormednessCheckRejectsBrokenSVG() {
+        // The check above must be able to fail.
+        let parser = XMLParser(data: Data(#"<svg><text>a < b</text></svg>"#.utf8))
+        XCTAssertFalse(parser.parse() && parser.parserError == nil)
+        XCTAssertEqual(SVGCanvas.escape(#"a < b & "c""#), "a &lt; b &amp; &quot;c&quot;")
+    }
+
+    func testAxisTicksAreRoundNumbers() {
+        let loss = AxisScale(from: 0.283, to: 0.93)
+        XCTAssertEqual(loss.ticks.map(loss.label), ["0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9", "1.0"])
+        let epochs = AxisScale(from: 1, to: 10, targetTicks: 8, integer: true)
+        XCTAssertEqual(epochs.ticks.map(epochs.label), ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"])
+        let long = AxisScale(from: 1, to: 100, targetTicks: 8, integer: true)
+        XCTAssertEqual(long.ticks.map(long.label), ["0", "20", "40", "60", "80", "100"])
+        let weights = AxisScale(from: -0.5, to: 0.5)
+        XCTAssertEqual(weights.ticks.map(weights.label), ["-0.6", "-0.4", "-0.2", "0.0", "0.2", "0.4", "0.6"])
+        let single = AxisScale(from: 2, to: 2, integer: true)
+        XCTAssertEqual(single.ticks.map(single.label), ["1", "2", "3"])
+        let small = AxisScale(from: 0.0003, to: 0.0021)
+        XCTAssertEqual(small.ticks.map(small.label), ["0.0000", "0.0005", "0.0010", "0.0015", "0.0020", "0.0025"])
+    }
+
+    func testKernelDensityUsesSilvermanBandwidthAndIntegratesToOne() throws {
+        // Centres 1.5 and 2.5, ten values each: sigma = sqrt(20 * 0.25 / 19), IQR = 1.
+        let histogram = WeightHistogram(layer: "x", lower: 0, upper: 4, counts: [0, 10, 10, 0])
+        let density = try XCTUnwrap(KernelDensity([histogram]))
+        let sigma = (20 * 0.25 / 19.0).squareRoot()
+        XCTAssertTrue(isClose(density.bandwidth, 0.9 * min(sigma, 1 / 1.34) * pow(20, -0.2)), "\(density.bandwidth)")
+        // The kernels are kept as wide as the bins (1), wider than Silverman's 0.25.
+        XCTAssertEqual(density.widths, [1, 1])
+        let step = 0.01
+        let integral = stride(from: -8.0, through: 12.0, by: step).reduce(0) { $0 + density.density(at: $1) * step }
+        XCTAssertTrue(isClose(integral, 1, relative: 1e-6), "\(integral)")
+        XCTAssertTrue(isClose(density.density(at: 2), 2 * exp(-0.125) / (2 * Double.pi).squareRoot() / 2))
+        XCTAssertNil(KernelDensity([WeightHistogram(layer: "empty", lower: 0, upper: 1, counts: [0, 0])]))
+    }
+
+    // MARK: Writing
+
+    func testWriteCreatesTheReportAndItsLinkedFiguresAtomically() throws {
+        let data = try fixtureData()
+        let out = directory.file("reports/sub/prune report.md")
+        let document = try Report.render(data, figureStem: Report.figureStem(forOutput: out))
+        try Report.write(document, to: out)
+        let folder = directory.file("reports/sub")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        XCTAssertEqual(files, ["prune report-confusion.svg", "prune report-loss.svg", "prune report-weights-1.svg",
+                               "prune report-weights-2.svg", "prune report-weights-3.svg", "prune report-weights-4.svg",
+                               "prune report.md"])
+        let markdown = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertEqual(markdown, document.markdown)
+        XCTAssertTrue(markdown.contains("![Training loss per epoch (mean over seeds)](<prune report-loss.svg>)"))
+        // Rewriting replaces the files in place.
+        try Report.write(document, to: out)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).count, files.count)
+    }
+
+    // MARK: Pivots
+
+    func testPivotAveragesOverSeedsAndOtherDimensions() throws {
+        let data = try fixtureData()
+        let markdown = try Report.pivot(data, PivotRequest(rows: "model.hidden", columns: "pruning.threshold", metric: "accuracy"))
+        XCTAssertTrue(markdown.hasPrefix("# prune-grid: accuracy (%) by model.hidden × pruning.threshold\n"), markdown)
+        let rows = table(markdown, under: "# prune-grid: accuracy (%) by model.hidden × pruning.threshold")
+        func mean(_ jobs: [Int]) -> String {
+            let values = jobs.map(ReportFixture.accuracy)
+            return String(format: "%.2f", values.reduce(0, +) / Double(values.count) * 100) + " (n=\(values.count))"
+        }
+        // Done jobs: 0, 1 (0.05, 32); 2, 3 (0.05, 64); 4 (0.1, 32); 6 (0.1, 64).
+        XCTAssertEqual(rows, [
+            ["model.hidden \\ pruning.threshold", "0.05", "0.1", "all"],
+            ["32", mean([0, 1]), mean([4]), mean([0, 1, 4])],
+            ["64", mean([2, 3]), mean([6]), mean([2, 3, 6])],
+            ["all", mean([0, 1, 2, 3]), mean([4, 6]), mean([0, 1, 2, 3, 4, 6])],
+        ])
+        XCTAssertTrue(markdown.contains("Jobs not done, left out: 1 pending, 1 failed."))
+
+        let bySeed = try Report.pivot(data, PivotRequest(rows: "seed", columns: "model.layers", metric: "update_seconds"))
+        XCTAssertEqual(table(bySeed, under: "# prune-grid: update time (ms) by seed × model.layers"), [
+            ["seed \\ model.layers", "2", "all"],
+            ["1", "0.500 (n=4)", "0.500 (n=4)"],
+            ["2", "0.600 (n=2)", "0.600 (n=2)"],
+            ["all", "0.533 (n=6)", "0.533 (n=6)"],
+        ])
+    }
+
+    func testPivotRejectsUnknownNamesWithSuggestions() throws {
+        let data = try fixtureData()
+        func message(_ rows: String, _ columns: String, _ metric: String) -> String {
+            do {
+                _ = try Report.pivot(data, PivotRequest(rows: rows, columns: columns, metric: metric))
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        XCTAssertTrue(message("model.hiden", "seed", "accuracy")
+            .hasPrefix(#"harness report: unknown dimension "model.hiden" for --rows; did you mean "model.hidden"? (dimensions: dataset.path,"#))
+        XCTAssertTrue(message("seed", "hidden", "accuracy")
+            .hasPrefix(#"harness report: unknown dimension "hidden" for --cols; did you mean "model.hidden"?"#))
+        XCTAssertTrue(message("seed", "colour", "accuracy").hasPrefix(#"harness report: unknown dimension "colour" for --cols (dimensions: "#))
+        XCTAssertTrue(message("seed", "model.hidden", "acuracy")
+            .hasPrefix(#"harness report: unknown metric "acuracy" for --metric; did you mean "accuracy"? (metrics: accuracy, macro_f1,"#))
+        XCTAssertEqual(message("seed", "seed", "accuracy"), "harness report: --rows and --cols are both seed; give two different dimensions")
+        // A name that is valid SQL but no metric is refused before anything is read.
+        XCTAssertTrue(message("seed", "model.hidden", "accuracy; DROP TABLE runs").contains("unknown metric"))
+    }
+}
