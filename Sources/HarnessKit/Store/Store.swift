@@ -468,6 +468,16 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    /// Job id -> how many of its runs have `status` (jobs with none left out).
+    public func runCounts(status: String) throws -> [String: Int] {
+        let rows = try read { db in
+            try db.query("SELECT job_id, count(*) FROM runs WHERE status = ? GROUP BY job_id", [status]) {
+                ($0.string(0), $0.int(1))
+            }
+        }
+        return Dictionary(uniqueKeysWithValues: rows)
+    }
+
     // MARK: Internals
 
     /// Runs `body` under the lock in one BEGIN IMMEDIATE transaction.

@@ -1,0 +1,99 @@
+import Foundation
+import XCTest
+import HarnessKit
+import TestSupport
+
+/// `harness run`, `plan` and `status` end to end, on small generated data.
+final class RunCommandTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    var data: String { directory.file("data") }
+    var database: String { directory.file("results/harness.sqlite") }
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+        try IDXFiles.writeDataset(in: data, trainCount: 300, testCount: 100)
+    }
+
+    override func tearDown() { directory.remove() }
+
+    func writeSpec(epochs: Int, hidden: String = "[4, 6]") throws -> String {
+        let path = directory.file("spec.json")
+        try """
+        {"name": "e2e", "description": "end to end", "model": {"type": "lstm", "layers": 1, "hidden": 4},
+         "training": {"epochs": \(epochs), "batch_size": 30, "learning_rate": 0.01},
+         "seeds": [1, 2], "grid": {"model.hidden": \(hidden)}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func testRunThenStatusThenRerunSkips() throws {
+        let spec = try writeSpec(epochs: 2)
+        let first = try HarnessBinary.run(["run", spec, "--db", database, "--data", data])
+        XCTAssertEqual(first.status, 0, first.standardError)
+        XCTAssert(first.standardOutput.contains("4 jobs: 0 already done, 4 completed, 0 failed"), first.standardOutput)
+        let status = try HarnessBinary.run(["status", "--db", database])
+        XCTAssertEqual(status.status, 0, status.standardError)
+        XCTAssert(status.standardOutput.contains("e2e"), status.standardOutput)
+        let again = try HarnessBinary.run(["run", spec, "--db", database, "--data", data])
+        XCTAssertEqual(again.status, 0)
+        XCTAssert(again.standardOutput.contains("4 already done, 0 completed"), again.standardOutput)
+        let results = try Store(path: database).results(experiment: "e2e")
+        XCTAssertEqual(results.count, 4)
+        XCTAssert(results.allSatisfy { $0.state == .done && ($0.accuracy ?? 0) > 0.2 }, "\(results.map(\.accuracy))")
+    }
+
+    func testPlanPrintsJobsAndRunsNothing() throws {
+        let spec = try writeSpec(epochs: 2, hidden: "[4, 6, 8]")
+        let plan = try HarnessBinary.run(["plan", spec])
+        XCTAssertEqual(plan.status, 0, plan.standardError)
+        XCTAssert(plan.standardOutput.contains("6 jobs (3 grid points x 2 seeds)"), plan.standardOutput)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database))
+    }
+
+    func testBadSpecNamesFileAndFieldAndLeavesNoDatabase() throws {
+        let path = directory.file("bad.json")
+        try #"{"name": "bad", "model": {"type": "lstm", "hiden": 4}}"#.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try HarnessBinary.run(["run", path, "--db", database, "--data", data])
+        XCTAssertEqual(result.status, 1)
+        XCTAssert(result.standardError.contains("bad.json: $.model.hiden: unknown key; did you mean \"hidden\"?"),
+                  result.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database))
+    }
+
+    func testMissingDataSaysWhereToPutTheFiles() throws {
+        let spec = try writeSpec(epochs: 1)
+        let result = try HarnessBinary.run(["run", spec, "--db", database, "--data", directory.file("nowhere")])
+        XCTAssertEqual(result.status, 1)
+        XCTAssert(result.standardError.contains("nowhere"), result.standardError)
+    }
+
+    /// kill -9 in the middle of a grid, then the same command: the grid finishes, every job
+    /// has exactly one finished result, and the killed job's run is recorded as interrupted.
+    func testKillNineThenRerunFinishesTheGridWithNoJobLostOrRunTwice() throws {
+        let spec = try writeSpec(epochs: 60)
+        let arguments = ["run", spec, "--db", database, "--data", data, "--jobs", "1", "--threads", "1"]
+        let process = try HarnessBinary.start(arguments)
+        // Wait until one job is done and the next is running, then kill without warning.
+        let deadline = Date().addingTimeInterval(120)
+        var states: [JobState] = []
+        while Date() < deadline {
+            usleep(50_000)
+            guard FileManager.default.fileExists(atPath: database),
+                  let current = try? Store(path: database).jobStates(experiment: "e2e") else { continue }
+            states = Array(current.values)
+            if states.contains(.done) && states.contains(.running) { break }
+        }
+        XCTAssert(states.contains(.done) && states.contains(.running), "never saw a done and a running job: \(states)")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+
+        let rerun = try HarnessBinary.run(arguments)
+        XCTAssertEqual(rerun.status, 0, rerun.standardError)
+        let results = try Store(path: database).results(experiment: "e2e")
+        XCTAssertEqual(results.count, 4)
+        XCTAssert(results.allSatisfy { $0.state == .done }, "\(results.map(\.state))")
+        let doneRuns = try Store(path: database).runCounts(status: "done")
+        XCTAssertEqual(doneRuns.values.sorted(), [1, 1, 1, 1], "each job finished exactly once")
+        XCTAssertEqual(try Store(path: database).runCounts(status: "interrupted").values.reduce(0, +), 1)
+    }
+}
