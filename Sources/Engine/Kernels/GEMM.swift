@@ -3,20 +3,21 @@
 ///     C (M, N) = A (M, K) · B (K, N)        (or C += A · B when `accumulate`)
 ///
 /// A is read through two strides, so the same kernel serves A and Aᵀ:
-/// element (m, k) is `a[m * aRowStride + k * aColStride]`. B and C are row-major with
-/// row strides `ldb` and `ldc`.
+/// element (m, k) is `a[m * aRowStride + k * aColStride]`. C is row-major with row
+/// stride `ldc`. B is either row-major or packed (see `MatrixB`).
 ///
 /// The micro-kernel keeps a 6 x 16 block of C in registers (six `SIMD16<Float>`
 /// accumulators: twelve AVX2 or six AVX-512 registers) and, for each k, broadcasts six
 /// elements of A against one 16-wide row segment of B with fused multiply-adds.
 ///
 /// Every element of C is computed the same way wherever it falls (interior, row tail or
-/// column tail): acc = 0; acc = fma(a_k, b_k, acc) for k in order; C = acc (or C + acc).
-/// So the result does not depend on how a caller splits M or N across threads.
+/// column tail, packed B or not): acc = 0; acc = fma(a_k, b_k, acc) for k in order;
+/// C = acc (or C + acc). So the result does not depend on how a caller splits M or N
+/// across threads, or on whether it packed B.
 @inline(__always)
 public func gemm(m: Int, n: Int, k: Int,
                  a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int,
-                 b: UnsafePointer<Float>, ldb: Int,
+                 b: MatrixB,
                  c: UnsafeMutablePointer<Float>, ldc: Int,
                  accumulate: Bool) {
     guard m > 0, n > 0 else { return }
@@ -27,14 +28,89 @@ public func gemm(m: Int, n: Int, k: Int,
     var col = 0
     while col < n {
         let width = min(16, n - col)
+        // A packed panel is 16 wide even at the tail (zero padded), so it always loads whole vectors.
+        let (panel, stride, loadWidth): (UnsafePointer<Float>, Int, Int) = switch b {
+        case let .rowMajor(pointer, ldb): (pointer + col, ldb, width)
+        case let .packed(pointer, _): (pointer + col * k, 16, 16)
+        }
         var row = 0
         while row < m {
             let height = min(6, m - row)
-            gemmMicroKernel(rows: height, cols: width, k: k,
+            gemmMicroKernel(rows: height, cols: width, loadCols: loadWidth, k: k,
                             a: a + row * aRowStride, aRowStride: aRowStride, aColStride: aColStride,
-                            b: b + col, ldb: ldb,
+                            b: panel, ldb: stride,
                             c: c + row * ldc + col, ldc: ldc, accumulate: accumulate)
             row += 6
+        }
+        col += 16
+    }
+}
+
+/// Row-major B with row stride `ldb`.
+@inline(__always)
+public func gemm(m: Int, n: Int, k: Int,
+                 a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int,
+                 b: UnsafePointer<Float>, ldb: Int,
+                 c: UnsafeMutablePointer<Float>, ldc: Int,
+                 accumulate: Bool) {
+    gemm(m: m, n: n, k: k, a: a, aRowStride: aRowStride, aColStride: aColStride, b: .rowMajor(b, ldb: ldb),
+         c: c, ldc: ldc, accumulate: accumulate)
+}
+
+/// The B operand of `gemm`.
+public enum MatrixB {
+    /// (K, N) row-major with row stride `ldb`.
+    case rowMajor(UnsafePointer<Float>, ldb: Int)
+    /// (K, N) in 16-column panels, as written by `packPanels`: panel p holds columns
+    /// 16p ..< 16p+16 as K contiguous rows of 16 (zero padded past N). Every B row the
+    /// micro-kernel reads is then one aligned, contiguous vector, streamed in order.
+    /// `n` is the matrix's column count.
+    case packed(UnsafePointer<Float>, n: Int)
+}
+
+/// Writes rows firstRow ..< firstRow+rows of a panel-packed (totalRows, N) matrix from
+/// row-major `source` (rows, N): lets each thread pack the rows it produced.
+@inline(__always)
+public func copyRowsToPanels(_ source: UnsafePointer<Float>, rows: Int, n: Int, firstRow: Int, totalRows: Int,
+                             panels: UnsafeMutablePointer<Float>) {
+    var col = 0
+    while col < n {
+        let width = min(16, n - col)
+        let target = panels + col * totalRows + firstRow * 16
+        for r in 0..<rows {
+            let row = source + r * n + col, out = target + r * 16
+            if width == 16 {
+                out.update(from: row, count: 16)
+            } else {
+                for j in 0..<width { out[j] = row[j] }
+                for j in width..<16 { out[j] = 0 }
+            }
+        }
+        col += 16
+    }
+}
+
+/// Floats needed to pack a (K, N) matrix into panels.
+public func packedPanelCount(k: Int, n: Int) -> Int { ((n + 15) / 16) * 16 * k }
+
+/// Packs B (K, N), element (k, n) at `b[k * kStride + n * nStride]`, into 16-column panels
+/// (see `MatrixB.packed`). kStride = ldb, nStride = 1 packs a row-major matrix;
+/// kStride = 1, nStride = ldw packs the transpose of a row-major W (N, K).
+public func packPanels(_ b: UnsafePointer<Float>, k: Int, n: Int, kStride: Int, nStride: Int,
+                       into packed: UnsafeMutablePointer<Float>) {
+    var col = 0
+    while col < n {
+        let width = min(16, n - col)
+        let panel = packed + col * k
+        for row in 0..<k {
+            let source = b + row * kStride + col * nStride
+            let target = panel + row * 16
+            if nStride == 1 && width == 16 {
+                target.update(from: source, count: 16)
+            } else {
+                for j in 0..<width { target[j] = source[j * nStride] }
+                for j in width..<16 { target[j] = 0 }
+            }
         }
         col += 16
     }
@@ -48,13 +124,13 @@ public func gemm(m: Int, n: Int, k: Int,
 /// row-major A (aColStride == 1: six rows, each advancing by one) and transposed A
 /// (aRowStride == 1: six neighbours, advancing by aColStride).
 @inline(__always)
-private func gemmMicroKernel(rows: Int, cols: Int, k: Int,
+private func gemmMicroKernel(rows: Int, cols: Int, loadCols: Int, k: Int,
                              a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     var acc = Accumulators()
     if aRowStride == 1 && rows == 6 {
-        if cols == 16 {
+        if loadCols == 16 {
             acc.run(k: k, a: a, aStep: aColStride, b: b, ldb: ldb) { UnsafeRawPointer($0).loadUnaligned(as: Vector.self) }
         } else {
             acc.run(k: k, a: a, aStep: aColStride, b: b, ldb: ldb) { loadPartial($0, cols) }
@@ -62,7 +138,7 @@ private func gemmMicroKernel(rows: Int, cols: Int, k: Int,
     } else {
         let rowOffsets = (0, rows > 1 ? aRowStride : 0, rows > 2 ? 2 * aRowStride : 0, rows > 3 ? 3 * aRowStride : 0,
                           rows > 4 ? 4 * aRowStride : 0, rows > 5 ? 5 * aRowStride : 0)
-        if cols == 16 {
+        if loadCols == 16 {
             acc.run(k: k, a: a, rowOffsets: rowOffsets, aStep: aColStride, b: b, ldb: ldb) {
                 UnsafeRawPointer($0).loadUnaligned(as: Vector.self)
             }

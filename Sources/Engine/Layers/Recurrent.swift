@@ -44,7 +44,8 @@ public final class RecurrentLayer: @unchecked Sendable {
     private var gateGradSpace = Workspace()  // (T, B, G·H) dz
     private var carrySpace = Workspace()     // (2, B, H) dh and dc carried backwards in time
     private var inputGradSpace = Workspace() // (T, B, I)
-    private var packedSpace = Workspace()    // Whᵀ (G·H, H) then Wxᵀ (G·H, I)
+    private var packedSpace = Workspace()    // forward: Wx, Wh as panels; backward: Whᵀ, Wxᵀ as panels
+    private var packedGradSpace = Workspace() // dz (T·B, G·H) as panels, for the weight gradients
     private var biasSpace = Workspace()      // (G·H) bx + bh
     private(set) var steps = 0
     private(set) var batch = 0
@@ -90,7 +91,12 @@ public final class RecurrentLayer: @unchecked Sendable {
         for j in 0..<w { bias[j] = inputBias.value[j] + recurrentBias.value[j] }
         hs.update(repeating: 0, count: batch * h)
         if cell == .lstm { cs.update(repeating: 0, count: batch * h) }
-        let wx = inputWeight.value.pointer, wh = recurrentWeight.value.pointer
+        // Weights packed once per call, so every micro-kernel streams contiguous B rows.
+        let packedWx = packedSpace.reserve(packedPanelCount(k: i, n: w) + packedPanelCount(k: h, n: w))
+        let packedWh = packedWx + packedPanelCount(k: i, n: w)
+        packPanels(inputWeight.value.pointer, k: i, n: w, kStride: w, nStride: 1, into: packedWx)
+        packPanels(recurrentWeight.value.pointer, k: h, n: w, kStride: w, nStride: 1, into: packedWh)
+        let wx = MatrixB.packed(packedWx, n: w), wh = MatrixB.packed(packedWh, n: w)
 
         pool.run { thread in
             // Each thread owns samples `rows` for the whole sequence.
@@ -102,11 +108,11 @@ public final class RecurrentLayer: @unchecked Sendable {
                 for r in 0..<nb { (zt + r * w).update(from: bias, count: w) }
                 // z_t += x_t · Wx
                 gemm(m: nb, n: w, k: i, a: x + (t * batch + b0) * i, aRowStride: i, aColStride: 1,
-                     b: wx, ldb: w, c: zt, ldc: w, accumulate: true)
+                     b: wx, c: zt, ldc: w, accumulate: true)
                 // z_t += h_{t-1} · Wh (h_{-1} = 0 adds nothing)
                 if t > 0 {
                     gemm(m: nb, n: w, k: h, a: hs + (t * batch + b0) * h, aRowStride: h, aColStride: 1,
-                         b: wh, ldb: w, c: zt, ldc: w, accumulate: true)
+                         b: wh, c: zt, ldc: w, accumulate: true)
                 }
                 let hNext = hs + ((t + 1) * batch + b0) * h
                 switch cell {
@@ -136,11 +142,17 @@ public final class RecurrentLayer: @unchecked Sendable {
         let dhCarry = carry, dcCarry = carry + batch * h
         carry.update(repeating: 0, count: 2 * batch * h)
         let dx = needInputGradient ? inputGradSpace.reserve(steps * batch * i) : nil
-        // Pack Whᵀ (G·H, H) and Wxᵀ (G·H, I) once for this step.
-        let packed = packedSpace.reserve(w * h + w * i)
-        let whT = packed, wxT = packed + w * h
-        transpose(recurrentWeight.value.pointer, rows: h, cols: w, into: whT)
-        if needInputGradient { transpose(inputWeight.value.pointer, rows: i, cols: w, into: wxT) }
+        // Whᵀ (G·H, H) and Wxᵀ (G·H, I) packed as panels once for this step.
+        let packed = packedSpace.reserve(packedPanelCount(k: w, n: h) + packedPanelCount(k: w, n: i))
+        let packedWhT = packed, packedWxT = packed + packedPanelCount(k: w, n: h)
+        packPanels(recurrentWeight.value.pointer, k: w, n: h, kStride: 1, nStride: w, into: packedWhT)
+        if needInputGradient {
+            packPanels(inputWeight.value.pointer, k: w, n: i, kStride: 1, nStride: w, into: packedWxT)
+        }
+        let whT = MatrixB.packed(packedWhT, n: h), wxT = MatrixB.packed(packedWxT, n: i)
+        let rowsTotal = steps * batch
+        // dz is also written as panels (each thread its own rows), the B operand of the weight gradients.
+        let dzPanels = packedGradSpace.reserve(packedPanelCount(k: rowsTotal, n: w))
 
         pool.run { thread in
             let rows = ThreadPool.part(thread, of: pool.threadCount, total: batch, granule: 1)
@@ -164,32 +176,33 @@ public final class RecurrentLayer: @unchecked Sendable {
                 case .rnn:
                     rnnCellBackward(h: hs + ((t + 1) * batch + b0) * h, dh: dh, dz: dzt, rows: nb, hidden: h)
                 }
+                copyRowsToPanels(dzt, rows: nb, n: w, firstRow: t * batch + b0, totalRows: rowsTotal, panels: dzPanels)
                 // dh_{t-1} = dz_t · Whᵀ
                 if t > 0 {
                     gemm(m: nb, n: h, k: w, a: dzt, aRowStride: w, aColStride: 1,
-                         b: whT, ldb: h, c: dh, ldc: h, accumulate: false)
+                         b: whT, c: dh, ldc: h, accumulate: false)
                 }
             }
         }
 
-        let rowsTotal = steps * batch
         pool.run { thread in
             let parts = pool.threadCount
             if let dx {
                 // dx (T·B, I) = dz (T·B, G·H) · Wxᵀ
                 let rows = ThreadPool.part(thread, of: parts, total: rowsTotal, granule: 6)
                 gemm(m: rows.count, n: i, k: w, a: dz + rows.lowerBound * w, aRowStride: w, aColStride: 1,
-                     b: wxT, ldb: i, c: dx + rows.lowerBound * i, ldc: i, accumulate: false)
+                     b: wxT, c: dx + rows.lowerBound * i, ldc: i, accumulate: false)
             }
             let cols = ThreadPool.part(thread, of: parts, total: w, granule: 16)
             guard !cols.isEmpty else { return }
             let c0 = cols.lowerBound, n = cols.count
+            let dzCols = MatrixB.packed(dzPanels + c0 * rowsTotal, n: n)  // c0 is a multiple of 16: whole panels
             // dWx[:, cols] += xᵀ (I, T·B) · dz[:, cols]
             gemm(m: i, n: n, k: rowsTotal, a: x, aRowStride: 1, aColStride: i,
-                 b: dz + c0, ldb: w, c: inputWeight.gradient.pointer + c0, ldc: w, accumulate: true)
+                 b: dzCols, c: inputWeight.gradient.pointer + c0, ldc: w, accumulate: true)
             // dWh[:, cols] += h_{t-1}ᵀ (H, T·B) · dz[:, cols]: the first T·B rows of hs
             gemm(m: h, n: n, k: rowsTotal, a: hs, aRowStride: 1, aColStride: h,
-                 b: dz + c0, ldb: w, c: recurrentWeight.gradient.pointer + c0, ldc: w, accumulate: true)
+                 b: dzCols, c: recurrentWeight.gradient.pointer + c0, ldc: w, accumulate: true)
             columnSums(rows: rowsTotal, n: n, x: dz + c0, ldx: w, out: inputBias.gradient.pointer + c0, accumulate: true)
             columnSums(rows: rowsTotal, n: n, x: dz + c0, ldx: w, out: recurrentBias.gradient.pointer + c0, accumulate: true)
         }
