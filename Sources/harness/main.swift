@@ -9,7 +9,8 @@ protocol Subcommand {
     func run() throws -> Int32
 }
 
-let subcommands: [any Subcommand.Type] = [RunCommand.self, PlanCommand.self, StatusCommand.self, BenchCommand.self]
+let subcommands: [any Subcommand.Type] = [RunCommand.self, PlanCommand.self, StatusCommand.self, BenchCommand.self,
+                                          SubmitCommand.self, WorkerCommand.self, MergeCommand.self]
 
 @MainActor func usage() -> String {
     let lines = subcommands.map { "  \($0.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }
