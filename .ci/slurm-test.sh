@@ -199,8 +199,14 @@ rows=$(query "SELECT (SELECT count(*) FROM epochs e JOIN runs r ON r.id = e.run_
     || fail "cancelled job $victim: status $state, $runs run(s), $rows epoch/result row(s) in the main database"
 other=$(query "SELECT count(*) FROM job_results WHERE experiment = 'scancel' AND status = 'done'")
 [ "$other" -eq 1 ] || fail "the task that was not cancelled did not finish ($other done)"
-left=$(ls "$first" | grep '^shard-1' | tr '\n' ' ')
-say "after scancel: job $victim pending with no runs in the main database; task 1 left: $left"
+if [ -f "$first/shard-1.sqlite" ]; then   # SIGTERM handled: the shard holds the run, interrupted
+    shard_state=$(sqlite3 -batch -noheader "$first/shard-1.sqlite" "SELECT group_concat(status) FROM runs WHERE job_id = '$victim'")
+    [ "$shard_state" = interrupted ] || fail "task 1's shard has its job as '$shard_state', expected 'interrupted'"
+    left="a shard with the run interrupted"
+else
+    left="only its .partial shard (killed before publishing)"
+fi
+say "after scancel: job $victim pending with no runs in the main database; task 1 left $left"
 
 submit "$spec"
 resubmitted=$(task_jobs "$submission" | tr '\n' ' ')
