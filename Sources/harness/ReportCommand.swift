@@ -35,7 +35,9 @@ struct ReportCommand: Subcommand {
         guard FileManager.default.fileExists(atPath: database) else {
             throw HarnessError("harness report: no results database at \(database) (run an experiment first, or give --db PATH)")
         }
-        let data = try ReportData.load(store: try Store(path: database), subject: subject)
+        let store = try Store(path: database)
+        mergeSlurmShards(into: store, command: Self.name)
+        let data = try ReportData.load(store: store, subject: subject)
         if let pivot {
             let markdown = try Report.pivot(data, pivot)
             if let output { try Report.writeText(markdown, to: output) } else { print(markdown, terminator: "") }

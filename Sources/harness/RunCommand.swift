@@ -75,7 +75,9 @@ struct StatusCommand: Subcommand {
         guard FileManager.default.fileExists(atPath: databasePath) else {
             throw HarnessError("harness status: no database at \(databasePath) (run a spec first, or give --db PATH)")
         }
-        let rows = try Store(path: databasePath).statusSummary()
+        let store = try Store(path: databasePath)
+        mergeSlurmShards(into: store, command: Self.name)
+        let rows = try store.statusSummary()
         print(StatusTable.render(rows), terminator: "")
         return 0
     }

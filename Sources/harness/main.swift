@@ -10,7 +10,7 @@ protocol Subcommand {
 }
 
 let subcommands: [any Subcommand.Type] = [RunCommand.self, PlanCommand.self, StatusCommand.self, ReportCommand.self,
-                                         BenchCommand.self]
+                                         SubmitCommand.self, WorkerCommand.self, MergeCommand.self, BenchCommand.self]
 
 @MainActor func usage() -> String {
     let lines = subcommands.map { "  \($0.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }

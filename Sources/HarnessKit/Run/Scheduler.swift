@@ -88,6 +88,12 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     public func run() throws -> RunSummary {
+        try run(try prepare())
+    }
+
+    /// Loads the spec and the data, computes the job ids and registers the experiment in
+    /// the database: everything before the first claim. `harness submit` stops here.
+    public func prepare() throws -> PreparedRun {
         // Everything that can be wrong with the input is checked before the database is
         // touched, so a bad spec or bad data leaves it as it was.
         let spec = try ExperimentSpec.load(path: options.specPath)
@@ -110,6 +116,14 @@ public final class Scheduler: @unchecked Sendable {
         try store.registerExperiment(name: spec.name, description: spec.description, specJSON: spec.sourceJSON,
                                      datasetFingerprint: data.fingerprint,
                                      jobs: zip(ids, configs).map { JobRegistration(id: $0, configJSON: $1.canonicalJSON(), seed: $1.seed) })
+        return PreparedRun(spec: spec, configs: configs, jobIDs: ids, data: data, dataDirectory: location.directory, store: store)
+    }
+
+    /// Runs the prepared spec's jobs that are not done, or only those of `selection` (a
+    /// subset of `prepared.jobIDs`, as `harness worker` runs one Slurm task's jobs).
+    public func run(_ prepared: PreparedRun, only selection: [String]? = nil) throws -> RunSummary {
+        let (spec, data, store) = (prepared.spec, prepared.data, prepared.store)
+        let (configs, ids) = prepared.select(selection)
         let statesBefore = try store.jobStates(experiment: spec.name)
         var summary = RunSummary()
         summary.total = ids.count

@@ -1,0 +1,82 @@
+import Foundation
+
+/// The jobs file of one Slurm submission, `submission.json` in its directory
+/// (`<database dir>/slurm/<experiment>-<UTC timestamp>/`). It tells each array task which
+/// jobs to run and tells `harness merge` which database the submission's shards belong to.
+///
+/// Paths are absolute (compute nodes do not share the submitting shell's working
+/// directory), except `spec`, which names the copy of the spec inside the submission
+/// directory: tasks read that copy, so editing the spec after submitting changes nothing.
+public struct SlurmManifest: Codable, Sendable, Equatable {
+    public static let fileName = "submission.json"
+    public static let specFileName = "spec.json"
+
+    public var experiment: String
+    /// The main database the shards are merged into.
+    public var database: String
+    public var spec: String
+    public var dataDirectory: String
+    /// The data the job ids were computed on; a task refuses other data.
+    public var dataFingerprint: String
+    public var createdAt: String
+    /// Array task i runs the job ids `tasks[i]`.
+    public var tasks: [[String]]
+    /// Slurm's ids, filled in once sbatch has accepted the jobs (nil for --dry-run).
+    public var arrayJobID: String?
+    public var mergeJobID: String?
+
+    public init(experiment: String, database: String, spec: String, dataDirectory: String, dataFingerprint: String,
+                createdAt: String, tasks: [[String]], arrayJobID: String? = nil, mergeJobID: String? = nil) {
+        self.experiment = experiment
+        self.database = database
+        self.spec = spec
+        self.dataDirectory = dataDirectory
+        self.dataFingerprint = dataFingerprint
+        self.createdAt = createdAt
+        self.tasks = tasks
+        self.arrayJobID = arrayJobID
+        self.mergeJobID = mergeJobID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case experiment, database, spec, tasks
+        case dataDirectory = "data_directory"
+        case dataFingerprint = "data_fingerprint"
+        case createdAt = "created_at"
+        case arrayJobID = "array_job_id"
+        case mergeJobID = "merge_job_id"
+    }
+
+    public static func load(path: String) throws -> SlurmManifest {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw HarnessError("cannot read Slurm jobs file \(path): \(error.localizedDescription)")
+        }
+        do {
+            return try JSONDecoder().decode(SlurmManifest.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw HarnessError("Slurm jobs file \(path): missing field \"\(key.stringValue)\" "
+                               + "(expected a submission.json written by harness submit)")
+        } catch {
+            throw HarnessError("Slurm jobs file \(path) is not a submission.json written by harness submit: \(error)")
+        }
+    }
+
+    /// Written to a temporary name and renamed, so a reader never sees half a file.
+    public func write(to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw HarnessError("cannot write Slurm jobs file \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// The spec copy's path, given the directory holding this file.
+    public func specPath(in directory: String) -> String {
+        spec.hasPrefix("/") ? spec : URL(fileURLWithPath: directory).appendingPathComponent(spec).path
+    }
+}
