@@ -176,7 +176,7 @@ spec=$work/scancel.json
 cat >"$spec" <<'EOF'
 {"name": "scancel", "description": "two jobs of a few seconds each, one to be cancelled midway",
  "dataset": {"train_size": 8000}, "model": {"type": "lstm", "layers": 1, "hidden": 32},
- "training": {"epochs": 8, "batch_size": 50}, "seeds": [1, 2]}
+ "training": {"epochs": 20, "batch_size": 50}, "seeds": [1, 2]}
 EOF
 submit "$spec"
 first=$submission

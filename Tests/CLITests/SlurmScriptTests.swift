@@ -225,7 +225,7 @@ final class SlurmScriptTests: XCTestCase {
     /// submitting again sends only it.
     func testAKilledTaskLeavesItsJobPendingAndResubmissionRunsOnlyIt() throws {
         // Job 0 takes one epoch; job 1 is long enough to be killed in the middle.
-        let spec = try writeSpec(grid: #""training.epochs": [1, 30]"#, seeds: "[1]")
+        let spec = try writeSpec(grid: #""training.epochs": [1, 1000]"#, seeds: "[1]")
         let first = try dryRun(spec)
         let ids = try Store(path: database).results(experiment: "tiny").map(\.jobID)
         let task0 = try runTask(first, 0)

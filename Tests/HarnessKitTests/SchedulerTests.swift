@@ -45,6 +45,17 @@ final class SchedulerTests: XCTestCase {
         return (rows.first ?? nil) ?? ""
     }
 
+    /// Every row of every table, as text: the database's logical content.
+    func snapshot() throws -> [String] {
+        let connection = try SQLiteConnection(path: database)
+        let tables = try connection.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") { $0.string(0) }
+        return try tables.flatMap { table in
+            try connection.query("SELECT * FROM \"\(table)\"") { row in
+                table + ": " + (0..<row.columnCount).map { row.optionalString($0) ?? "NULL" }.joined(separator: "|")
+            }
+        }
+    }
+
     func testRunRecordsEveryJobAndResumeSkipsDoneJobs() throws {
         let spec = try writeSpec()
         let first = try run(spec)
@@ -161,14 +172,14 @@ final class SchedulerTests: XCTestCase {
     func testBadInputLeavesTheDatabaseAsItWas() throws {
         let spec = try writeSpec(seeds: "[1]")
         _ = try run(spec)
-        let before = try Data(contentsOf: URL(fileURLWithPath: database))
+        let before = try snapshot()
         let tooMany = try writeSpec(name: "big", extra: #""dataset": {"train_size": 5000},"#)
         XCTAssertThrowsError(try run(tooMany)) { error in
             XCTAssert("\(error)".contains("$.dataset.train_size: asks for 5000 training images"), "\(error)")
         }
         let typo = try writeSpec(name: "typo", extra: #""dataset": {"trian_size": 50},"#)
         XCTAssertThrowsError(try run(typo)) { XCTAssert("\($0)".contains("did you mean \"train_size\""), "\($0)") }
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: database)), before)
+        XCTAssertEqual(try snapshot(), before)
         XCTAssertEqual(try sqlite("SELECT group_concat(name) FROM experiments"), "tiny")
     }
 
