@@ -13,7 +13,8 @@
 /// of rows and one compressed matrix over [Wx; Wh] serves both products.
 
 /// One recurrent layer: [Wx; Wh] compressed with rows ordered (unit, gate), so the
-/// gates of one unit are produced together and its cell update follows at once.
+/// gates of one unit are produced together and its cell update follows at once. The
+/// LSTM's gates come in the order i, f, o, g: the three sigmoid gates are adjacent.
 private struct SparseRecurrentLayer {
     let cell: RecurrentLayer.Cell
     let activation: RecurrentActivation
@@ -22,7 +23,7 @@ private struct SparseRecurrentLayer {
     let gates: Int
     /// The first state row of this layer's input; its own h rows follow the input rows.
     let firstRow: Int
-    let weights: SparseRows   // rows u·G + gate: column gate·H + u of [Wx; Wh] (I + H, G·H)
+    let weights: SparseRows   // row u·G + slot: column gate(slot)·H + u of [Wx; Wh] (I + H, G·H)
     let bias: [Float]         // (G·H) bx + bh, in the same order as the rows
 
     init(_ layer: RecurrentLayer, firstRow: Int) {
@@ -33,7 +34,8 @@ private struct SparseRecurrentLayer {
         gates = layer.gateCount
         self.firstRow = firstRow
         let (h, g) = (hidden, gates)
-        let order = (0..<(g * h)).map { r in (r % g) * h + r / g }
+        let gateOfSlot = g == 4 ? [0, 1, 3, 2] : [0]  // PyTorch's gate order is i, f, g, o
+        let order = (0..<(g * h)).map { r in gateOfSlot[r % g] * h + r / g }
         weights = SparseRows(blocks: [(UnsafePointer(layer.inputWeight.value.pointer), layer.inputSize),
                                       (UnsafePointer(layer.recurrentWeight.value.pointer), layer.hiddenSize)],
                              columns: g * h, order: order)
@@ -207,7 +209,6 @@ public final class SparseSequenceModel: @unchecked Sendable {
         let (h, g) = (layer.hidden, layer.gates)
         let x = UnsafePointer(state + layer.firstRow * lanes)
         let relu = layer.activation == .relu
-        @inline(__always) func act(_ v: Vector) -> Vector { relu ? vrelu(v) : vtanh(v) }
         layer.weights.entries.withUnsafeBufferPointer { entries in
             layer.weights.starts.withUnsafeBufferPointer { starts in
                 layer.bias.withUnsafeBufferPointer { bias in
@@ -220,24 +221,50 @@ public final class SparseSequenceModel: @unchecked Sendable {
                                              vectors: vectors, out: gates + gate * lanes)
                         }
                         let c = cells + u * lanes, hNew = newHidden + u * lanes
-                        for v in stride(from: 0, to: lanes, by: 16) {
-                            switch layer.cell {
-                            case .lstm:
-                                // As RecurrentLayer's lstmCellForward, lane for lane.
-                                let iv = vsigmoid(load(gates + v)), fv = vsigmoid(load(gates + lanes + v))
-                                let gv = act(load(gates + 2 * lanes + v)), ov = vsigmoid(load(gates + 3 * lanes + v))
-                                let cv = (fv * load(c + v)).addingProduct(iv, gv)
-                                store(cv, c + v)
-                                store(ov * act(cv), hNew + v)
-                            case .rnn:
-                                store(act(load(gates + v)), hNew + v)
-                            }
+                        switch layer.cell {
+                        case .lstm: lstmUnit(gates: gates, c: c, h: hNew, lanes: lanes, relu: relu)
+                        case .rnn: rnnUnit(z: gates, h: hNew, lanes: lanes, relu: relu)
                         }
                     }
                 }
             }
         }
         (state + (layer.firstRow + layer.inputs) * lanes).update(from: newHidden, count: h * lanes)
+    }
+}
+
+/// One LSTM unit over a tile, as RecurrentLayer's lstmCellForward lane for lane:
+/// gates (4, lanes) pre-activations i, f, o, g, overwritten by activations;
+/// c (lanes) c_{t-1} in, c_t out; h (lanes) out.
+///
+/// Each loop calls one nonlinearity from one place: the compiler then inlines it
+/// (with several call sites in one loop it emits calls, which made this ~2x slower).
+private func lstmUnit(gates: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>,
+                      lanes: Int, relu: Bool) {
+    let f = gates + lanes, o = gates + 2 * lanes, g = gates + 3 * lanes
+    for v in stride(from: 0, to: 3 * lanes, by: 16) { store(vsigmoid(load(gates + v)), gates + v) }  // i, f, o
+    activate(g, count: lanes, relu: relu)
+    for v in stride(from: 0, to: lanes, by: 16) {
+        let cv = (load(f + v) * load(c + v)).addingProduct(load(gates + v), load(g + v))
+        store(cv, c + v)
+        store(cv, h + v)
+    }
+    activate(h, count: lanes, relu: relu)
+    for v in stride(from: 0, to: lanes, by: 16) { store(load(o + v) * load(h + v), h + v) }
+}
+
+/// One RNN unit over a tile: h (lanes) = act(z (lanes)).
+private func rnnUnit(z: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, lanes: Int, relu: Bool) {
+    h.update(from: z, count: lanes)
+    activate(h, count: lanes, relu: relu)
+}
+
+/// x = act(x) in place for `count` (a multiple of 16) values.
+private func activate(_ x: UnsafeMutablePointer<Float>, count: Int, relu: Bool) {
+    if relu {
+        for v in stride(from: 0, to: count, by: 16) { store(vrelu(load(x + v)), x + v) }
+    } else {
+        for v in stride(from: 0, to: count, by: 16) { store(vtanh(load(x + v)), x + v) }
     }
 }
 
