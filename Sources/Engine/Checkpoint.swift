@@ -106,8 +106,11 @@ public func checkpointData(_ model: Classifier) -> [UInt8] {
 /// parameters must match the checkpoint's. Masks are installed or cleared as stored.
 public func loadCheckpoint(_ bytes: [UInt8], into model: Classifier) throws {
     let magic = Array(checkpointMagic.utf8)
-    guard bytes.starts(with: magic) else { throw CheckpointError.badMagic(found: Array(bytes.prefix(magic.count))) }
     let header = magic.count + 8, checksumSize = 8
+    guard bytes.starts(with: magic) else {
+        if magic.starts(with: bytes) { throw CheckpointError.truncated(expected: header + checksumSize, actual: bytes.count) }
+        throw CheckpointError.badMagic(found: Array(bytes.prefix(magic.count)))
+    }
     guard let declared = declaredLength(bytes), bytes.count >= header + checksumSize else {
         throw CheckpointError.truncated(expected: max(header + checksumSize, declaredLength(bytes) ?? 0), actual: bytes.count)
     }

@@ -5,7 +5,8 @@
 /// is compressed by output (`SparseRows`), so each surviving weight costs lanes/16 SIMD16
 /// multiply-adds and a pruned one costs nothing. At 80-90% sparsity this is several
 /// times less arithmetic than the dense products; the gate nonlinearities, vectorised
-/// over the samples of the tile, are the same work as in the dense model.
+/// over the samples of the tile, are the same work as in the dense model (plus the
+/// padding lanes of a partial tile) and then take most of the time.
 ///
 /// A tile runs its whole sequence before the next tile starts. Its state is one stacked
 /// buffer of rows [x_t (I); h of layer 0 (H); h of layer 1 (H); ...] (rows, lanes), so
@@ -113,6 +114,8 @@ public final class SparseSequenceModel: @unchecked Sendable {
 
     /// Logits (B, classes) for `images` at `indices`, the batch split across the pool's threads.
     public func logits(_ images: ImageSet, indices: UnsafeBufferPointer<Int>) -> [Float] {
+        precondition(images.height == config.imageHeight && images.width == config.imageWidth,
+                     "images are \(images.height)x\(images.width), the model expects \(config.imageHeight)x\(config.imageWidth)")
         let batch = indices.count, classes = config.classes
         var result = [Float](repeating: 0, count: batch * classes)
         guard batch > 0 else { return result }

@@ -293,6 +293,9 @@ final class PruningTests: XCTestCase {
         assertRejected(Array(bytes.dropLast(100)), into: target, .truncated(expected: bytes.count, actual: bytes.count - 100),
                        mentioning: "expected \(bytes.count) bytes")
         assertRejected(Array(bytes.prefix(12)), into: target, .truncated(expected: 24, actual: 12), mentioning: "truncated")
+        assertRejected(Array(bytes.prefix(3)), into: target, .truncated(expected: 24, actual: 3), mentioning: "truncated")
+        assertRejected(Array("{\"model\": 1}".utf8), into: target, .badMagic(found: Array("{\"model\"".utf8)),
+                       mentioning: "not a harness checkpoint")
         assertRejected(bytes + [0], into: target, .trailingBytes(expected: bytes.count, actual: bytes.count + 1),
                        mentioning: "trailing")
         var flipped = bytes
