@@ -10,7 +10,7 @@ struct BenchCommand: Subcommand {
     init(arguments: [String]) throws {
         let args = try Arguments(command: Self.name, arguments,
                                  valueOptions: ["model", "layers", "hidden", "batch", "threads", "activation",
-                                                "batches", "repeats"],
+                                                "batches", "repeats", "prune-sparsity"],
                                  flagOptions: ["json"])
         _ = try args.positionals(0...0, usage: "no positional arguments")
         let kind = ModelConfig.Kind(rawValue: try args.choice("model", ["lstm", "rnn"], default: "lstm"))!
@@ -23,7 +23,8 @@ struct BenchCommand: Subcommand {
                                    batchSize: try args.int("batch", default: 100, range: 1...10_000)!,
                                    threads: try args.int("threads", default: 1, range: 1...256)!,
                                    batchesPerRepeat: try args.int("batches", default: 20, range: 1...100_000)!,
-                                   repeats: try args.int("repeats", default: 5, range: 1...1000)!)
+                                   repeats: try args.int("repeats", default: 5, range: 1...1000)!,
+                                   pruneSparsity: try args.double("prune-sparsity", range: 0...1))
         json = args.flag("json")
     }
 

@@ -21,6 +21,23 @@ final class BinaryTests: XCTestCase {
         }
     }
 
+    func testBenchWithPruningReportsBothModels() throws {
+        let arguments = ["bench", "--model", "rnn", "--layers", "1", "--hidden", "16", "--batch", "20", "--batches", "2",
+                         "--repeats", "1", "--prune-sparsity", "0.8"]
+        let json = try HarnessBinary.run(arguments + ["--json"])
+        XCTAssertEqual(json.status, 0, json.standardError)
+        let object = try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["pruned_sparsity"] as? Double ?? 0, 0.8, accuracy: 0.01, json.standardOutput)
+        for key in ["pruned_train_samples_per_second", "pruned_infer_samples_per_second", "pruned_step_seconds"] {
+            XCTAssert((object?[key] as? Double ?? 0) > 0, "\(key) in \(json.standardOutput)")
+        }
+        let text = try HarnessBinary.run(arguments)
+        XCTAssertEqual(text.status, 0, text.standardError)
+        XCTAssert(text.standardOutput.contains("pruned 80.0%") && text.standardOutput.contains("inference samples/s"),
+                  text.standardOutput)
+        XCTAssertEqual(try HarnessBinary.run(arguments.dropLast() + ["1.5"]).status, 1, "sparsity outside 0...1")
+    }
+
     func testBenchRejectsBadOption() throws {
         let result = try HarnessBinary.run(["bench", "--layers", "zero"])
         XCTAssertEqual(result.status, 1)

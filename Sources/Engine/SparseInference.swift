@@ -1,0 +1,283 @@
+/// Inference with a pruned sequence classifier that skips the pruned weights.
+///
+/// The dense model multiplies (B, K) activations by (K, N) weights, zeros included. Here
+/// a tile of up to 64 samples is kept feature-major, (K, lanes), and every weight matrix
+/// is compressed by output (`SparseRows`), so each surviving weight costs lanes/16 SIMD16
+/// multiply-adds and a pruned one costs nothing. At 80-90% sparsity this is several
+/// times less arithmetic than the dense products; the gate nonlinearities, vectorised
+/// over the samples of the tile, are the same work as in the dense model (plus the
+/// padding lanes of a partial tile) and then take most of the time.
+///
+/// A tile runs its whole sequence before the next tile starts. Its state is one stacked
+/// buffer of rows [x_t (I); h of layer 0 (H); h of layer 1 (H); ...] (rows, lanes), so
+/// the input of layer l, [h of layer l-1 at t; h of layer l at t-1], is a contiguous run
+/// of rows and one compressed matrix over [Wx; Wh] serves both products.
+
+/// One recurrent layer: [Wx; Wh] compressed with rows ordered (unit, gate), so the
+/// gates of one unit are produced together and its cell update follows at once. The
+/// LSTM's gates come in the order i, f, o, g: the three sigmoid gates are adjacent.
+private struct SparseRecurrentLayer {
+    let cell: RecurrentLayer.Cell
+    let activation: RecurrentActivation
+    let inputs: Int
+    let hidden: Int
+    let gates: Int
+    /// The first state row of this layer's input; its own h rows follow the input rows.
+    let firstRow: Int
+    let weights: SparseRows   // row u·G + slot: column gate(slot)·H + u of [Wx; Wh] (I + H, G·H)
+    let bias: [Float]         // (G·H) bx + bh, in the same order as the rows
+
+    init(_ layer: RecurrentLayer, firstRow: Int) {
+        cell = layer.cell
+        activation = layer.activation
+        inputs = layer.inputSize
+        hidden = layer.hiddenSize
+        gates = layer.gateCount
+        self.firstRow = firstRow
+        let (h, g) = (hidden, gates)
+        let gateOfSlot = g == 4 ? [0, 1, 3, 2] : [0]  // PyTorch's gate order is i, f, g, o
+        let order = (0..<(g * h)).map { r in gateOfSlot[r % g] * h + r / g }
+        weights = SparseRows(blocks: [(UnsafePointer(layer.inputWeight.value.pointer), layer.inputSize),
+                                      (UnsafePointer(layer.recurrentWeight.value.pointer), layer.hiddenSize)],
+                             columns: g * h, order: order)
+        // The same sum the dense layer forms, so the biases agree bit for bit.
+        bias = order.map { layer.inputBias.value[$0] + layer.recurrentBias.value[$0] }
+    }
+}
+
+/// One head layer: W (I, O) compressed by output.
+private struct SparseDenseLayer {
+    let weights: SparseRows
+    let bias: [Float]
+    let outputs: Int
+
+    init(_ layer: Dense) {
+        outputs = layer.outputSize
+        weights = SparseRows(blocks: [(UnsafePointer(layer.weight.value.pointer), layer.inputSize)],
+                             columns: layer.outputSize, order: Array(0..<layer.outputSize))
+        bias = layer.bias.value.array
+    }
+}
+
+/// A snapshot of a trained (typically pruned) `SequenceClassifier` for inference only.
+/// It copies the non-zero weights when built: rebuild it after the model changes.
+/// Like the models, one instance serves one caller at a time.
+public final class SparseSequenceModel: @unchecked Sendable {
+    public let config: ModelConfig
+    public let pool: ThreadPool
+    /// Non-zero weights kept in the compressed matrices, and the weights of the dense ones.
+    public let nonzeroWeights: Int
+    public let denseWeights: Int
+    private let layers: [SparseRecurrentLayer]
+    private let head: [SparseDenseLayer]
+    private let steps: Int
+    private let features: Int
+    private let stateRows: Int
+    private let headWidth: Int
+    private let workspaces: [FloatBuffer]  // one per thread, see `workspaceLayout`
+
+    public init(_ model: SequenceClassifier) {
+        config = model.config
+        pool = model.pool
+        steps = model.steps
+        features = model.features
+        var built: [SparseRecurrentLayer] = []
+        var firstRow = 0
+        for layer in model.recurrent {
+            built.append(SparseRecurrentLayer(layer, firstRow: firstRow))
+            firstRow += layer.inputSize
+        }
+        layers = built
+        stateRows = firstRow + model.recurrent.last!.hiddenSize
+        head = model.head.layers.map(SparseDenseLayer.init)
+        headWidth = head.map(\.outputs).max()!
+        nonzeroWeights = layers.reduce(0) { $0 + $1.weights.entries.count } + head.reduce(0) { $0 + $1.weights.entries.count }
+        denseWeights = model.parameters.filter(\.isWeightMatrix).reduce(0) { $0 + $1.count }
+        let floats = SparseSequenceModel.workspaceLayout(stateRows: stateRows, layers: layers, headWidth: headWidth).total
+        workspaces = (0..<model.pool.threadCount).map { _ in FloatBuffer(count: floats) }
+    }
+
+    /// Offsets (in floats) of one thread's buffers, each sized for a 64-lane tile:
+    /// state (stateRows, lanes), cells (layers, H, lanes), gates (G, lanes) of one unit,
+    /// new hidden state (H, lanes), and two head activations (headWidth, lanes).
+    private static func workspaceLayout(stateRows: Int, layers: [SparseRecurrentLayer], headWidth: Int)
+        -> (cells: Int, gates: Int, hidden: Int, headA: Int, headB: Int, total: Int) {
+        let lanes = TileWidth.maximum
+        let hidden = layers.map(\.hidden).max()!
+        let cells = stateRows * lanes
+        let gates = cells + layers.count * hidden * lanes
+        let newHidden = gates + 4 * lanes
+        let headA = newHidden + hidden * lanes
+        let headB = headA + headWidth * lanes
+        return (cells, gates, newHidden, headA, headB, headB + headWidth * lanes)
+    }
+
+    /// Logits (B, classes) for `images` at `indices`, the batch split across the pool's threads.
+    public func logits(_ images: ImageSet, indices: UnsafeBufferPointer<Int>) -> [Float] {
+        precondition(images.height == config.imageHeight && images.width == config.imageWidth,
+                     "images are \(images.height)x\(images.width), the model expects \(config.imageHeight)x\(config.imageWidth)")
+        let batch = indices.count, classes = config.classes
+        var result = [Float](repeating: 0, count: batch * classes)
+        guard batch > 0 else { return result }
+        result.withUnsafeMutableBufferPointer { out in
+            images.pixels.withUnsafeBufferPointer { pixels in
+                let output = out.baseAddress!, pixelBase = pixels.baseAddress!
+                pool.run { thread in
+                    // Whole 64-sample tiles per thread: a padded tile costs as much as a full one.
+                    let part = ThreadPool.part(thread, of: pool.threadCount, total: batch, granule: TileWidth.maximum)
+                    var lower = part.lowerBound
+                    while lower < part.upperBound {
+                        let width = TileWidth.next(remaining: part.upperBound - lower)
+                        let count = min(width, part.upperBound - lower)
+                        runTile(UnsafeBufferPointer(rebasing: indices[lower..<(lower + count)]), lanes: width,
+                                images: images, pixels: pixelBase, workspace: workspaces[thread].pointer,
+                                logits: output + lower * classes)
+                        lower += count
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Predicts every image of `data` in batches and scores the predictions, as `Classifier.evaluate`.
+    public func predict(_ data: ImageSet, batchSize: Int = 500) -> Evaluation {
+        let start = Clock.now()
+        let classes = config.classes
+        var predictions = [Int](repeating: 0, count: data.count)
+        let order = Array(0..<data.count)
+        var lower = 0
+        while lower < data.count {
+            let upper = min(data.count, lower + max(1, batchSize))
+            let batchLogits = order.withUnsafeBufferPointer { logits(data, indices: UnsafeBufferPointer(rebasing: $0[lower..<upper])) }
+            for slot in 0..<(upper - lower) {
+                let row = slot * classes
+                var best = 0
+                for j in 1..<classes where batchLogits[row + j] > batchLogits[row + best] { best = j }
+                predictions[lower + slot] = best
+            }
+            lower = upper
+        }
+        return Evaluation(predictions: predictions, labels: data.labels, classes: classes, seconds: Clock.now() - start)
+    }
+
+    /// Runs the samples `indices` (at most `lanes`) through the whole model; writes logits (count, classes).
+    private func runTile(_ indices: UnsafeBufferPointer<Int>, lanes: Int, images: ImageSet, pixels: UnsafePointer<UInt8>,
+                         workspace: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+        let vectors = lanes / 16
+        let layout = SparseSequenceModel.workspaceLayout(stateRows: stateRows, layers: layers, headWidth: headWidth)
+        let state = workspace, cells = workspace + layout.cells
+        // h_{-1} = 0 and c_{-1} = 0; padding lanes stay 0 so they never produce NaN.
+        workspace.update(repeating: 0, count: layout.gates)
+        let width = images.width, area = images.height * images.width
+        let byRows = config.sequence == .rows
+        for t in 0..<steps {
+            // x_t (I, lanes): pixel / 255, computed as the dense model's loadBatch does.
+            for (lane, index) in indices.enumerated() {
+                let image = pixels + index * area
+                for k in 0..<features {
+                    let pixel = byRows ? image[t * width + k] : image[k * width + t]
+                    state[k * lanes + lane] = Float(pixel) * (1 / 255)
+                }
+            }
+            var cellOffset = 0
+            for layer in layers {
+                step(layer, state: state, cells: cells + cellOffset, gates: workspace + layout.gates,
+                     newHidden: workspace + layout.hidden, vectors: vectors)
+                cellOffset += layer.hidden * lanes
+            }
+        }
+        let last = layers.last!
+        var x = UnsafePointer(state + (last.firstRow + last.inputs) * lanes)  // h_{T-1} (H, lanes)
+        for (index, layer) in head.enumerated() {
+            let out = workspace + (index % 2 == 0 ? layout.headA : layout.headB)
+            layer.bias.withUnsafeBufferPointer { bias in
+                sparseProduct(layer.weights, bias: bias.baseAddress!, x: x, vectors: vectors,
+                              relu: index < head.count - 1, into: out)
+            }
+            x = UnsafePointer(out)
+        }
+        // (classes, lanes) -> (count, classes)
+        let classes = config.classes
+        for lane in 0..<indices.count {
+            for c in 0..<classes { logits[lane * classes + c] = x[c * lanes + lane] }
+        }
+    }
+
+    /// One time step of one layer for a tile: reads the layer's input rows of `state`,
+    /// updates cells (H, lanes) and writes h_t into the layer's own state rows.
+    private func step(_ layer: SparseRecurrentLayer, state: UnsafeMutablePointer<Float>, cells: UnsafeMutablePointer<Float>,
+                      gates: UnsafeMutablePointer<Float>, newHidden: UnsafeMutablePointer<Float>, vectors: Int) {
+        let lanes = 16 * vectors
+        let (h, g) = (layer.hidden, layer.gates)
+        let x = UnsafePointer(state + layer.firstRow * lanes)
+        let relu = layer.activation == .relu
+        layer.weights.entries.withUnsafeBufferPointer { entries in
+            layer.weights.starts.withUnsafeBufferPointer { starts in
+                layer.bias.withUnsafeBufferPointer { bias in
+                    for u in 0..<h {
+                        // z for the G gates of unit u: (G, lanes). The whole of h_{t-1} is
+                        // still in `state`, since h_t goes to `newHidden` until every unit is done.
+                        for gate in 0..<g {
+                            let r = u * g + gate
+                            sparseRowProduct(entries.baseAddress!, starts[r]..<starts[r + 1], bias: bias[r], x: x,
+                                             vectors: vectors, out: gates + gate * lanes)
+                        }
+                        let c = cells + u * lanes, hNew = newHidden + u * lanes
+                        switch layer.cell {
+                        case .lstm: lstmUnit(gates: gates, c: c, h: hNew, lanes: lanes, relu: relu)
+                        case .rnn: rnnUnit(z: gates, h: hNew, lanes: lanes, relu: relu)
+                        }
+                    }
+                }
+            }
+        }
+        (state + (layer.firstRow + layer.inputs) * lanes).update(from: newHidden, count: h * lanes)
+    }
+}
+
+/// One LSTM unit over a tile, as RecurrentLayer's lstmCellForward lane for lane:
+/// gates (4, lanes) pre-activations i, f, o, g, overwritten by activations;
+/// c (lanes) c_{t-1} in, c_t out; h (lanes) out.
+///
+/// Each loop calls one nonlinearity from one place: the compiler then inlines it
+/// (with several call sites in one loop it emits calls, which made this ~2x slower).
+private func lstmUnit(gates: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>,
+                      lanes: Int, relu: Bool) {
+    let f = gates + lanes, o = gates + 2 * lanes, g = gates + 3 * lanes
+    for v in stride(from: 0, to: 3 * lanes, by: 16) { store(vsigmoid(load(gates + v)), gates + v) }  // i, f, o
+    activate(g, count: lanes, relu: relu)
+    for v in stride(from: 0, to: lanes, by: 16) {
+        let cv = (load(f + v) * load(c + v)).addingProduct(load(gates + v), load(g + v))
+        store(cv, c + v)
+        store(cv, h + v)
+    }
+    activate(h, count: lanes, relu: relu)
+    for v in stride(from: 0, to: lanes, by: 16) { store(load(o + v) * load(h + v), h + v) }
+}
+
+/// One RNN unit over a tile: h (lanes) = act(z (lanes)).
+private func rnnUnit(z: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, lanes: Int, relu: Bool) {
+    h.update(from: z, count: lanes)
+    activate(h, count: lanes, relu: relu)
+}
+
+/// x = act(x) in place for `count` (a multiple of 16) values.
+private func activate(_ x: UnsafeMutablePointer<Float>, count: Int, relu: Bool) {
+    if relu {
+        for v in stride(from: 0, to: count, by: 16) { store(vrelu(load(x + v)), x + v) }
+    } else {
+        for v in stride(from: 0, to: count, by: 16) { store(vtanh(load(x + v)), x + v) }
+    }
+}
+
+/// Evaluates `model` with sparse inference when it pays: a `SequenceClassifier` whose
+/// weight matrices carry masks (a pruned model) is run through `SparseSequenceModel`;
+/// any other model through the dense `evaluate`. Predictions are the same either way.
+/// The seconds reported cover prediction only, not building the sparse copy.
+public func evaluatePruned(_ model: Classifier, on data: ImageSet, batchSize: Int = 500) -> Evaluation {
+    if let sequence = model as? SequenceClassifier, sequence.parameters.contains(where: { $0.mask != nil }) {
+        return SparseSequenceModel(sequence).predict(data, batchSize: batchSize)
+    }
+    return model.evaluate(on: data, batchSize: batchSize)
+}
