@@ -191,3 +191,86 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(Scheduler.layout(pending: 9, cores: 8, workers: 2, threads: nil).threads, 4)
     }
 }
+
+/// Pruning grids: the base model is trained once per configuration and seed, saved as a
+/// checkpoint, and every threshold prunes it.
+final class PruningSchedulerTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    var database: String { directory.file("results/harness.sqlite") }
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+        try IDXFiles.writeDataset(in: directory.file("data"), trainCount: 200, testCount: 100)
+    }
+
+    override func tearDown() { directory.remove() }
+
+    func run(workers: Int) throws -> RunSummary {
+        let spec = directory.file("prune.json")
+        try """
+        {"name": "prune", "model": {"type": "lstm", "layers": 2, "hidden": 8},
+         "training": {"epochs": 3, "batch_size": 50, "learning_rate": 0.01},
+         "pruning": {"retrain_epochs": 2}, "seeds": [1, 2],
+         "grid": {"pruning.threshold": [0.05, 0.1, 0.2, 0.4]}}
+        """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let options = RunOptions(specPath: spec, databasePath: database, dataDirectory: directory.file("data"),
+                                 workers: workers, threadsPerJob: 1, environment: [:])
+        return try Scheduler(options: options, log: ProgressLog(live: false, write: { _ in })).run()
+    }
+
+    func query(_ sql: String) throws -> [String] {
+        try SQLiteConnection(path: database).query(sql) { $0.optionalString(0) ?? "NULL" }
+    }
+
+    func testEachBaseIsTrainedOnceAndEveryThresholdPrunesIt() throws {
+        let summary = try run(workers: 2)
+        XCTAssertEqual(summary.completed, 8)
+        XCTAssertTrue(summary.allDone)
+        // 2 seeds -> 2 base jobs, outside the experiment, each with exactly one run.
+        let baseRuns = try query("""
+            SELECT count(*) FROM runs WHERE job_id NOT IN (SELECT job_id FROM experiment_jobs) GROUP BY job_id
+            """)
+        XCTAssertEqual(baseRuns, ["1", "1"])
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: directory.file("results/checkpoints"))
+        XCTAssertEqual(checkpoints.filter { $0.hasSuffix(".ckpt") }.count, 2)
+
+        // Every pruning job records accuracy before, right after and after retraining, and its sparsity.
+        let rows = try query("""
+            SELECT json_extract(config, '$.pruning.threshold') || ':' || (accuracy_before_pruning IS NOT NULL)
+                   || (accuracy_pruned IS NOT NULL) || (accuracy IS NOT NULL) || (update_seconds > 0)
+                   || (update_seconds_pruned > 0) || ':' || sparsity
+            FROM job_results WHERE experiment = 'prune' ORDER BY seed, position
+            """)
+        XCTAssertEqual(rows.count, 8)
+        XCTAssert(rows.allSatisfy { $0.contains(":11111:") }, "\(rows)")
+        // A larger threshold prunes more; the same seed's jobs started from one model.
+        let sparsities = rows.prefix(4).map { Double($0.split(separator: ":").last!)! }
+        XCTAssertEqual(sparsities, sparsities.sorted())
+        XCTAssertGreaterThan(sparsities.last!, sparsities.first!)
+        let before = try query("""
+            SELECT count(DISTINCT accuracy_before_pruning) FROM job_results WHERE experiment = 'prune' GROUP BY seed
+            """)
+        XCTAssertEqual(before, ["1", "1"], "all thresholds of a seed evaluate the same base model")
+        XCTAssertEqual(try query("SELECT count(*) FROM epochs WHERE phase = 'retrain'"), ["16"])
+        XCTAssertEqual(try query("SELECT count(DISTINCT run_id) FROM weight_histograms WHERE stage = 'after'"), ["8"])
+
+        // Running again trains nothing.
+        let again = try run(workers: 2)
+        XCTAssertEqual(again.completed, 0)
+        XCTAssertEqual(try query("SELECT count(*) FROM runs"), ["10"])
+    }
+
+    func testAMissingCheckpointIsRebuiltIdentically() throws {
+        _ = try run(workers: 1)
+        let first = try query("SELECT accuracy_before_pruning FROM job_results ORDER BY job_id")
+        try FileManager.default.removeItem(atPath: directory.file("results/checkpoints"))
+        let options = RunOptions(specPath: directory.file("prune.json"), databasePath: database,
+                                 dataDirectory: directory.file("data"), workers: 1, threadsPerJob: 2, force: true,
+                                 environment: [:])
+        _ = try Scheduler(options: options, log: ProgressLog(live: false, write: { _ in })).run()
+        let again = try query("""
+            SELECT r.accuracy_before_pruning FROM job_results r ORDER BY r.job_id
+            """)
+        XCTAssertEqual(first, again, "retraining the base (with 2 threads) gives the very same model")
+    }
+}

@@ -45,23 +45,89 @@ struct JobRunner {
         return train.imageSet
     }
 
-    func run() throws -> JobOutcome {
+    /// Where a pruning job finds (or leaves) its trained base model, and what the base's
+    /// own run measured.
+    struct PruningContext {
+        /// The checkpoint of the base model: read when present, written when the job had to
+        /// train the base itself.
+        var checkpointPath: String
+        /// The base job's mean optimizer-step seconds, when its run is in the database.
+        var baseStepSeconds: () -> Double?
+    }
+
+    /// What a job produced: the outcome to record, and for pruning jobs the weight
+    /// distributions before pruning and after retraining.
+    struct Result {
+        var outcome: JobOutcome
+        var histograms: [(stage: String, histograms: [WeightHistogram])] = []
+    }
+
+    /// Trains (or, for a pruning job, prunes and retrains) and evaluates the job's model.
+    /// `saveCheckpoint`: where to save the trained model (base jobs of pruning grids).
+    func run(pruning context: PruningContext? = nil, saveCheckpoint: String? = nil) throws -> Result {
         let seed = UInt64(config.seed)
-        let train = try Self.trainingSet(config, data: data)
-        let test = data.test.imageSet
         let model = try makeModel(Self.modelConfig(config, imageHeight: data.train.rows, imageWidth: data.train.columns),
                                   seed: seed, threads: threads)
-        let trainer = Trainer(model: model, options: TrainingOptions(epochs: config.training.epochs,
-                                                                     batchSize: config.training.batchSize,
-                                                                     optimizer: Self.optimizer(config.training), seed: seed))
-        let report = try trainer.train(on: train,
-                                       onBatch: { epoch, batch, batches, loss in
-                                           onBatch("train", epoch, config.training.epochs, batch, batches, loss)
-                                       },
-                                       onEpoch: { onEpoch("train", $0) },
-                                       shouldStop: shouldStop)
-        let evaluation = model.evaluate(on: test)
-        return Self.outcome(evaluation, report: report, parameterCount: model.parameterCount, pruning: nil)
+        guard let settings = config.pruning, let context else {
+            let report = try train(model, epochs: config.training.epochs, phase: "train")
+            if let saveCheckpoint { try Self.writeCheckpoint(model, to: saveCheckpoint) }
+            let evaluation = model.evaluate(on: data.test.imageSet)
+            return Result(outcome: Self.outcome(evaluation, report: report, parameterCount: model.parameterCount, pruning: nil))
+        }
+
+        // The base model: from its checkpoint, or trained here (training is deterministic,
+        // so this gives the very model the base job would have saved).
+        var baseStepSeconds = context.baseStepSeconds()
+        if let bytes = FileManager.default.contents(atPath: context.checkpointPath) {
+            do {
+                try loadCheckpoint([UInt8](bytes), into: model)
+            } catch {
+                throw HarnessError("checkpoint \(context.checkpointPath): \(error)")
+            }
+        } else {
+            let report = try train(model, epochs: config.training.epochs, phase: "train")
+            baseStepSeconds = report.meanStepSeconds
+            try Self.writeCheckpoint(model, to: context.checkpointPath)
+        }
+        let test = data.test.imageSet
+        let before = model.evaluate(on: test)
+        let histogramsBefore = weightHistograms(model, skipZeros: false)
+
+        let criterion: PruningCriterion = settings.threshold.map { .threshold(Float($0)) } ?? .sparsity(settings.sparsity ?? 0)
+        prune(model, criterion)
+        let afterPruning = evaluatePruned(model, on: test)
+        // Retraining: a fresh optimizer; the masks keep pruned weights at exactly zero.
+        let retrain = try train(model, epochs: settings.retrainEpochs, phase: "retrain")
+        let final = evaluatePruned(model, on: test)
+        let report = pruningReport(model)
+        let outcome = PruningOutcome(accuracyBeforePruning: before.accuracy, accuracyPruned: afterPruning.accuracy,
+                                     sparsity: report.globalSparsity, layerSparsity: report.layerSparsity,
+                                     nonzeroParameters: report.nonzeroParameters,
+                                     updateSeconds: baseStepSeconds ?? .nan,
+                                     updateSecondsPruned: retrain.steps > 0 ? retrain.meanStepSeconds : .nan)
+        return Result(outcome: Self.outcome(final, report: retrain, parameterCount: model.parameterCount, pruning: outcome),
+                      histograms: [("before", histogramsBefore), ("after", weightHistograms(model, skipZeros: true))])
+    }
+
+    private func train(_ model: Classifier, epochs: Int, phase: String) throws -> TrainingReport {
+        let trainer = Trainer(model: model, options: TrainingOptions(epochs: epochs, batchSize: config.training.batchSize,
+                                                                     optimizer: Self.optimizer(config.training),
+                                                                     seed: UInt64(config.seed)))
+        return try trainer.train(on: try Self.trainingSet(config, data: data),
+                                 onBatch: { epoch, batch, batches, loss in onBatch(phase, epoch, epochs, batch, batches, loss) },
+                                 onEpoch: { onEpoch(phase, $0) },
+                                 shouldStop: shouldStop)
+    }
+
+    /// Writes a temporary file beside `path` and renames it, so a reader never sees half a checkpoint.
+    static func writeCheckpoint(_ model: Classifier, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(checkpointData(model)).write(to: url, options: .atomic)
+        } catch {
+            throw HarnessError("cannot write checkpoint \(path): \(error.localizedDescription)")
+        }
     }
 
     static func outcome(_ evaluation: Evaluation, report: TrainingReport, parameterCount: Int,
@@ -73,7 +139,7 @@ struct JobRunner {
         let epochSeconds = report.epochs.map(\.seconds)
         return JobOutcome(accuracy: evaluation.accuracy, macroF1: evaluation.macroF1, classes: classes,
                           confusion: evaluation.confusion, trainSeconds: report.trainSeconds,
-                          meanEpochSeconds: epochSeconds.isEmpty ? 0 : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
+                          meanEpochSeconds: epochSeconds.isEmpty ? .nan : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
                           meanStepSeconds: report.meanStepSeconds, inferenceSeconds: evaluation.seconds,
                           parameterCount: parameterCount, pruning: pruning)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A spec made ready to run by `Scheduler.prepare()`: loaded, expanded into jobs, its data
 /// loaded and fingerprinted, and the experiment registered in `store`. `harness run` goes
 /// on to run it; `harness submit` only reads which jobs are pending; `harness worker`
@@ -11,6 +13,17 @@ public struct PreparedRun: Sendable {
     /// Absolute path of the directory the data was read from.
     public let dataDirectory: String
     public let store: Store
+    /// Pruning jobs' base models: pruning job id -> base job id. A base is the same job
+    /// without `pruning` (a plain training job), registered outside the experiment.
+    public let baseOf: [String: String]
+    /// Base job id -> its config.
+    public let baseConfigs: [String: JobConfig]
+
+    /// Where a base job's trained model is kept: `checkpoints/<base job id>.ckpt` beside the database.
+    public func checkpointPath(baseID: String) -> String {
+        URL(fileURLWithPath: store.path).deletingLastPathComponent()
+            .appendingPathComponent("checkpoints").appendingPathComponent(baseID + ".ckpt").path
+    }
 
     /// The jobs to run: all of them, or those of `selection` in the spec's order. Ids
     /// outside the spec are the caller's to reject (see `harness worker`).

@@ -111,12 +111,27 @@ public final class Scheduler: @unchecked Sendable {
         }
         let ids = configs.map { Self.jobID(canonicalConfig: $0.canonicalJSON(), dataFingerprint: data.fingerprint) }
 
+        // All thresholds of one configuration and seed prune the same trained base model.
+        var baseOf: [String: String] = [:], baseConfigs: [String: JobConfig] = [:]
+        for (id, config) in zip(ids, configs) where config.pruning != nil {
+            let baseID = Self.jobID(canonicalConfig: config.baseConfigJSON(), dataFingerprint: data.fingerprint)
+            var base = config
+            base.pruning = nil
+            base.gridPoint = config.gridPoint.filter { !$0.path.hasPrefix("pruning.") }
+            baseOf[id] = baseID
+            baseConfigs[baseID] = base
+        }
+
         let store = try Store(path: options.databasePath)
         try store.registerDataset(fingerprint: data.fingerprint, descriptionJSON: try data.descriptionJSON())
+        try store.registerSupportJobs(baseConfigs.keys.sorted().map {
+            JobRegistration(id: $0, configJSON: baseConfigs[$0]!.canonicalJSON(), seed: baseConfigs[$0]!.seed)
+        }, datasetFingerprint: data.fingerprint)
         try store.registerExperiment(name: spec.name, description: spec.description, specJSON: spec.sourceJSON,
                                      datasetFingerprint: data.fingerprint,
                                      jobs: zip(ids, configs).map { JobRegistration(id: $0, configJSON: $1.canonicalJSON(), seed: $1.seed) })
-        return PreparedRun(spec: spec, configs: configs, jobIDs: ids, data: data, dataDirectory: location.directory, store: store)
+        return PreparedRun(spec: spec, configs: configs, jobIDs: ids, data: data, dataDirectory: location.directory,
+                           store: store, baseOf: baseOf, baseConfigs: baseConfigs)
     }
 
     /// Runs the prepared spec's jobs that are not done, or only those of `selection` (a
@@ -133,8 +148,13 @@ public final class Scheduler: @unchecked Sendable {
                                              workers: options.workers, threads: options.threadsPerJob ?? spec.training.threads)
         log.start(experiment: spec.name, total: ids.count, alreadyDone: summary.alreadyDone, workers: workers, threads: threads)
 
+        // Base models first: the pruning jobs that need one become claimable once it is done.
+        var bases: [String] = []
+        for id in ids { if let base = prepared.baseOf[id], !bases.contains(base) { bases.append(base) } }
+        let baseIDs = bases
         let byID = Dictionary(zip(ids, configs), uniquingKeysWith: { first, _ in first })
-        let indexOf = Dictionary(zip(ids, ids.indices), uniquingKeysWith: { first, _ in first })
+            .merging(baseIDs.map { ($0, prepared.baseConfigs[$0]!) }, uniquingKeysWith: { first, _ in first })
+        let indexOf = Dictionary(zip(ids + baseIDs, (ids + baseIDs).indices), uniquingKeysWith: { first, _ in first })
         let rerunBefore: Date? = options.force ? Date() : nil
         let worker = WorkerIdentity.current()
         let counts = Mutex(RunSummary())
@@ -148,13 +168,27 @@ public final class Scheduler: @unchecked Sendable {
                 defer { group.leave() }
                 do {
                     while !stop.isSet, fatal.withLock({ $0 == nil }) {
-                        let candidates = attempted.withLock { seen in ids.filter { !seen.contains($0) } }
+                        let baseStates = try baseIDs.isEmpty ? [:] : store.states(of: baseIDs, doneSince: rerunBefore)
+                        let candidates = attempted.withLock { seen in
+                            baseIDs.filter { !seen.contains($0) }
+                                + ids.filter { !seen.contains($0) && prepared.baseOf[$0].map { baseStates[$0] == .done } ?? true }
+                        }
                         guard let claimed = try store.claimNextJob(among: candidates, worker: worker,
                                                                    rerunStartedBefore: rerunBefore)
-                        else { break }
+                        else {
+                            // Pruning jobs whose base another worker (or process) is training: wait for it.
+                            let waiting = attempted.withLock { seen in
+                                ids.contains { !seen.contains($0) && prepared.baseOf[$0].map { baseStates[$0] == .running } ?? false }
+                            }
+                            if waiting { Thread.sleep(forTimeInterval: 0.2); continue }
+                            break
+                        }
                         attempted.withLock { _ = $0.insert(claimed.jobID) }
+                        let isBase = prepared.baseConfigs[claimed.jobID] != nil
                         let state = try runClaimed(claimed, config: byID[claimed.jobID]!, index: indexOf[claimed.jobID]!,
-                                                   total: ids.count, data: data, threads: threads, store: store)
+                                                   total: ids.count, data: data, threads: threads, store: store,
+                                                   prepared: prepared, isBase: isBase)
+                        if isBase { continue }  // counted through the jobs that need it
                         counts.withLock {
                             switch state {
                             case .done: $0.completed += 1
@@ -187,8 +221,8 @@ public final class Scheduler: @unchecked Sendable {
     /// Runs one claimed job and records its end: done, failed (an error, a NaN loss
     /// included) or interrupted (a stop request). Store errors propagate.
     private func runClaimed(_ claimed: ClaimedJob, config: JobConfig, index: Int, total: Int, data: FashionMNIST,
-                            threads: Int, store: Store) throws -> JobState {
-        let label = Self.describe(config)
+                            threads: Int, store: Store, prepared: PreparedRun, isBase: Bool) throws -> JobState {
+        let label = (isBase ? "base model of " : "") + Self.describe(config)
         log.jobStarted(runID: claimed.runID, index: index, label: label, epochs: config.training.epochs)
         var lastHeartbeat = Clock.now()
         var runner = JobRunner(config: config, data: data, threads: threads)
@@ -209,10 +243,18 @@ public final class Scheduler: @unchecked Sendable {
                               epochs: phase == "train" ? config.training.epochs : config.pruning?.retrainEpochs ?? 0)
         }
         do {
-            let outcome = try runner.run()
+            let context = prepared.baseOf[claimed.jobID].map { baseID in
+                JobRunner.PruningContext(checkpointPath: prepared.checkpointPath(baseID: baseID),
+                                         baseStepSeconds: { (try? store.meanStepSeconds(jobID: baseID)) ?? nil })
+            }
+            let result = try runner.run(pruning: context,
+                                        saveCheckpoint: isBase ? prepared.checkpointPath(baseID: claimed.jobID) : nil)
             if let storeError { throw storeError }
-            try store.finish(runID: claimed.runID, engineVersion: EngineInfo.version, outcome: outcome)
-            log.jobFinished(runID: claimed.runID, index: index, label: label, result: .done(outcome.accuracy))
+            try store.finish(runID: claimed.runID, engineVersion: EngineInfo.version, outcome: result.outcome)
+            for (stage, histograms) in result.histograms {
+                try store.recordWeightHistograms(runID: claimed.runID, stage: stage, histograms: histograms)
+            }
+            log.jobFinished(runID: claimed.runID, index: index, label: label, result: .done(result.outcome.accuracy))
             return .done
         } catch TrainingError.cancelled {
             let reason = "interrupted by \(Self.signalName(stop.signal))"

@@ -482,14 +482,14 @@ public final class Store: @unchecked Sendable {
 
     /// Runs `body` under the lock in one BEGIN IMMEDIATE transaction.
     @discardableResult
-    private func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         return try connection.transaction(immediate: true) { try body(connection) }
     }
 
     /// Runs `body` under the lock in one read transaction, so its queries see one snapshot.
-    private func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+    func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         return try connection.transaction(immediate: false) { try body(connection) }
@@ -577,7 +577,7 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    private static func jsonArray(_ strings: [String]) throws -> String {
+    static func jsonArray(_ strings: [String]) throws -> String {
         String(decoding: try JSONEncoder().encode(strings), as: UTF8.self)
     }
 
@@ -587,7 +587,7 @@ public final class Store: @unchecked Sendable {
         return String(decoding: try encoder.encode(values), as: UTF8.self)
     }
 
-    private static func now() -> String { timestamp(Date()) }
+    static func now() -> String { timestamp(Date()) }
 
     /// UTC ISO-8601 with microseconds, "2024-05-01T12:00:00.123456Z". Rounded down, so a
     /// run started after a date never formats as earlier than it (--force compares them).
