@@ -54,47 +54,66 @@ public final class Adam: Optimizer {
         let correction2 = 1 - pow(Double(beta2), Double(stepCount))
         let stepSize = Float(Double(learningRate) / correction1)
         let rootCorrection2 = Float(correction2.squareRoot())
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        let constants = AdamConstants(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
+                                      rootCorrection2: rootCorrection2)
         for (index, parameter) in parameters.enumerated() {
             let w = parameter.value.pointer, g = parameter.gradient.pointer
             let m = firstMoment[index].pointer, v = secondMoment[index].pointer
-            // Plain loops over pointers. On Linux, squareRoot() goes through C's sqrtf,
-            // whose errno check keeps them scalar, so the square root and division are
-            // most of a step's cost: a pruned step skips them for pruned weights.
-            if let maskBuffer = parameter.mask {
-                if let state = maskedState[index], state.mask === maskBuffer {
-                    // Kept positions only; the same arithmetic as the masked pass with mask 1.
-                    state.kept.withUnsafeBufferPointer { kept in
-                        for position in kept {
-                            let i = Int(position)
-                            m[i] = b1 * m[i] + (1 - b1) * g[i]
-                            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                            w[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
-                        }
+            let count = parameter.count
+            if let maskBuffer = parameter.mask, let state = maskedState[index], state.mask === maskBuffer,
+               state.kept.count * 2 < count {
+                // Mostly pruned: visit only the kept positions (the pruned ones stay 0 anyway).
+                state.kept.withUnsafeBufferPointer { kept in
+                    for position in kept {
+                        let i = Int(position)
+                        constants.update(w + i, g + i, m + i, v + i)
                     }
-                } else {
-                    // A new mask: applied to g before and to m, v, w after the update, in one
-                    // pass; from then on w, m and v are 0 wherever it prunes.
-                    let mask = maskBuffer.pointer
-                    for i in 0..<parameter.count {
-                        let gi = g[i] * mask[i]
-                        let mi = b1 * m[i] + (1 - b1) * gi
-                        let vi = b2 * v[i] + (1 - b2) * gi * gi
-                        let wi = w[i] - stepSize * mi / (vi.squareRoot() / rootCorrection2 + eps)
-                        m[i] = mi * mask[i]; v[i] = vi * mask[i]; w[i] = wi * mask[i]
-                    }
-                    precondition(parameter.count <= Int(Int32.max), "parameter too large to index")
-                    maskedState[index] = (maskBuffer, (0..<parameter.count).filter { mask[$0] != 0 }.map { Int32($0) })
                 }
             } else {
-                for i in 0..<parameter.count {
-                    m[i] = b1 * m[i] + (1 - b1) * g[i]
-                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                    w[i] -= stepSize * m[i] / (v[i].squareRoot() / rootCorrection2 + eps)
+                // One vectorised pass; with a mask, the gradient is masked before and
+                // w, m, v after the update, so they are 0 wherever it prunes.
+                let mask = parameter.mask?.pointer
+                var i = 0
+                while i < count {
+                    let n = min(16, count - i)
+                    var wv = get(w + i, n), mv = get(m + i, n), vv = get(v + i, n)
+                    constants.update(&wv, gradient: get(g + i, n), &mv, &vv, mask: mask.map { get($0 + i, n) })
+                    put(wv, w + i, n); put(mv, m + i, n); put(vv, v + i, n)
+                    i += 16
+                }
+                if let maskBuffer = parameter.mask, maskedState[index]?.mask !== maskBuffer {
+                    precondition(count <= Int(Int32.max), "parameter too large to index")
+                    let p = maskBuffer.pointer
+                    maskedState[index] = (maskBuffer, (0..<count).filter { p[$0] != 0 }.map { Int32($0) })
                 }
             }
             parameter.gradient.zero()
         }
+    }
+}
+
+/// One Adam update, the same arithmetic in vector and scalar form (so skipping pruned
+/// positions gives bit-identical results to a masked pass over all of them):
+///
+///     m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g·g;  w -= step · m / (√v / √(1-β2^t) + ε)
+struct AdamConstants {
+    let beta1: Float, beta2: Float, epsilon: Float, stepSize: Float, rootCorrection2: Float
+
+    @inline(__always)
+    func update(_ w: inout Vector, gradient: Vector, _ m: inout Vector, _ v: inout Vector, mask: Vector?) {
+        let g = mask.map { gradient * $0 } ?? gradient
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        w -= stepSize * m / (vsqrt(v) / rootCorrection2 + epsilon)
+        if let mask { w *= mask; m *= mask; v *= mask }
+    }
+
+    @inline(__always)
+    func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>) {
+        m.pointee = beta1 * m.pointee + (1 - beta1) * g.pointee
+        v.pointee = beta2 * v.pointee + (1 - beta2) * g.pointee * g.pointee
+        w.pointee -= stepSize * m.pointee / (sqrtNewton(v.pointee) / rootCorrection2 + epsilon)
     }
 }
 

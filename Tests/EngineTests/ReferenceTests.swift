@@ -117,6 +117,17 @@ final class ReferenceTests: XCTestCase {
         XCTAssert(vsigmoid(Vector(repeating: .nan))[0].isNaN, "NaN propagates so divergence is detected")
     }
 
+    func testSquareRootIsAccurateAndScalarMatchesVector() {
+        var g = SeededGenerator(seed: 12)
+        for exponent in -40...30 {
+            let x = Float(g.uniform(1, 2)) * Float(sign: .plus, exponent: exponent, significand: 1)
+            let vector = vsqrt(Vector(repeating: x))[0]
+            XCTAssertEqual(vector.bitPattern, sqrtNewton(x).bitPattern, "lane and scalar agree at \(x)")
+            XCTAssert(isClose(Double(vector), Double(x).squareRoot(), relative: 3e-7), "\(x): \(vector)")
+        }
+        XCTAssertEqual(vsqrt(Vector(repeating: 0))[0], 0)
+    }
+
     func testGEMMAgainstNaiveProduct() {
         var g = SeededGenerator(seed: 8)
         for (m, n, k) in [(1, 1, 1), (6, 16, 5), (7, 17, 3), (13, 40, 29), (50, 256, 64), (5, 3, 0)] {

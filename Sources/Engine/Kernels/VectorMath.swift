@@ -1,5 +1,8 @@
 /// Vectorised transcendental functions for the gate nonlinearities.
 ///
+/// `@_transparent` forces inlining: with `@inline(__always)` the optimiser still emitted
+/// calls where a loop used them more than once, passing 16-lane vectors through memory.
+///
 /// A recurrent layer applies sigmoid or tanh to every gate of every sample at every
 /// time step (about 14,000 per sample for the paper's LSTM); calling libm per element
 /// would cost more than the matrix products. These evaluate 16 lanes at a time with
@@ -8,7 +11,7 @@
 
 public typealias Vector = SIMD16<Float>
 
-@inline(__always)
+@_transparent
 public func vexp(_ x: Vector) -> Vector {
     // exp(x) = 2^n · exp(r), n = round(x / ln 2), |r| <= ln 2 / 2.
     // Only operations that lower to vector instructions are used: the standard
@@ -35,12 +38,12 @@ public func vexp(_ x: Vector) -> Vector {
     return expR * unsafeBitCast(bits, to: Vector.self)
 }
 
-@inline(__always)
+@_transparent
 public func vsigmoid(_ x: Vector) -> Vector {
     1 / (1 + vexp(-x))
 }
 
-@inline(__always)
+@_transparent
 public func vtanh(_ x: Vector) -> Vector {
     // tanh(x) = sign(x) · (1 - e) / (1 + e), e = exp(-2|x|): never overflows.
     let magnitude = x.replacing(with: -x, where: x .< 0)
@@ -49,9 +52,35 @@ public func vtanh(_ x: Vector) -> Vector {
     return t.replacing(with: -t, where: x .< 0)
 }
 
-@inline(__always)
+@_transparent
 public func vrelu(_ x: Vector) -> Vector {
     x.replacing(with: 0, where: x .< 0)
+}
+
+/// √x for x >= 0 as x · rsqrt(x), rsqrt from the exponent-halving bit trick refined by
+/// three Newton steps (relative error ~1e-7). The standard library's square root is a
+/// libm call on Linux that keeps loops scalar; this one vectorises. No fused operations,
+/// so `sqrtNewton` below computes every lane's value bit for bit.
+@_transparent
+public func vsqrt(_ x: Vector) -> Vector {
+    let bits = unsafeBitCast(x, to: SIMD16<Int32>.self)
+    var y = unsafeBitCast(0x5F37_5A86 &- (bits &>> 1), to: Vector.self)
+    let half = x * 0.5
+    y = y * (1.5 - half * y * y)
+    y = y * (1.5 - half * y * y)
+    y = y * (1.5 - half * y * y)
+    return x * y
+}
+
+/// The scalar twin of `vsqrt`.
+@inline(__always)
+public func sqrtNewton(_ x: Float) -> Float {
+    var y = Float(bitPattern: 0x5F37_5A86 &- (x.bitPattern >> 1))
+    let half = x * 0.5
+    y = y * (1.5 - half * y * y)
+    y = y * (1.5 - half * y * y)
+    y = y * (1.5 - half * y * y)
+    return x * y
 }
 
 /// Scalar forms, through the same vector code so that they agree bit for bit.

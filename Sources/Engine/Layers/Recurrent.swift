@@ -211,13 +211,10 @@ public final class RecurrentLayer: @unchecked Sendable {
     // MARK: Cells, vectorised across H (16 lanes; a partial vector for the tail)
 
     @inline(__always)
-    private func act(_ v: Vector) -> Vector { activation == .tanh ? vtanh(v) : vrelu(v) }
+    private func act(_ v: Vector) -> Vector { activate(v, activation) }
 
-    /// act'(x) written in terms of y = act(x).
     @inline(__always)
-    private func actDerivative(output y: Vector) -> Vector {
-        activation == .tanh ? 1 - y * y : Vector(repeating: 0).replacing(with: 1, where: y .> 0)
-    }
+    private func actDerivative(output y: Vector) -> Vector { activationDerivative(output: y, activation) }
 
     /// z (rows, 4H) pre-activations in, gate activations i, f, g, o out (in place);
     /// cPrev, c, actC, h: (rows, H).
@@ -293,6 +290,17 @@ public final class RecurrentLayer: @unchecked Sendable {
             }
         }
     }
+}
+
+@_transparent
+func activate(_ v: Vector, _ activation: RecurrentActivation) -> Vector {
+    activation == .tanh ? vtanh(v) : vrelu(v)
+}
+
+/// act'(x) written in terms of y = act(x).
+@_transparent
+func activationDerivative(output y: Vector, _ activation: RecurrentActivation) -> Vector {
+    activation == .tanh ? 1 - y * y : Vector(repeating: 0).replacing(with: 1, where: y .> 0)
 }
 
 @inline(__always) func get(_ p: UnsafePointer<Float>, _ n: Int) -> Vector { n == 16 ? load(p) : loadPartial(p, n) }
