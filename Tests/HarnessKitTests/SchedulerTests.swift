@@ -274,3 +274,31 @@ final class PruningSchedulerTests: XCTestCase {
         XCTAssertEqual(first, again, "retraining the base (with 2 threads) gives the very same model")
     }
 }
+
+final class TrainingSubsetTests: XCTestCase {
+    func testTrainFractionTakesThatShareOfWhateverDataIsThere() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try IDXFiles.writeDataset(in: directory.path, trainCount: 300, testCount: 10)
+        let data = try FashionMNIST.load(directory: directory.path)
+        var config = JobConfig(model: ModelSettings(type: .lstm), seed: 4)
+        config.dataset.trainFraction = 1.0 / 3
+        XCTAssertEqual(try JobRunner.trainingSet(config, data: data).count, 100)
+        config.dataset.trainFraction = 1
+        XCTAssertEqual(try JobRunner.trainingSet(config, data: data).count, 300)
+        config.dataset.trainFraction = nil
+        config.dataset.trainSize = 120
+        XCTAssertEqual(try JobRunner.trainingSet(config, data: data).count, 120)
+    }
+
+    func testTrainSizeAndFractionTogetherAreRejected() throws {
+        let text = #"{"name": "x", "model": {"type": "lstm"}, "dataset": {"train_size": 100, "train_fraction": 0.5}}"#
+        XCTAssertThrowsError(try ExperimentSpec.parse(text: text, filePath: "x.json")) { error in
+            XCTAssert("\(error)".contains("x.json: $.dataset.train_fraction: give dataset.train_size (a count) or dataset.train_fraction"),
+                      "\(error)")
+        }
+        let fraction = #"{"name": "x", "model": {"type": "lstm"}, "dataset": {"train_fraction": 0.5}}"#
+        XCTAssert(try ExperimentSpec.parse(text: fraction, filePath: "x.json").jobs()[0].canonicalJSON()
+                    .contains(#""train_fraction":0.5"#))
+    }
+}

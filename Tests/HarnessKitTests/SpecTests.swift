@@ -132,7 +132,7 @@ final class SpecTests: XCTestCase {
 
     func testGridDimensionsListEverySettingButThreads() {
         XCTAssertEqual(ExperimentSpec.gridDimensions, [
-            "dataset.path", "dataset.train_size", "dataset.stratified", "dataset.sequence",
+            "dataset.path", "dataset.train_size", "dataset.train_fraction", "dataset.stratified", "dataset.sequence",
             "model.type", "model.layers", "model.hidden", "model.activation", "model.dense", "model.dropout",
             "model.conv", "model.kernel", "model.pool",
             "training.epochs", "training.batch_size", "training.optimizer", "training.learning_rate", "training.momentum",

@@ -39,7 +39,9 @@ struct JobRunner {
     /// The training images this job sees: all of them, or its seeded subset.
     static func trainingSet(_ config: JobConfig, data: FashionMNIST) throws -> ImageSet {
         var train = data.train
-        if let size = config.dataset.trainSize, size != train.count {
+        let size = config.dataset.trainSize
+            ?? config.dataset.trainFraction.map { max(1, Int((Double(train.count) * $0).rounded())) }
+        if let size, size != train.count {
             train = try train.sample(count: size, stratified: config.dataset.stratified, seed: UInt64(config.seed))
         }
         return train.imageSet

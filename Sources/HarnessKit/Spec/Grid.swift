@@ -137,6 +137,10 @@ extension ExperimentSpec {
 extension DatasetSettings {
     func jsonObject(for type: ModelType) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = []
+        if let trainFraction {
+            members.append(("train_fraction", .double(trainFraction)))
+            members.append(("stratified", .bool(stratified)))
+        }
         if let trainSize {
             members.append(("train_size", .int(trainSize)))
             // Stratification only shapes a subset; with the full set there is nothing to choose.

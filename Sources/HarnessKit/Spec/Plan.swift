@@ -57,7 +57,8 @@ public enum Plan {
                 if !pairs.contains(where: { $0.0 == key }) { pairs.append((key, "(grid)")) }
             }
             if section == "dataset" {
-                if spec.dataset.trainSize == nil && !gridded.contains("dataset.train_size") {
+                if spec.dataset.trainSize == nil && spec.dataset.trainFraction == nil
+                    && !gridded.contains("dataset.train_size") && !gridded.contains("dataset.train_fraction") {
                     pairs.insert(("train_size", "all"), at: 0)
                 }
                 if let path = spec.dataset.path, !gridded.contains("dataset.path") { pairs.insert(("path", path), at: 0) }

@@ -12,14 +12,19 @@ public struct DatasetSettings: Sendable, Equatable {
     public var path: String?
     /// How many training images to use; nil means all of them.
     public var trainSize: Int?
+    /// Or which share of the training images to use (0 < f <= 1), so that one spec reduces
+    /// whatever data it runs on in the same proportions.
+    public var trainFraction: Double?
     /// Whether a `trainSize` subset keeps the class proportions of the full set.
     public var stratified: Bool
     /// How a recurrent model reads an image: one row (or column) of 28 pixels per time step.
     public var sequence: SequenceOrder
 
-    public init(path: String? = nil, trainSize: Int? = nil, stratified: Bool = false, sequence: SequenceOrder = .rows) {
+    public init(path: String? = nil, trainSize: Int? = nil, trainFraction: Double? = nil, stratified: Bool = false,
+                sequence: SequenceOrder = .rows) {
         self.path = path
         self.trainSize = trainSize
+        self.trainFraction = trainFraction
         self.stratified = stratified
         self.sequence = sequence
     }
@@ -232,6 +237,10 @@ extension ResolvedSettings {
         }
 
         let settings = try build(kept + overrides)
+        if settings.dataset.trainSize != nil && settings.dataset.trainFraction != nil {
+            let path = (overrides + kept).last { $0.field.path == "dataset.train_fraction" }?.path ?? "$.dataset.train_fraction"
+            throw SpecIssue(path, "give dataset.train_size (a count) or dataset.train_fraction (a share), not both")
+        }
         for entry in overrides {
             if let reason = entry.field.applicability.reason(entry.field.path, settings) {
                 throw SpecIssue(entry.path, reason)
@@ -454,6 +463,11 @@ struct SettingField: Sendable {
     static let all: [SettingField] = [
         SettingField("dataset", "path") { v, p, s in s.dataset.path = try SpecRead.optional(v) { try SpecRead.string(v, p) } },
         SettingField("dataset", "train_size") { v, p, s in s.dataset.trainSize = try SpecRead.optional(v) { try SpecRead.int(v, p, 1...60000) } },
+        SettingField("dataset", "train_fraction") { v, p, s in
+            s.dataset.trainFraction = try SpecRead.optional(v) {
+                try SpecRead.double(v, p, DoubleBounds(0, lowerInclusive: false, upper: 1), "train_fraction")
+            }
+        },
         SettingField("dataset", "stratified") { v, p, s in s.dataset.stratified = try SpecRead.bool(v, p) },
         SettingField("dataset", "sequence", .recurrent) { v, p, s in s.dataset.sequence = try SpecRead.choice(v, p) },
 
