@@ -158,7 +158,7 @@ final class SpecTests: XCTestCase {
                     #"$.seed: unknown key; did you mean "seeds"?"#)
         // Nothing close: list what is allowed instead.
         assertError(#"{"name": "x", "model": {"type": "lstm"}, "dataset": {"colour": true}}"#,
-                    #"$.dataset.colour: unknown key; expected one of "path", "train_size", "stratified", "sequence""#)
+                    #"$.dataset.colour: unknown key; expected one of "path", "train_size", "train_fraction", "stratified", "sequence""#)
     }
 
     func testUnknownGridPathSuggestsADimension() {
