@@ -200,3 +200,39 @@ final class GridTests: XCTestCase {
         XCTAssertEqual(Plan.render(spec, jobs: try spec.jobs()), expected)
     }
 }
+
+/// Grid dimensions over whole variants of a section: settings that belong together vary together.
+final class VariantGridTests: XCTestCase {
+    let spec = #"""
+    {"name": "v", "model": {"type": "rnn", "hidden": 16},
+     "grid": {"model": [{"type": "rnn", "activation": "relu"}, {"type": "lstm", "activation": "tanh", "dense": [8]}],
+              "model.layers": [1, 2]}}
+    """#
+
+    func testVariantsAreAppliedTogetherAndCrossedWithOtherDimensions() throws {
+        let jobs = try ExperimentSpec.parse(text: spec, filePath: "v.json").jobs()
+        XCTAssertEqual(jobs.count, 4)
+        XCTAssertEqual(jobs.map(\.model.type), [.rnn, .rnn, .lstm, .lstm])
+        XCTAssertEqual(jobs.map(\.model.activation), [.relu, .relu, .tanh, .tanh])
+        XCTAssertEqual(jobs.map(\.model.dense), [[], [], [8], [8]])
+        XCTAssertEqual(jobs.map(\.model.layers), [1, 2, 1, 2])
+        XCTAssertEqual(jobs.map(\.model.hidden), [16, 16, 16, 16], "base settings still apply")
+        XCTAssertEqual(jobs[2].gridPoint.map(\.path), ["model", "model.layers"])
+    }
+
+    func testBadVariantsNameTheirPath() {
+        let cases: [(String, String)] = [
+            (#""model": [{"type": "rnn", "hiden": 4}]"#, #"$.grid.model[0].hiden: unknown key; did you mean "hidden"?"#),
+            (#""model": [{"type": "rnn"}, {"type": "rnn"}]"#, "$.grid.model[1]: repeats $.grid.model[0]"),
+            (#""model": []"#, "$.grid.model: empty list"),
+            (#""model": [3]"#, "$.grid.model[0]: expected an object of model settings"),
+            (#""model": [{"layers": 0}]"#, "$.grid.model[0].layers: 0 is out of range"),
+        ]
+        for (grid, expected) in cases {
+            let text = #"{"name": "v", "model": {"type": "rnn"}, "grid": {"# + grid + "}}"
+            XCTAssertThrowsError(try ExperimentSpec.parse(text: text, filePath: "v.json"), grid) { error in
+                XCTAssert("\(error)".contains(expected), "\(grid): \(error)")
+            }
+        }
+    }
+}

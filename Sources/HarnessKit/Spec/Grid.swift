@@ -70,7 +70,6 @@ extension ExperimentSpec {
     }
 
     func expand() throws -> [JobConfig] {
-        let fields = grid.map { SettingField.byPath[$0.path]! }
         let (points, overflow) = grid.reduce((1, false)) { partial, dimension in
             let product = partial.0.multipliedReportingOverflow(by: dimension.values.count)
             return (product.partialValue, partial.1 || product.overflow)
@@ -90,11 +89,16 @@ extension ExperimentSpec {
                 indices[dimension] = rest % grid[dimension].values.count
                 rest /= grid[dimension].values.count
             }
-            let overrides = grid.indices.map { d in
-                SettingEntry(field: fields[d], value: grid[d].values[indices[d]],
-                             path: "\(JSONPath.member("$.grid", grid[d].path))[\(indices[d])]")
+            var overrides: [SettingEntry] = []
+            for d in grid.indices {
+                let value = grid[d].values[indices[d]], path = "\(JSONPath.member("$.grid", grid[d].path))[\(indices[d])]"
+                if let field = SettingField.byPath[grid[d].path] {
+                    overrides.append(SettingEntry(field: field, value: value, path: path))
+                } else {
+                    overrides += try SettingField.variantEntries(grid[d].path, value, path: path)
+                }
             }
-            let gridPoint = overrides.map { (path: $0.field.path, value: $0.value) }
+            let gridPoint = grid.indices.map { (path: grid[$0].path, value: grid[$0].values[indices[$0]]) }
 
             let settings: ResolvedSettings
             do {

@@ -353,6 +353,9 @@ private struct SpecReader {
             if key == "seed" || key == "seeds" {
                 throw SpecIssue(path, "seeds are not a grid dimension; list them in \"seeds\" at the top level")
             }
+            if SettingField.sections.contains(key) {
+                return (path: key, values: try readVariantDimension(key, value, path: path, base: base))
+            }
             guard let field = SettingField.byPath[key] else {
                 if let guess = suggestGridPath(key) {
                     throw SpecIssue(path, "unknown setting; did you mean \"\(guess)\"?")
@@ -383,6 +386,35 @@ private struct SpecReader {
         }
     }
 
+    /// A grid dimension over whole variants of one section: `"model": [{...}, {...}]`, each
+    /// object a set of that section's settings applied together (an LSTM with its head and
+    /// a CNN with its own, say), so settings that belong together need not be crossed.
+    func readVariantDimension(_ section: String, _ value: JSONValue, path: String, base: ResolvedSettings) throws -> [JSONValue] {
+        guard case let .array(values) = value else {
+            throw SpecIssue(path, "expected a list of \(section) settings objects, found \(shown(value))")
+        }
+        guard !values.isEmpty else { throw SpecIssue(path, "empty list; give at least one value") }
+        if section == "pruning" && base.pruning == nil {
+            throw SpecIssue(path, "a grid over pruning needs a \"pruning\" section in the base spec, e.g. \"pruning\": {\"retrain_epochs\": 10}")
+        }
+        var seen: [JSONValue] = []
+        for (index, element) in values.enumerated() {
+            let elementPath = "\(path)[\(index)]"
+            for entry in try SettingField.variantEntries(section, element, path: elementPath) {
+                guard entry.field.isGridDimension else {
+                    throw SpecIssue(entry.path, "\(entry.field.path) is a scheduling hint, not an experiment setting, so it cannot vary in a grid")
+                }
+                var settings = base
+                try entry.field.apply(entry.value, entry.path, &settings)
+            }
+            if let first = seen.firstIndex(of: element) {
+                throw SpecIssue(elementPath, "repeats \(path)[\(first)]; grid values must be distinct")
+            }
+            seen.append(element)
+        }
+        return values
+    }
+
     /// Every job needs exactly one of threshold and sparsity, from the base or the grid.
     func checkPruning(base: ResolvedSettings, grid: [(path: String, values: [JSONValue])]) throws {
         guard let pruning = base.pruning else { return }
@@ -401,11 +433,7 @@ private struct SpecReader {
     }
 
     func unknownKey(_ key: String, at parent: String, candidates: [String]) -> SpecIssue {
-        let path = JSONPath.member(parent, key)
-        if let guess = Spelling.closestMatch(to: key, among: candidates) {
-            return SpecIssue(path, "unknown key; did you mean \"\(guess)\"?")
-        }
-        return SpecIssue(path, "unknown key; expected one of " + candidates.map { "\"\($0)\"" }.joined(separator: ", "))
+        unknownKeyIssue(key, at: parent, candidates: candidates)
     }
 
     /// A bare key given without its section ("layers") maps to its one dotted path; otherwise
@@ -506,6 +534,33 @@ struct SettingField: Sendable {
     ]
 
     static let byPath: [String: SettingField] = Dictionary(uniqueKeysWithValues: all.map { ($0.path, $0) })
+}
+
+extension SettingField {
+    static let sections = ["dataset", "model", "training", "pruning"]
+
+    /// The settings one variant object gives, each with the JSON path to blame.
+    static func variantEntries(_ section: String, _ element: JSONValue, path: String) throws -> [SettingEntry] {
+        guard case let .object(members) = element, !members.isEmpty else {
+            throw SpecIssue(path, "expected an object of \(section) settings such as {\"type\": \"lstm\", \"hidden\": 64}, found \(shown(element))")
+        }
+        let keys = SettingField.all.filter { $0.section == section }.map(\.key)
+        return try members.map { key, value in
+            guard let field = SettingField.byPath[section + "." + key] else {
+                throw unknownKeyIssue(key, at: path, candidates: keys)
+            }
+            return SettingEntry(field: field, value: value, path: JSONPath.member(path, key))
+        }
+    }
+
+}
+
+func unknownKeyIssue(_ key: String, at parent: String, candidates: [String]) -> SpecIssue {
+    let path = JSONPath.member(parent, key)
+    if let guess = Spelling.closestMatch(to: key, among: candidates) {
+        return SpecIssue(path, "unknown key; did you mean \"\(guess)\"?")
+    }
+    return SpecIssue(path, "unknown key; expected one of " + candidates.map { "\"\($0)\"" }.joined(separator: ", "))
 }
 
 /// A range of doubles with open or closed ends, described the way a user would write it.
