@@ -96,4 +96,24 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(doneRuns.values.sorted(), [1, 1, 1, 1], "each job finished exactly once")
         XCTAssertEqual(try Store(path: database).runCounts(status: "interrupted").values.reduce(0, +), 1)
     }
+
+    /// SIGTERM (as Ctrl-C's SIGINT): the running job is recorded as interrupted, no result
+    /// is written for it, and the process exits with 128 + the signal.
+    func testSigtermRecordsTheRunningJobAsInterruptedAndExits() throws {
+        let spec = try writeSpec(epochs: 1000)
+        let process = try HarnessBinary.start(["run", spec, "--db", database, "--data", data, "--jobs", "1"])
+        let deadline = Date().addingTimeInterval(60)
+        var running = false
+        while Date() < deadline && !running {
+            usleep(50_000)
+            running = (try? Store(path: database).jobStates(experiment: "e2e"))?.values.contains(.running) ?? false
+        }
+        XCTAssert(running, "never saw a running job")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 128 + SIGTERM)
+        XCTAssertEqual(try Store(path: database).runCounts(status: "interrupted").values.reduce(0, +), 1)
+        XCTAssertEqual(try Store(path: database).runCounts(status: "running").count, 0)
+        XCTAssert(try Store(path: database).results(experiment: "e2e").allSatisfy { $0.accuracy == nil })
+    }
 }
