@@ -199,4 +199,18 @@ final class DataLocatorTests: XCTestCase {
                                  "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"])
         XCTAssertEqual(contents(of: cache), [])
     }
+
+    func testLocationLabelKeepsTheDirectoryAsTheUserNamedIt() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try IDXFiles.writeDataset(in: directory.file("data"), trainCount: 20, testCount: 10)
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(directory.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        let location = try DataLocator(commandLine: "data", environment: [:], specPath: nil, specDatasetPath: nil).resolve()
+        XCTAssertEqual(location.label, "data")
+        XCTAssert(location.directory.hasPrefix("/"), location.directory)
+        let cached = DataLocator(commandLine: nil, environment: ["HOME": "/home/someone"], specPath: nil, specDatasetPath: nil)
+        XCTAssertEqual(cached.cacheDirectory, "/home/someone/.cache/harness/fashion-mnist")
+    }
 }

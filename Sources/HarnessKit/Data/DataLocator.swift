@@ -22,6 +22,15 @@ public struct DataLocator: Sendable {
         public let source: Source
         /// Names of the files downloaded into the cache by this call.
         public let downloaded: [String]
+        /// The directory as the user named it (relative paths kept relative; the cache under `~`).
+        public let label: String
+
+        public init(directory: String, source: Source, downloaded: [String], label: String? = nil) {
+            self.directory = directory
+            self.source = source
+            self.downloaded = downloaded
+            self.label = label ?? directory
+        }
     }
 
     public let commandLine: String?
@@ -63,18 +72,19 @@ public struct DataLocator: Sendable {
         if let given = nonEmpty(commandLine) {
             let directory = absolute(given, relativeTo: nil)
             try requireFiles(in: directory, origin: "--data \(given)")
-            return Location(directory: directory, source: .commandLine, downloaded: [])
+            return Location(directory: directory, source: .commandLine, downloaded: [], label: given)
         }
         if let given = nonEmpty(environment["HARNESS_DATA"]) {
             let directory = absolute(given, relativeTo: nil)
             try requireFiles(in: directory, origin: "HARNESS_DATA=\(given)")
-            return Location(directory: directory, source: .environment, downloaded: [])
+            return Location(directory: directory, source: .environment, downloaded: [], label: given)
         }
         if let given = nonEmpty(specDatasetPath) {
             let specDirectory = specPath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
             let directory = absolute(given, relativeTo: specDirectory)
             try requireFiles(in: directory, origin: "\(specPath ?? "the spec"): dataset.path \"\(given)\"")
-            return Location(directory: directory, source: .spec, downloaded: [])
+            let label = given.hasPrefix("/") ? given : (specDirectory.map { $0 + "/" } ?? "") + given
+            return Location(directory: directory, source: .spec, downloaded: [], label: label)
         }
         return try fillCache()
     }
@@ -83,7 +93,7 @@ public struct DataLocator: Sendable {
     private func fillCache() throws -> Location {
         let directory = cacheDirectory
         let missing = FashionMNIST.missingFiles(in: directory)
-        if missing.isEmpty { return Location(directory: directory, source: .cache, downloaded: []) }
+        if missing.isEmpty { return Location(directory: directory, source: .cache, downloaded: [], label: cacheLabel) }
 
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -103,7 +113,13 @@ public struct DataLocator: Sendable {
             }
             downloaded.append(file.name)
         }
-        return Location(directory: directory, source: .cache, downloaded: downloaded)
+        return Location(directory: directory, source: .cache, downloaded: downloaded, label: cacheLabel)
+    }
+
+    /// The cache directory with the home directory written as `~`.
+    private var cacheLabel: String {
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return cacheDirectory.hasPrefix(home + "/") ? "~" + cacheDirectory.dropFirst(home.count) : cacheDirectory
     }
 
     private var whereToPutFiles: String {

@@ -110,7 +110,9 @@ public struct FashionMNIST: Sendable {
 
     /// What was loaded, as JSON text for the results database: the directory, the
     /// fingerprint, each file (name, path, records, MD5) and the shape of each split.
-    public func descriptionJSON() throws -> String {
+    /// `directoryLabel`: the directory as the user named it (a relative path stays relative,
+    /// so reports carry no machine's absolute paths); the absolute directory by default.
+    public func descriptionJSON(directoryLabel: String? = nil) throws -> String {
         struct Split: Encodable { let records, rows, columns: Int }
         struct Description: Encodable {
             let directory: String
@@ -119,7 +121,7 @@ public struct FashionMNIST: Sendable {
             let train, test: Split
         }
         let description = Description(
-            directory: directory, fingerprint: fingerprint, files: files,
+            directory: directoryLabel ?? directory, fingerprint: fingerprint, files: files,
             train: Split(records: train.count, rows: train.rows, columns: train.columns),
             test: Split(records: test.count, rows: test.rows, columns: test.columns))
         let encoder = JSONEncoder()

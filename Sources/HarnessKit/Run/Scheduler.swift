@@ -123,7 +123,7 @@ public final class Scheduler: @unchecked Sendable {
         }
 
         let store = try Store(path: options.databasePath)
-        try store.registerDataset(fingerprint: data.fingerprint, descriptionJSON: try data.descriptionJSON())
+        try store.registerDataset(fingerprint: data.fingerprint, descriptionJSON: try data.descriptionJSON(directoryLabel: location.label))
         try store.registerSupportJobs(baseConfigs.keys.sorted().map {
             JobRegistration(id: $0, configJSON: baseConfigs[$0]!.canonicalJSON(), seed: baseConfigs[$0]!.seed)
         }, datasetFingerprint: data.fingerprint)
