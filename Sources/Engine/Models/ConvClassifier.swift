@@ -1,0 +1,172 @@
+/// A convolutional classifier (the Keras notebook's CNN): for each entry of `conv`,
+/// Conv2D(k x k) + ReLU, then 2 x 2 max pooling when `pool` is 2; Flatten; the dense head.
+///
+/// Input x (B, H, W, 1) = pixels / 255; every activation is NHWC (see Convolution.swift),
+/// so Flatten is a reinterpretation of the last stage's buffer.
+///
+/// With pooling, ReLU is applied after the pool: max and ReLU are both monotone, so
+/// relu(maxpool(z)) = maxpool(relu(z)) value for value, and the gradients agree too (an
+/// output routes its gradient to its window's maximum, and ReLU passes it exactly when
+/// that maximum is > 0, in either order). Doing it on the pooled values touches a
+/// quarter of the data.
+public final class ConvClassifier: Classifier {
+    /// One Conv2D (+ pooling) block and the shapes it sees.
+    struct Stage {
+        let conv: Conv2D
+        let pooling: MaxPool2D?
+        let inputHeight: Int, inputWidth: Int
+        let convHeight: Int, convWidth: Int      // conv output
+        let outputHeight: Int, outputWidth: Int  // after pooling (= conv output without pooling)
+        var channels: Int { conv.outputChannels }
+        var convCount: Int { convHeight * convWidth * channels }    // per sample
+        var outputCount: Int { outputHeight * outputWidth * channels }
+    }
+
+    public let config: ModelConfig
+    public let pool: ThreadPool
+    let stages: [Stage]
+    let head: DenseHead
+    private var inputSpace = Workspace()       // (B, H, W, 1) pixels / 255
+    private var convOutputs: [Workspace]       // per stage (B, OH, OW, C): conv output (post-ReLU when not pooling)
+    private var pooledOutputs: [Workspace]     // per pooling stage (B, OH/2, OW/2, C), post-ReLU
+    private var outputGradients: [Workspace]   // per stage: gradient with respect to the stage output
+    private var convGradients: [Workspace]     // per pooling stage (B, OH, OW, C): gradient with respect to the conv output
+    private var batch = 0
+
+    public var convolutions: [Conv2D] { stages.map(\.conv) }
+
+    /// Throws `ModelError.unsupported` when the config does not describe a stack that fits the image.
+    public init(config: ModelConfig, seed: UInt64, pool: ThreadPool) throws {
+        precondition(config.kind == .cnn, "ConvClassifier builds CNN models")
+        try ConvClassifier.validate(config)
+        self.config = config
+        self.pool = pool
+        var generator = SeededGenerator(seed: seed, stream: "init")
+        var built: [Stage] = []
+        var (height, width, channels) = (config.imageHeight, config.imageWidth, 1)
+        for (index, outputChannels) in config.conv.enumerated() {
+            let conv = Conv2D(inputChannels: channels, outputChannels: outputChannels, kernelSize: config.kernel,
+                              name: "conv.\(index)", generator: &generator)
+            let (convHeight, convWidth) = conv.outputShape(height: height, width: width)
+            let pooling = config.pool == 2 ? MaxPool2D(channels: outputChannels) : nil
+            let (outputHeight, outputWidth) = pooling == nil
+                ? (convHeight, convWidth) : MaxPool2D.outputShape(height: convHeight, width: convWidth)
+            built.append(Stage(conv: conv, pooling: pooling, inputHeight: height, inputWidth: width,
+                               convHeight: convHeight, convWidth: convWidth,
+                               outputHeight: outputHeight, outputWidth: outputWidth))
+            (height, width, channels) = (outputHeight, outputWidth, outputChannels)
+        }
+        stages = built
+        head = DenseHead(inputSize: height * width * channels, hidden: config.dense, classes: config.classes,
+                         dropout: config.dropout, seed: seed, generator: &generator)
+        convOutputs = built.map { _ in Workspace() }
+        pooledOutputs = built.map { _ in Workspace() }
+        outputGradients = built.map { _ in Workspace() }
+        convGradients = built.map { _ in Workspace() }
+    }
+
+    /// Checks that every layer fits the image it gets, naming the first that does not.
+    public static func validate(_ config: ModelConfig) throws {
+        func fail(_ why: String) -> ModelError { .unsupported("cnn: \(why)") }
+        guard config.kernel >= 1 else { throw fail("kernel must be at least 1, got \(config.kernel)") }
+        guard config.pool == 1 || config.pool == 2 else {
+            throw fail("pool must be 1 (none) or 2 (2x2 max pooling), got \(config.pool)")
+        }
+        guard config.imageHeight >= 1 && config.imageWidth >= 1 else {
+            throw fail("image size must be positive, got \(config.imageHeight)x\(config.imageWidth)")
+        }
+        if let bad = config.conv.firstIndex(where: { $0 < 1 }) {
+            throw fail("conv layer \(bad + 1) needs at least 1 channel, got \(config.conv[bad])")
+        }
+        if let bad = config.dense.firstIndex(where: { $0 < 1 }) {
+            throw fail("dense layer \(bad + 1) needs at least 1 unit, got \(config.dense[bad])")
+        }
+        guard config.classes >= 1 else { throw fail("classes must be at least 1, got \(config.classes)") }
+        var (height, width) = (config.imageHeight, config.imageWidth)
+        let k = config.kernel
+        for index in config.conv.indices {
+            guard height >= k && width >= k else {
+                throw fail("conv layer \(index + 1) has a \(k)x\(k) kernel but its input is only \(height)x\(width) "
+                           + "(image \(config.imageHeight)x\(config.imageWidth), \(index) conv layers before it)")
+            }
+            (height, width) = (height - k + 1, width - k + 1)
+            if config.pool == 2 {
+                guard height >= 2 && width >= 2 else {
+                    throw fail("the 2x2 pooling after conv layer \(index + 1) gets only \(height)x\(width)")
+                }
+                (height, width) = (height / 2, width / 2)
+            }
+        }
+    }
+
+    public var parameters: [Parameter] { stages.flatMap(\.conv.parameters) + head.parameters }
+
+    public var forwardFlopsPerSample: Double {
+        let conv = stages.reduce(0.0) { sum, stage in
+            sum + 2 * Double(stage.convHeight * stage.convWidth * stage.conv.patchSize * stage.channels)
+        }
+        return conv + head.flopsPerSample
+    }
+
+    /// Writes x (B, H, W, 1) = pixel / 255.
+    func loadBatch(_ images: ImageSet, indices: UnsafeBufferPointer<Int>) -> UnsafeMutablePointer<Float> {
+        precondition(images.height == config.imageHeight && images.width == config.imageWidth,
+                     "images are \(images.height)x\(images.width), the model expects \(config.imageHeight)x\(config.imageWidth)")
+        let area = images.height * images.width
+        let x = inputSpace.reserve(indices.count * area)
+        images.pixels.withUnsafeBufferPointer { pixels in
+            for (slot, index) in indices.enumerated() {
+                let image = pixels.baseAddress! + index * area, row = x + slot * area
+                for k in 0..<area { row[k] = Float(image[k]) * (1 / 255) }
+            }
+        }
+        return x
+    }
+
+    public func forward(_ images: ImageSet, indices: UnsafeBufferPointer<Int>, training: Bool) -> UnsafePointer<Float> {
+        batch = indices.count
+        var input = UnsafePointer(loadBatch(images, indices: indices))
+        for (index, stage) in stages.enumerated() {
+            let z = convOutputs[index].reserve(batch * stage.convCount)
+            stage.conv(input, batch: batch, height: stage.inputHeight, width: stage.inputWidth, into: z, pool: pool)
+            var output = z
+            if let pooling = stage.pooling {
+                output = pooledOutputs[index].reserve(batch * stage.outputCount)
+                pooling(z, batch: batch, height: stage.convHeight, width: stage.convWidth, into: output, pool: pool)
+            }
+            let y = output
+            pool.parallelRanges(batch * stage.outputCount, granule: 16) { range in
+                reluForward(y + range.lowerBound, y + range.lowerBound, count: range.count)
+            }
+            input = UnsafePointer(output)
+        }
+        return head.forward(input, batch: batch, training: training, pool: pool)
+    }
+
+    public func backward(dLogits: UnsafePointer<Float>) {
+        // Gradient with respect to the last stage's output, before its ReLU.
+        var upstream = head.backward(dLogits: dLogits, pool: pool)
+        for index in stages.indices.reversed() {
+            let stage = stages[index]
+            let count = batch * stage.outputCount
+            let output = UnsafePointer(stage.pooling == nil ? convOutputs[index].buffer.pointer
+                                                            : pooledOutputs[index].buffer.pointer)
+            // Stages below the top wrote their output gradient in place (as the next conv's dx).
+            let dOutput = index == stages.count - 1 ? outputGradients[index].reserve(count)
+                                                    : outputGradients[index].buffer.pointer
+            let dy = upstream
+            pool.parallelRanges(count, granule: 16) { range in
+                let lower = range.lowerBound
+                reluBackward(y: output + lower, dy: dy + lower, dx: dOutput + lower, count: range.count)
+            }
+            var dz = dOutput
+            if let pooling = stage.pooling {
+                dz = convGradients[index].reserve(batch * stage.convCount)
+                pooling.backward(dy: dOutput, dx: dz, pool: pool)
+            }
+            let dx = index > 0 ? outputGradients[index - 1].reserve(batch * stages[index - 1].outputCount) : nil
+            stage.conv.backward(dy: dz, dx: dx, pool: pool)
+            if let dx { upstream = UnsafePointer(dx) }
+        }
+    }
+}
