@@ -4,11 +4,12 @@
 /// Input x (B, H, W, 1) = pixels / 255; every activation is NHWC (see Convolution.swift),
 /// so Flatten is a reinterpretation of the last stage's buffer.
 ///
-/// With pooling, ReLU is applied after the pool: max and ReLU are both monotone, so
-/// relu(maxpool(z)) = maxpool(relu(z)) value for value, and the gradients agree too (an
-/// output routes its gradient to its window's maximum, and ReLU passes it exactly when
-/// that maximum is > 0, in either order). Doing it on the pooled values touches a
-/// quarter of the data.
+/// With pooling, a stage runs conv → pool → ReLU one sample at a time, so the conv output
+/// (86 KB a sample for the notebook's model) stays in cache and only the pooled output is
+/// stored; backward likewise expands the pooled gradient per sample. ReLU comes after the
+/// pool: max and ReLU are both monotone, so relu(maxpool(z)) = maxpool(relu(z)) value for
+/// value, and the gradients agree too (an output routes its gradient to its window's
+/// maximum, and ReLU passes it exactly when that maximum is > 0, in either order).
 public final class ConvClassifier: Classifier {
     /// One Conv2D (+ pooling) block and the shapes it sees.
     struct Stage {
@@ -27,10 +28,8 @@ public final class ConvClassifier: Classifier {
     let stages: [Stage]
     let head: DenseHead
     private var inputSpace = Workspace()       // (B, H, W, 1) pixels / 255
-    private var convOutputs: [Workspace]       // per stage (B, OH, OW, C): conv output (post-ReLU when not pooling)
-    private var pooledOutputs: [Workspace]     // per pooling stage (B, OH/2, OW/2, C), post-ReLU
-    private var outputGradients: [Workspace]   // per stage: gradient with respect to the stage output
-    private var convGradients: [Workspace]     // per pooling stage (B, OH, OW, C): gradient with respect to the conv output
+    private var outputs: [Workspace]           // per stage (B, OH', OW', C): the stage output, post-ReLU
+    private var outputGradients: [Workspace]   // per stage, same shape: gradient with respect to the stage output
     private var batch = 0
 
     public var convolutions: [Conv2D] { stages.map(\.conv) }
@@ -59,10 +58,8 @@ public final class ConvClassifier: Classifier {
         stages = built
         head = DenseHead(inputSize: height * width * channels, hidden: config.dense, classes: config.classes,
                          dropout: config.dropout, seed: seed, generator: &generator)
-        convOutputs = built.map { _ in Workspace() }
-        pooledOutputs = built.map { _ in Workspace() }
+        outputs = built.map { _ in Workspace() }
         outputGradients = built.map { _ in Workspace() }
-        convGradients = built.map { _ in Workspace() }
     }
 
     /// Checks that every layer fits the image it gets, naming the first that does not.
@@ -127,45 +124,50 @@ public final class ConvClassifier: Classifier {
         batch = indices.count
         var input = UnsafePointer(loadBatch(images, indices: indices))
         for (index, stage) in stages.enumerated() {
-            let z = convOutputs[index].reserve(batch * stage.convCount)
-            stage.conv(input, batch: batch, height: stage.inputHeight, width: stage.inputWidth, into: z, pool: pool)
-            var output = z
+            let perSample = stage.outputCount
+            let y = outputs[index].reserve(batch * perSample)
             if let pooling = stage.pooling {
-                output = pooledOutputs[index].reserve(batch * stage.outputCount)
-                pooling(z, batch: batch, height: stage.convHeight, width: stage.convWidth, into: output, pool: pool)
+                pooling.prepare(batch: batch, height: stage.convHeight, width: stage.convWidth)
+                stage.conv.forward(input, batch: batch, height: stage.inputHeight, width: stage.inputWidth,
+                                   pool: pool) { s, z in
+                    pooling.forward(sample: s, z, into: y + s * perSample)
+                    reluForward(y + s * perSample, y + s * perSample, count: perSample)
+                }
+            } else {
+                stage.conv(input, batch: batch, height: stage.inputHeight, width: stage.inputWidth, into: y, pool: pool)
+                pool.parallelRanges(batch) { samples in
+                    let offset = samples.lowerBound * perSample
+                    reluForward(y + offset, y + offset, count: samples.count * perSample)
+                }
             }
-            let y = output
-            pool.parallelRanges(batch * stage.outputCount, granule: 16) { range in
-                reluForward(y + range.lowerBound, y + range.lowerBound, count: range.count)
-            }
-            input = UnsafePointer(output)
+            input = UnsafePointer(y)
         }
         return head.forward(input, batch: batch, training: training, pool: pool)
     }
 
     public func backward(dLogits: UnsafePointer<Float>) {
-        // Gradient with respect to the last stage's output, before its ReLU.
+        // Gradient with respect to the last stage's output.
         var upstream = head.backward(dLogits: dLogits, pool: pool)
         for index in stages.indices.reversed() {
-            let stage = stages[index]
-            let count = batch * stage.outputCount
-            let output = UnsafePointer(stage.pooling == nil ? convOutputs[index].buffer.pointer
-                                                            : pooledOutputs[index].buffer.pointer)
-            // Stages below the top wrote their output gradient in place (as the next conv's dx).
-            let dOutput = index == stages.count - 1 ? outputGradients[index].reserve(count)
+            let stage = stages[index], perSample = stage.outputCount
+            let y = UnsafePointer(outputs[index].buffer.pointer)
+            // Stages below the top received their output gradient in place, as the next conv's dx.
+            let dOutput = index == stages.count - 1 ? outputGradients[index].reserve(batch * perSample)
                                                     : outputGradients[index].buffer.pointer
             let dy = upstream
-            pool.parallelRanges(count, granule: 16) { range in
-                let lower = range.lowerBound
-                reluBackward(y: output + lower, dy: dy + lower, dx: dOutput + lower, count: range.count)
-            }
-            var dz = dOutput
-            if let pooling = stage.pooling {
-                dz = convGradients[index].reserve(batch * stage.convCount)
-                pooling.backward(dy: dOutput, dx: dz, pool: pool)
+            pool.parallelRanges(batch) { samples in
+                let offset = samples.lowerBound * perSample
+                reluBackward(y: y + offset, dy: dy + offset, dx: dOutput + offset, count: samples.count * perSample)
             }
             let dx = index > 0 ? outputGradients[index - 1].reserve(batch * stages[index - 1].outputCount) : nil
-            stage.conv.backward(dy: dz, dx: dx, pool: pool)
+            if let pooling = stage.pooling {
+                stage.conv.backward(dx: dx, pool: pool) { s, channels, scratch in
+                    pooling.backward(sample: s, dy: dOutput + s * perSample, channels: channels, into: scratch)
+                    return (UnsafePointer(scratch), channels.count)
+                }
+            } else {
+                stage.conv.backward(dy: dOutput, dx: dx, pool: pool)
+            }
             if let dx { upstream = UnsafePointer(dx) }
         }
     }
