@@ -127,10 +127,11 @@ final class ConvolutionTests: XCTestCase {
     /// every pre-activation of its channel: the more ReLUs there are near 0, the more of
     /// them a perturbation pushes across their kink, each bending the loss slightly.
     func testConvClassifierEndToEnd() throws {
-        // pool 2: 9x8 -> conv 2x2 -> 8x7 -> pool 4x3 -> conv -> 3x2 -> pool 1x1 (x4 channels) -> 5 -> 3
+        // pool 2: 9x8 -> conv 2x2 -> 8x7 -> pool 4x3 -> conv -> 3x2 -> pool 1x1 (x18 channels) -> 5 -> 3
         // pool 1: 6x5 -> conv 3x3 -> 4x3 -> conv -> 2x1 (x4 channels) -> 5 -> 3
-        for (kernel, pool, height, width) in [(2, 2, 9, 8), (3, 1, 6, 5)] {
-            let config = ModelConfig(kind: .cnn, dense: [5], dropout: 0, conv: [3, 4], kernel: kernel, pool: pool,
+        // (18 channels: the pooling's 16-lane vector path and its scalar tail.)
+        for (kernel, pool, height, width, channels) in [(2, 2, 9, 8, 18), (3, 1, 6, 5, 4)] {
+            let config = ModelConfig(kind: .cnn, dense: [5], dropout: 0, conv: [3, channels], kernel: kernel, pool: pool,
                                      classes: 3, imageHeight: height, imageWidth: width)
             let model = try ConvClassifier(config: config, seed: 3, pool: pool1)
             var g = SeededGenerator(seed: 4)

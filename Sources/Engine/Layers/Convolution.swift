@@ -333,17 +333,24 @@ public final class MaxPool2D: @unchecked Sendable {
 
     /// One sample s of the last forward, some channels: dy_s (H/2, W/2, C) ->
     /// dx (H, W, n) for the n = channels.count channels, dx's pixels n floats apart.
-    func backward(sample s: Int, dy: UnsafePointer<Float>, channels range: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
+    ///
+    /// `gate` (H/2, W/2, C), when given, is the pooled output after a ReLU: where it is
+    /// not > 0 the gradient is dropped, which is ReLU's backward folded into the routing.
+    func backward(sample s: Int, dy: UnsafePointer<Float>, gate: UnsafePointer<Float>? = nil, channels range: Range<Int>,
+                  into dx: UnsafeMutablePointer<Float>) {
         let (height, width, c, n, c0) = (height, width, channels, range.count, range.lowerBound)
         let (oh, ow) = MaxPool2D.outputShape(height: height, width: width)
         let argmax = UnsafePointer(argmaxSpace.buffer.pointer) + s * oh * ow * c
         for oy in 0..<oh {
             for ox in 0..<ow {
                 let p0 = dx + (2 * oy * width + 2 * ox) * n, p1 = p0 + n, p2 = p0 + width * n, p3 = p2 + n
-                let g = dy + (oy * ow + ox) * c + c0, index = argmax + (oy * ow + ox) * c + c0
+                let out = (oy * ow + ox) * c + c0
+                let g = dy + out, index = argmax + out, open = gate.map { $0 + out }
                 var j = 0
                 while j + 16 <= n {
-                    let gj = load(g + j), at = load(index + j), zero = Vector()
+                    let gj = load(g + j), zero = Vector()
+                    var at = load(index + j)
+                    if let open { at = at.replacing(with: Vector(repeating: -1), where: .!(load(open + j) .> 0)) }
                     store(zero.replacing(with: gj, where: at .== 0), p0 + j)
                     store(zero.replacing(with: gj, where: at .== 1), p1 + j)
                     store(zero.replacing(with: gj, where: at .== 2), p2 + j)
@@ -351,10 +358,11 @@ public final class MaxPool2D: @unchecked Sendable {
                     j += 16
                 }
                 while j < n {
-                    p0[j] = index[j] == 0 ? g[j] : 0
-                    p1[j] = index[j] == 1 ? g[j] : 0
-                    p2[j] = index[j] == 2 ? g[j] : 0
-                    p3[j] = index[j] == 3 ? g[j] : 0
+                    let at = open.map { $0[j] > 0 } ?? true ? index[j] : -1
+                    p0[j] = at == 0 ? g[j] : 0
+                    p1[j] = at == 1 ? g[j] : 0
+                    p2[j] = at == 2 ? g[j] : 0
+                    p3[j] = at == 3 ? g[j] : 0
                     j += 1
                 }
             }

@@ -29,7 +29,9 @@ public final class ConvClassifier: Classifier {
     let head: DenseHead
     private var inputSpace = Workspace()       // (B, H, W, 1) pixels / 255
     private var outputs: [Workspace]           // per stage (B, OH', OW', C): the stage output, post-ReLU
-    private var outputGradients: [Workspace]   // per stage, same shape: gradient with respect to the stage output
+    // Per stage, same shape: the gradient with respect to the stage output, written by the
+    // next conv's dx; without pooling, then turned in place into the conv output's gradient.
+    private var outputGradients: [Workspace]
     private var batch = 0
 
     public var convolutions: [Conv2D] { stages.map(\.conv) }
@@ -151,22 +153,22 @@ public final class ConvClassifier: Classifier {
         for index in stages.indices.reversed() {
             let stage = stages[index], perSample = stage.outputCount
             let y = UnsafePointer(outputs[index].buffer.pointer)
-            // Stages below the top received their output gradient in place, as the next conv's dx.
-            let dOutput = index == stages.count - 1 ? outputGradients[index].reserve(batch * perSample)
-                                                    : outputGradients[index].buffer.pointer
             let dy = upstream
-            pool.parallelRanges(batch) { samples in
-                let offset = samples.lowerBound * perSample
-                reluBackward(y: y + offset, dy: dy + offset, dx: dOutput + offset, count: samples.count * perSample)
-            }
             let dx = index > 0 ? outputGradients[index - 1].reserve(batch * stages[index - 1].outputCount) : nil
             if let pooling = stage.pooling {
+                // The pooled output y gates the routing: ReLU's backward.
                 stage.conv.backward(dx: dx, pool: pool) { s, channels, scratch in
-                    pooling.backward(sample: s, dy: dOutput + s * perSample, channels: channels, into: scratch)
+                    pooling.backward(sample: s, dy: dy + s * perSample, gate: y + s * perSample, channels: channels,
+                                     into: scratch)
                     return (UnsafePointer(scratch), channels.count)
                 }
             } else {
-                stage.conv.backward(dy: dOutput, dx: dx, pool: pool)
+                let dz = outputGradients[index].reserve(batch * perSample)
+                pool.parallelRanges(batch) { samples in
+                    let offset = samples.lowerBound * perSample
+                    reluBackward(y: y + offset, dy: dy + offset, dx: dz + offset, count: samples.count * perSample)
+                }
+                stage.conv.backward(dy: dz, dx: dx, pool: pool)
             }
             if let dx { upstream = UnsafePointer(dx) }
         }
