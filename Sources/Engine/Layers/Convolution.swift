@@ -81,7 +81,8 @@ public final class Conv2D: @unchecked Sendable {
     /// The same forward pass, handing each sample's output y_s (OH, OW, Cout) to
     /// `consume(s, y_s)` instead of storing it: y_s lives in a per-thread scratch that is
     /// reused for the thread's next sample, so a following layer (pooling) reads it from
-    /// cache and the batch's full conv output is never written to memory.
+    /// cache and the batch's full conv output is never written to memory. `consume` runs
+    /// on the pool's threads, concurrently for different samples.
     public func forward(_ x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, pool: ThreadPool,
                         consume: (Int, UnsafeMutablePointer<Float>) -> Void) {
         prepare(batch: batch, height: height, width: width)
@@ -110,6 +111,9 @@ public final class Conv2D: @unchecked Sendable {
     /// (OH·OW rows) and its row stride; it may write the block into `scratch`
     /// (room for OH·OW x Cout floats, private to the calling thread) and return that.
     /// A pooling layer above can so expand its gradient per sample, in cache.
+    /// `outputGradient` runs on the pool's threads, concurrently; a thread asks for every
+    /// sample of its output channels (for dW, db) and, with `dx`, for all channels of its
+    /// samples.
     public func backward(dx: UnsafeMutablePointer<Float>?, pool: ThreadPool,
                          outputGradient: (Int, Range<Int>, UnsafeMutablePointer<Float>) -> (UnsafePointer<Float>, Int)) {
         let (k, o, pixels, batch, threads) = (patchSize, outputChannels, pixels, batch, pool.threadCount)

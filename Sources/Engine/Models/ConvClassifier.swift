@@ -9,7 +9,8 @@
 /// stored; backward likewise expands the pooled gradient per sample. ReLU comes after the
 /// pool: max and ReLU are both monotone, so relu(maxpool(z)) = maxpool(relu(z)) value for
 /// value, and the gradients agree too (an output routes its gradient to its window's
-/// maximum, and ReLU passes it exactly when that maximum is > 0, in either order).
+/// maximum, and ReLU passes it exactly when that maximum is > 0, in either order). So
+/// ReLU touches a quarter of the values, and its backward is a gate on the routing.
 public final class ConvClassifier: Classifier {
     /// One Conv2D (+ pooling) block and the shapes it sees.
     struct Stage {
@@ -19,8 +20,7 @@ public final class ConvClassifier: Classifier {
         let convHeight: Int, convWidth: Int      // conv output
         let outputHeight: Int, outputWidth: Int  // after pooling (= conv output without pooling)
         var channels: Int { conv.outputChannels }
-        var convCount: Int { convHeight * convWidth * channels }    // per sample
-        var outputCount: Int { outputHeight * outputWidth * channels }
+        var outputCount: Int { outputHeight * outputWidth * channels }  // per sample
     }
 
     public let config: ModelConfig
