@@ -22,13 +22,22 @@
 /// becomes a row of P (OH·OW, K), K = k·k·Cin, in (ky, kx, c) order, and y = P · W + b.
 /// W (K, Cout) has its rows in the same order: W[(ky·k + kx)·Cin + c, o] is
 /// torch.nn.Conv2d's weight[o, c, ky, kx].
+///
+/// P is stored transposed, Pᵀ (K, OH·OW): row t of Pᵀ is the input shifted by patch
+/// element t, which im2col fills with runs of OW contiguous (for Cin = 1) copies instead
+/// of the 3-float runs of a P row. `gemm` reads A through two strides, so Pᵀ serves as
+/// A for both y = P · W and dW = Pᵀ · dy. Below its K rows, each sample's Pᵀ has a row
+/// of ones, and the forward product uses W with b appended as row K: the product then
+/// ends with + 1·b, the same single rounding as adding b to the sum, without first
+/// filling y with b (which costs a quarter of the forward pass for the first layer).
 public final class Conv2D: @unchecked Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
     public let kernelSize: Int
     public let weight: Parameter  // (k, k, Cin, Cout) = (K, Cout)
     public let bias: Parameter    // (Cout)
-    private var patchSpace = Workspace()        // P (B, OH·OW, K) of the last forward, reused by backward
+    private var patchSpace = Workspace()        // Pᵀ (B, K+1, OH·OW) of the last forward (row K: ones)
+    private var weightAndBias = Workspace()     // (K+1, Cout): W, then b as row K; refreshed each forward
     private var outputScratch = Workspace()     // (threads, OH·OW, Cout): one sample's output or output gradient
     private var patchGradientSpace = Workspace() // (threads, OH·OW, K): one sample's dP
     private var weightTransposed = Workspace()  // Wᵀ (Cout, K), refreshed by each backward that computes dx
@@ -146,63 +155,55 @@ public final class Conv2D: @unchecked Sendable {
             for s in 0..<batch {
                 let (dys, ld) = outputGradient(s, cols, dyScratch)
                 // dW[:, cols] += P_sᵀ (K, OH·OW) · dy_s[:, cols]
-                gemm(m: k, n: cols.count, k: pixels, a: patches + s * pixels * k, aRowStride: 1, aColStride: k,
+                gemm(m: k, n: cols.count, k: pixels, a: patches + s * pixels * (k + 1), aRowStride: pixels, aColStride: 1,
                      b: dys, ldb: ld, c: dW + c0, ldc: o, accumulate: true)
                 columnSums(rows: pixels, n: cols.count, x: dys, ldx: ld, out: db + c0, accumulate: true)
             }
         }
     }
 
-    /// Records the input shape and sizes the patch workspace.
+    /// Records the input shape, sizes the patch workspace and packs [W; b].
     private func prepare(batch: Int, height: Int, width: Int) {
         let (oh, ow) = outputShape(height: height, width: width)
         precondition(oh >= 1 && ow >= 1, "a \(kernelSize)x\(kernelSize) kernel does not fit a \(height)x\(width) input")
         self.batch = batch
         self.height = height
         self.width = width
-        _ = patchSpace.reserve(batch * oh * ow * patchSize)
+        _ = patchSpace.reserve(batch * oh * ow * (patchSize + 1))
+        let packed = weightAndBias.reserve((patchSize + 1) * outputChannels)
+        packed.update(from: weight.value.pointer, count: weight.count)
+        (packed + weight.count).update(from: bias.value.pointer, count: outputChannels)
     }
 
     /// One sample s: x_s (H, W, Cin) -> y_s (OH, OW, Cout), keeping P_s.
     private func forward(sample s: Int, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
         let (k, o, pixels) = (patchSize, outputChannels, pixels)
-        let p = patchSpace.buffer.pointer + s * pixels * k
+        let p = patchSpace.buffer.pointer + s * pixels * (k + 1)
         im2col(x, into: p)
-        let b = UnsafePointer(bias.value.pointer)
-        for r in 0..<pixels {
-            // Bias rows by vector stores: a copy loop would become a memcpy call per row.
-            let row = y + r * o
-            var j = 0
-            while j + 16 <= o { store(load(b + j), row + j); j += 16 }
-            while j < o { row[j] = b[j]; j += 1 }
-        }
-        // y_s (OH·OW, Cout) += P_s (OH·OW, K) · W (K, Cout)
-        gemm(m: pixels, n: o, k: k, a: p, aRowStride: k, aColStride: 1, b: weight.value.pointer, ldb: o,
-             c: y, ldc: o, accumulate: true)
+        (p + k * pixels).update(repeating: 1, count: pixels)
+        // y_s (OH·OW, Cout) = [P_s, 1] (OH·OW, K+1) · [W; b] (K+1, Cout), read from [P_s, 1]ᵀ
+        gemm(m: pixels, n: o, k: k + 1, a: p, aRowStride: 1, aColStride: pixels, b: weightAndBias.buffer.pointer,
+             ldb: o, c: y, ldc: o, accumulate: false)
     }
 
-    /// One sample: x (H, W, Cin) -> P (OH·OW, K); row (oy, ox) is the patch whose
-    /// top-left element is x[oy, ox, 0].
-    ///
-    /// Filled one patch element t = (ky, kx, c) at a time, down a column of P: a patch
-    /// is k runs of k·Cin floats, but for the first layer the runs are 3 floats long and
-    /// a copy per run (a memcpy call each) costs several times more than the copy.
+    /// One sample: x (H, W, Cin) -> Pᵀ (K, OH·OW). Row t = (ky, kx, c) of Pᵀ holds
+    /// x[oy + ky, ox + kx, c] for every output pixel (oy, ox).
     private func im2col(_ x: UnsafePointer<Float>, into p: UnsafeMutablePointer<Float>) {
         let (oh, ow) = outputShape(height: height, width: width)
-        let (k, cin) = (patchSize, inputChannels)
-        var t = 0
+        let cin = inputChannels
+        var dst = p
         for ky in 0..<kernelSize {
             for kx in 0..<kernelSize {
                 for c in 0..<cin {
                     for oy in 0..<oh {
-                        var src = x + ((oy + ky) * width + kx) * cin + c, dst = p + oy * ow * k + t
-                        for _ in 0..<ow {
-                            dst.pointee = src.pointee
-                            src += cin
-                            dst += k
+                        var src = x + ((oy + ky) * width + kx) * cin + c
+                        if cin == 1 {
+                            dst.update(from: src, count: ow)
+                        } else {
+                            for ox in 0..<ow { dst[ox] = src.pointee; src += cin }
                         }
+                        dst += ow
                     }
-                    t += 1
                 }
             }
         }
