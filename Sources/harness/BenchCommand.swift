@@ -27,7 +27,6 @@ struct BenchCommand: Subcommand {
                                  conv: try Self.sizes(args, "conv", default: [32]),
                                  kernel: try args.int("kernel", default: 3, range: 1...28)!,
                                  pool: try args.int("pool", default: 2, range: 1...2)!)
-        if isCNN { try ConvClassifier.validate(config) }
         options = BenchmarkOptions(model: config,
                                    batchSize: try args.int("batch", default: 100, range: 1...10_000)!,
                                    threads: try args.int("threads", default: 1, range: 1...256)!,
