@@ -95,6 +95,6 @@ public func makeModel(_ config: ModelConfig, seed: UInt64, threads: Int) throws 
     let pool = ThreadPool(threads: threads)
     switch config.kind {
     case .lstm, .rnn: return SequenceClassifier(config: config, seed: seed, pool: pool)
-    case .cnn: throw ModelError.unsupported("convolutional models are not in this engine build")
+    case .cnn: return try ConvClassifier(config: config, seed: seed, pool: pool)
     }
 }
