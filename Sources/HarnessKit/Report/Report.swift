@@ -50,24 +50,15 @@ public enum Report {
     /// Writes `text` (a pivot table) to `path` atomically.
     public static func writeText(_ text: String, to path: String) throws { try writeAtomically(text, to: path) }
 
-    /// Writes a temporary file in the target's directory and renames it over the target,
-    /// so a reader sees the old file or the new one, never a partial one.
+    /// Writes a temporary file in the target's directory and renames it over the target
+    /// (Foundation's atomic write), so a reader sees the old file or the new one, never a partial one.
     static func writeAtomically(_ text: String, to path: String) throws {
         let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url, options: .atomic)
         } catch {
-            throw HarnessError("cannot create directory \(directory.path) for \(path): \(error.localizedDescription)")
-        }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp").path
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
-            throw HarnessError("cannot write \(temporary) (for \(path)): \(String(cString: strerror(errno)))")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw HarnessError("cannot replace \(path) with \(temporary): \(reason)")
+            throw HarnessError("cannot write \(path): \(error.localizedDescription)")
         }
     }
 
