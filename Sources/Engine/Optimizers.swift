@@ -61,8 +61,9 @@ public final class Adam: Optimizer {
             let m = firstMoment[index].pointer, v = secondMoment[index].pointer
             let count = parameter.count
             if let maskBuffer = parameter.mask, let state = maskedState[index], state.mask === maskBuffer,
-               state.kept.count * 2 < count {
-                // Mostly pruned: visit only the kept positions (the pruned ones stay 0 anyway).
+               state.kept.count * 8 < count {
+                // Mostly pruned (over 7/8): visit only the kept positions, the pruned ones stay 0
+                // anyway. A scalar visit costs about what 8 vector lanes do, hence the bound.
                 state.kept.withUnsafeBufferPointer { kept in
                     for position in kept {
                         let i = Int(position)
@@ -72,12 +73,20 @@ public final class Adam: Optimizer {
             } else {
                 // One vectorised pass; with a mask, the gradient is masked before and
                 // w, m, v after the update, so they are 0 wherever it prunes.
+                // Once a mask has been applied, w, m and v are already 0 where it prunes and a
+                // masked gradient keeps them so: only the first pass must mask them too.
                 let mask = parameter.mask?.pointer
+                let firstMaskedPass = parameter.mask != nil && maskedState[index]?.mask !== parameter.mask
                 var i = 0
                 while i < count {
                     let n = min(16, count - i)
-                    var wv = get(w + i, n), mv = get(m + i, n), vv = get(v + i, n)
-                    constants.update(&wv, gradient: get(g + i, n), &mv, &vv, mask: mask.map { get($0 + i, n) })
+                    var wv = get(w + i, n), mv = get(m + i, n), vv = get(v + i, n), gv = get(g + i, n)
+                    if let mask { gv *= get(mask + i, n) }
+                    constants.update(&wv, gradient: gv, &mv, &vv)
+                    if firstMaskedPass, let mask {
+                        let keep = get(mask + i, n)
+                        wv *= keep; mv *= keep; vv *= keep
+                    }
                     put(wv, w + i, n); put(mv, m + i, n); put(vv, v + i, n)
                     i += 16
                 }
@@ -100,13 +109,12 @@ struct AdamConstants {
     let beta1: Float, beta2: Float, epsilon: Float, stepSize: Float, rootCorrection2: Float
 
     @inline(__always)
-    func update(_ w: inout Vector, gradient: Vector, _ m: inout Vector, _ v: inout Vector, mask: Vector?) {
-        let g = mask.map { gradient * $0 } ?? gradient
+    func update(_ w: inout Vector, gradient g: Vector, _ m: inout Vector, _ v: inout Vector) {
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
         w -= stepSize * m / (vsqrt(v) / rootCorrection2 + epsilon)
-        if let mask { w *= mask; m *= mask; v *= mask }
     }
+
 
     @inline(__always)
     func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
