@@ -142,23 +142,9 @@ public final class SparseSequenceModel: @unchecked Sendable {
 
     /// Predicts every image of `data` in batches and scores the predictions, as `Classifier.evaluate`.
     public func predict(_ data: ImageSet, batchSize: Int = 500) -> Evaluation {
-        let start = Clock.now()
-        let classes = config.classes
-        var predictions = [Int](repeating: 0, count: data.count)
-        let order = Array(0..<data.count)
-        var lower = 0
-        while lower < data.count {
-            let upper = min(data.count, lower + max(1, batchSize))
-            let batchLogits = order.withUnsafeBufferPointer { logits(data, indices: UnsafeBufferPointer(rebasing: $0[lower..<upper])) }
-            for slot in 0..<(upper - lower) {
-                let row = slot * classes
-                var best = 0
-                for j in 1..<classes where batchLogits[row + j] > batchLogits[row + best] { best = j }
-                predictions[lower + slot] = best
-            }
-            lower = upper
+        Evaluation.predicting(data, classes: config.classes, batchSize: batchSize) { indices, use in
+            logits(data, indices: indices).withUnsafeBufferPointer { use($0.baseAddress!) }
         }
-        return Evaluation(predictions: predictions, labels: data.labels, classes: classes, seconds: Clock.now() - start)
     }
 
     /// Runs the samples `indices` (at most `lanes`) through the whole model; writes logits (count, classes).

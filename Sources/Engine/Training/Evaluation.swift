@@ -43,27 +43,39 @@ public struct Evaluation: Sendable {
     }
 }
 
-extension Classifier {
-    /// Predicts every image of `data` in batches (no dropout) and scores the predictions.
-    public func evaluate(on data: ImageSet, batchSize: Int = 500) -> Evaluation {
+extension Evaluation {
+    /// Predicts every image of `data` in batches of `batchSize` (the class with the largest
+    /// logit) and scores the predictions, timing the whole pass. `logits(indices, use)` calls
+    /// `use` with the logits (B, classes) of the images at `indices`.
+    public static func predicting(_ data: ImageSet, classes: Int, batchSize: Int,
+                                  logits: (UnsafeBufferPointer<Int>, (UnsafePointer<Float>) -> Void) -> Void) -> Evaluation {
         let start = Clock.now()
-        let classes = config.classes
         var predictions = [Int](repeating: 0, count: data.count)
         let order = Array(0..<data.count)
         var lower = 0
         while lower < data.count {
-            let upper = min(data.count, lower + batchSize)
+            let upper = min(data.count, lower + max(1, batchSize))
             order.withUnsafeBufferPointer { all in
-                let logits = forward(data, indices: UnsafeBufferPointer(rebasing: all[lower..<upper]), training: false)
-                for slot in 0..<(upper - lower) {
-                    let row = logits + slot * classes
-                    var best = 0
-                    for j in 1..<classes where row[j] > row[best] { best = j }
-                    predictions[lower + slot] = best
+                logits(UnsafeBufferPointer(rebasing: all[lower..<upper])) { batchLogits in
+                    for slot in 0..<(upper - lower) {
+                        let row = batchLogits + slot * classes
+                        var best = 0
+                        for j in 1..<classes where row[j] > row[best] { best = j }
+                        predictions[lower + slot] = best
+                    }
                 }
             }
             lower = upper
         }
         return Evaluation(predictions: predictions, labels: data.labels, classes: classes, seconds: Clock.now() - start)
+    }
+}
+
+extension Classifier {
+    /// Predicts every image of `data` in batches (no dropout) and scores the predictions.
+    public func evaluate(on data: ImageSet, batchSize: Int = 500) -> Evaluation {
+        Evaluation.predicting(data, classes: config.classes, batchSize: batchSize) { indices, use in
+            use(forward(data, indices: indices, training: false))
+        }
     }
 }
