@@ -38,6 +38,12 @@ final class BinaryTests: XCTestCase {
         XCTAssertEqual(try HarnessBinary.run(arguments.dropLast() + ["1.5"]).status, 1, "sparsity outside 0...1")
     }
 
+    func testBenchWithOneBatchAndTheCNN() throws {
+        let result = try HarnessBinary.run(["bench", "--model", "cnn", "--batch", "10", "--batches", "1", "--repeats", "1"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssert(result.standardOutput.hasPrefix("model cnn batch 10 threads 1"), result.standardOutput)
+    }
+
     func testBenchRejectsBadOption() throws {
         let result = try HarnessBinary.run(["bench", "--layers", "zero"])
         XCTAssertEqual(result.status, 1)

@@ -68,8 +68,10 @@ public struct BenchmarkResult: Sendable, Codable {
 
     public func text() -> String {
         func f(_ x: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", x) }
+        // Layers and hidden units describe recurrent models only.
+        let shape = model == "cnn" ? "" : " layers \(layers) hidden \(hidden)"
         let dense = """
-        model \(model) layers \(layers) hidden \(hidden) batch \(batch) threads \(threads) (\(parameters) parameters, \
+        model \(model)\(shape) batch \(batch) threads \(threads) (\(parameters) parameters, \
         \(f(forwardMflopsPerSample, 2)) MFLOP forward per sample)
         train:     \(f(trainSamplesPerSecond)) samples/s  \(f(gflops, 1)) GFLOP/s  (optimizer step \(f(meanStepSeconds * 1e6, 1)) us)
         inference: \(f(inferSamplesPerSecond)) samples/s  \(f(inferGflops, 1)) GFLOP/s
@@ -106,9 +108,10 @@ public enum Benchmark {
         let model = try makeModel(config, seed: 1, threads: options.threads)
         let trainer = Trainer(model: model, options: TrainingOptions(epochs: 1, batchSize: batch,
                                                                      optimizer: .adam(learningRate: 1e-3), seed: 1))
-        // Warm-up: sizes every workspace and faults in the pages.
-        _ = try trainer.train(on: ImageSet(pixels: Array(data.pixels[0..<(2 * batch * area)]),
-                                           labels: Array(data.labels[0..<(2 * batch)]),
+        // Warm-up (up to two batches): sizes every workspace and faults in the pages.
+        let warmUp = min(count, 2 * batch)
+        _ = try trainer.train(on: ImageSet(pixels: Array(data.pixels[0..<(warmUp * area)]),
+                                           labels: Array(data.labels[0..<warmUp]),
                                            height: data.height, width: data.width))
         var trainRates: [Double] = [], inferRates: [Double] = [], stepSeconds: [Double] = []
         for _ in 0..<options.repeats {
