@@ -50,16 +50,8 @@ public enum Report {
     /// Writes `text` (a pivot table) to `path` atomically.
     public static func writeText(_ text: String, to path: String) throws { try writeAtomically(text, to: path) }
 
-    /// Writes a temporary file in the target's directory and renames it over the target
-    /// (Foundation's atomic write), so a reader sees the old file or the new one, never a partial one.
     static func writeAtomically(_ text: String, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: url, options: .atomic)
-        } catch {
-            throw HarnessError("cannot write \(path): \(error.localizedDescription)")
-        }
+        try writeFileAtomically(Data(text.utf8), to: path)
     }
 
     /// "6 done, 1 failed, 1 pending": job counts by state, states without jobs left out.

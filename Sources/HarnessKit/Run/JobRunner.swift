@@ -70,10 +70,11 @@ struct JobRunner {
         let seed = UInt64(config.seed)
         let model = try makeModel(Self.modelConfig(config, imageHeight: data.train.rows, imageWidth: data.train.columns),
                                   seed: seed, threads: threads)
+        let train = try Self.trainingSet(config, data: data), test = data.test.imageSet
         guard let settings = config.pruning, let context else {
-            let report = try train(model, epochs: config.training.epochs, phase: "train")
+            let report = try self.train(model, on: train, epochs: config.training.epochs, phase: "train")
             if let saveCheckpoint { try Self.writeCheckpoint(model, to: saveCheckpoint) }
-            let evaluation = model.evaluate(on: data.test.imageSet)
+            let evaluation = model.evaluate(on: test)
             return Result(outcome: Self.outcome(evaluation, report: report, parameterCount: model.parameterCount, pruning: nil))
         }
 
@@ -87,11 +88,10 @@ struct JobRunner {
                 throw HarnessError("checkpoint \(context.checkpointPath): \(error)")
             }
         } else {
-            let report = try train(model, epochs: config.training.epochs, phase: "train")
+            let report = try self.train(model, on: train, epochs: config.training.epochs, phase: "train")
             baseStepSeconds = report.meanStepSeconds
             try Self.writeCheckpoint(model, to: context.checkpointPath)
         }
-        let test = data.test.imageSet
         let before = model.evaluate(on: test)
         let histogramsBefore = weightHistograms(model, skipZeros: false)
 
@@ -99,7 +99,7 @@ struct JobRunner {
         prune(model, criterion)
         let afterPruning = evaluatePruned(model, on: test)
         // Retraining: a fresh optimizer; the masks keep pruned weights at exactly zero.
-        let retrain = try train(model, epochs: settings.retrainEpochs, phase: "retrain")
+        let retrain = try self.train(model, on: train, epochs: settings.retrainEpochs, phase: "retrain")
         let final = evaluatePruned(model, on: test)
         let report = pruningReport(model)
         let outcome = PruningOutcome(accuracyBeforePruning: before.accuracy, accuracyPruned: afterPruning.accuracy,
@@ -111,25 +111,19 @@ struct JobRunner {
                       histograms: [("before", histogramsBefore), ("after", weightHistograms(model, skipZeros: true))])
     }
 
-    private func train(_ model: Classifier, epochs: Int, phase: String) throws -> TrainingReport {
+    private func train(_ model: Classifier, on images: ImageSet, epochs: Int, phase: String) throws -> TrainingReport {
         let trainer = Trainer(model: model, options: TrainingOptions(epochs: epochs, batchSize: config.training.batchSize,
                                                                      optimizer: Self.optimizer(config.training),
                                                                      seed: UInt64(config.seed)))
-        return try trainer.train(on: try Self.trainingSet(config, data: data),
+        return try trainer.train(on: images,
                                  onBatch: { epoch, batch, batches, loss in onBatch(phase, epoch, epochs, batch, batches, loss) },
                                  onEpoch: { onEpoch(phase, $0) },
                                  shouldStop: shouldStop)
     }
 
-    /// Writes a temporary file beside `path` and renames it, so a reader never sees half a checkpoint.
+    /// Atomically, so a reader never sees half a checkpoint.
     static func writeCheckpoint(_ model: Classifier, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(checkpointData(model)).write(to: url, options: .atomic)
-        } catch {
-            throw HarnessError("cannot write checkpoint \(path): \(error.localizedDescription)")
-        }
+        try writeFileAtomically(Data(checkpointData(model)), to: path, what: "checkpoint")
     }
 
     static func outcome(_ evaluation: Evaluation, report: TrainingReport, parameterCount: Int,
