@@ -68,11 +68,11 @@ public struct SlurmManifest: Codable, Sendable, Equatable {
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do {
-            try encoder.encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw HarnessError("cannot write Slurm jobs file \(path): \(error.localizedDescription)")
+        let data: Data
+        do { data = try encoder.encode(self) } catch {
+            throw HarnessError("cannot encode Slurm jobs file \(path): \(error.localizedDescription)")
         }
+        try writeFileAtomically(data, to: path, what: "Slurm jobs file")
     }
 
     /// The spec copy's path, given the directory holding this file.
