@@ -209,98 +209,123 @@ public final class RecurrentLayer: @unchecked Sendable {
     }
 
     // MARK: Cells, vectorised across H (16 lanes; a partial vector for the tail)
+    //
+    // Each cell loop is generic over the activation and calls its per-vector body from
+    // two places, whole vectors (a constant 16 lanes) and the tail, so the hot path has
+    // no branch on the activation or on the lane count.
 
-    @inline(__always)
-    private func act(_ v: Vector) -> Vector { activate(v, activation) }
-
-    @inline(__always)
-    private func actDerivative(output y: Vector) -> Vector { activationDerivative(output: y, activation) }
-
-    /// z (rows, 4H) pre-activations in, gate activations i, f, g, o out (in place);
-    /// cPrev, c, actC, h: (rows, H).
     private func lstmCellForward(z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
                                  c: UnsafeMutablePointer<Float>, actC: UnsafeMutablePointer<Float>,
                                  h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+        switch activation {
+        case .tanh: lstmCellForward(TanhActivation.self, z: z, cPrev: cPrev, c: c, actC: actC, h: h, rows: rows, hidden: hidden)
+        case .relu: lstmCellForward(ReLUActivation.self, z: z, cPrev: cPrev, c: c, actC: actC, h: h, rows: rows, hidden: hidden)
+        }
+    }
+
+    /// z (rows, 4H) pre-activations in, gate activations i, f, g, o out (in place);
+    /// cPrev, c, actC, h: (rows, H).
+    private func lstmCellForward<A: CellActivation>(_: A.Type, z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+                                                    c: UnsafeMutablePointer<Float>, actC: UnsafeMutablePointer<Float>,
+                                                    h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+        @_transparent func unit(_ zr: UnsafeMutablePointer<Float>, _ off: Int, _ j: Int, _ n: Int) {
+            let iv = vsigmoid(get(zr + j, n))
+            let fv = vsigmoid(get(zr + hidden + j, n))
+            let gv = A.apply(get(zr + 2 * hidden + j, n))
+            let ov = vsigmoid(get(zr + 3 * hidden + j, n))
+            let cv = (fv * get(cPrev + off + j, n)).addingProduct(iv, gv)
+            let av = A.apply(cv)
+            put(iv, zr + j, n); put(fv, zr + hidden + j, n); put(gv, zr + 2 * hidden + j, n); put(ov, zr + 3 * hidden + j, n)
+            put(cv, c + off + j, n); put(av, actC + off + j, n); put(ov * av, h + off + j, n)
+        }
+        let whole = hidden / 16 * 16
         for r in 0..<rows {
             let zr = z + r * 4 * hidden, off = r * hidden
             var j = 0
-            while j < hidden {
-                let n = min(16, hidden - j)
-                let iv = vsigmoid(get(zr + j, n))
-                let fv = vsigmoid(get(zr + hidden + j, n))
-                let gv = act(get(zr + 2 * hidden + j, n))
-                let ov = vsigmoid(get(zr + 3 * hidden + j, n))
-                let cv = (fv * get(cPrev + off + j, n)).addingProduct(iv, gv)
-                let av = act(cv)
-                put(iv, zr + j, n); put(fv, zr + hidden + j, n); put(gv, zr + 2 * hidden + j, n); put(ov, zr + 3 * hidden + j, n)
-                put(cv, c + off + j, n); put(av, actC + off + j, n); put(ov * av, h + off + j, n)
-                j += 16
-            }
+            while j < whole { unit(zr, off, j, 16); j += 16 }
+            if whole < hidden { unit(zr, off, whole, hidden - whole) }
+        }
+    }
+
+    private func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, actC: UnsafePointer<Float>,
+                                  dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
+                                  dz: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+        switch activation {
+        case .tanh: lstmCellBackward(TanhActivation.self, gates: gates, cPrev: cPrev, actC: actC, dh: dh, dc: dc, dz: dz,
+                                     rows: rows, hidden: hidden)
+        case .relu: lstmCellBackward(ReLUActivation.self, gates: gates, cPrev: cPrev, actC: actC, dh: dh, dc: dc, dz: dz,
+                                     rows: rows, hidden: hidden)
         }
     }
 
     /// gates (rows, 4H) = i, f, g, o; cPrev, actC (rows, H); dh (rows, H) in;
     /// dc (rows, H): dc_{t+1}·f_{t+1} in, dc_t·f_t out; dz (rows, 4H) out.
-    private func lstmCellBackward(gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>, actC: UnsafePointer<Float>,
-                                  dh: UnsafePointer<Float>, dc: UnsafeMutablePointer<Float>,
-                                  dz: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+    private func lstmCellBackward<A: CellActivation>(_: A.Type, gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+                                                     actC: UnsafePointer<Float>, dh: UnsafePointer<Float>,
+                                                     dc: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>,
+                                                     rows: Int, hidden: Int) {
+        @_transparent func unit(_ gr: UnsafePointer<Float>, _ dzr: UnsafeMutablePointer<Float>, _ off: Int, _ j: Int, _ n: Int) {
+            let iv = get(gr + j, n), fv = get(gr + hidden + j, n)
+            let gv = get(gr + 2 * hidden + j, n), ov = get(gr + 3 * hidden + j, n)
+            let av = get(actC + off + j, n), dhv = get(dh + off + j, n)
+            let dcv = get(dc + off + j, n) + dhv * ov * A.derivative(output: av)
+            let dzi = dcv * gv * iv * (1 - iv)
+            let dzf = dcv * get(cPrev + off + j, n) * fv * (1 - fv)
+            let dzg = dcv * iv * A.derivative(output: gv)
+            let dzo = dhv * av * ov * (1 - ov)
+            put(dzi, dzr + j, n); put(dzf, dzr + hidden + j, n); put(dzg, dzr + 2 * hidden + j, n); put(dzo, dzr + 3 * hidden + j, n)
+            put(dcv * fv, dc + off + j, n)
+        }
+        let whole = hidden / 16 * 16
         for r in 0..<rows {
             let gr = gates + r * 4 * hidden, dzr = dz + r * 4 * hidden, off = r * hidden
             var j = 0
-            while j < hidden {
-                let n = min(16, hidden - j)
-                let iv = get(gr + j, n), fv = get(gr + hidden + j, n)
-                let gv = get(gr + 2 * hidden + j, n), ov = get(gr + 3 * hidden + j, n)
-                let av = get(actC + off + j, n), dhv = get(dh + off + j, n)
-                let dcv = get(dc + off + j, n) + dhv * ov * actDerivative(output: av)
-                let dzi = dcv * gv * iv * (1 - iv)
-                let dzf = dcv * get(cPrev + off + j, n) * fv * (1 - fv)
-                let dzg = dcv * iv * actDerivative(output: gv)
-                let dzo = dhv * av * ov * (1 - ov)
-                put(dzi, dzr + j, n); put(dzf, dzr + hidden + j, n); put(dzg, dzr + 2 * hidden + j, n); put(dzo, dzr + 3 * hidden + j, n)
-                put(dcv * fv, dc + off + j, n)
-                j += 16
-            }
+            while j < whole { unit(gr, dzr, off, j, 16); j += 16 }
+            if whole < hidden { unit(gr, dzr, off, whole, hidden - whole) }
         }
     }
 
     /// h (rows, H) = act(z (rows, H))
     private func rnnCellForward(z: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
-        for r in 0..<rows {
-            let off = r * hidden
-            var j = 0
-            while j < hidden {
-                let n = min(16, hidden - j)
-                put(act(get(z + off + j, n)), h + off + j, n)
-                j += 16
-            }
+        let count = rows * hidden, whole = count / 16 * 16
+        switch activation {
+        case .tanh:
+            for j in stride(from: 0, to: whole, by: 16) { store(vtanh(load(z + j)), h + j) }
+            if whole < count { put(vtanh(get(z + whole, count - whole)), h + whole, count - whole) }
+        case .relu:
+            for j in stride(from: 0, to: whole, by: 16) { store(vrelu(load(z + j)), h + j) }
+            if whole < count { put(vrelu(get(z + whole, count - whole)), h + whole, count - whole) }
         }
     }
 
     /// dz (rows, H) = dh · act'(z), from the outputs h (rows, H)
     private func rnnCellBackward(h: UnsafePointer<Float>, dh: UnsafePointer<Float>, dz: UnsafeMutablePointer<Float>,
                                  rows: Int, hidden: Int) {
-        for r in 0..<rows {
-            let off = r * hidden
-            var j = 0
-            while j < hidden {
-                let n = min(16, hidden - j)
-                put(get(dh + off + j, n) * actDerivative(output: get(h + off + j, n)), dz + off + j, n)
-                j += 16
-            }
+        let count = rows * hidden
+        switch activation {
+        case .tanh: for j in 0..<count { dz[j] = dh[j] * (1 - h[j] * h[j]) }
+        case .relu: for j in 0..<count { dz[j] = h[j] > 0 ? dh[j] : 0 }
         }
     }
 }
 
-@_transparent
-func activate(_ v: Vector, _ activation: RecurrentActivation) -> Vector {
-    activation == .tanh ? vtanh(v) : vrelu(v)
+/// The recurrent activation as a type: cell loops are specialised for it.
+protocol CellActivation {
+    static func apply(_ v: Vector) -> Vector
+    /// act'(x) written in terms of y = act(x).
+    static func derivative(output y: Vector) -> Vector
 }
 
-/// act'(x) written in terms of y = act(x).
-@_transparent
-func activationDerivative(output y: Vector, _ activation: RecurrentActivation) -> Vector {
-    activation == .tanh ? 1 - y * y : Vector(repeating: 0).replacing(with: 1, where: y .> 0)
+enum TanhActivation: CellActivation {
+    @_transparent static func apply(_ v: Vector) -> Vector { vtanh(v) }
+    @_transparent static func derivative(output y: Vector) -> Vector { 1 - y * y }
+}
+
+enum ReLUActivation: CellActivation {
+    @_transparent static func apply(_ v: Vector) -> Vector { vrelu(v) }
+    @_transparent static func derivative(output y: Vector) -> Vector {
+        Vector(repeating: 0).replacing(with: 1, where: y .> 0)
+    }
 }
 
 @inline(__always) func get(_ p: UnsafePointer<Float>, _ n: Int) -> Vector { n == 16 ? load(p) : loadPartial(p, n) }
