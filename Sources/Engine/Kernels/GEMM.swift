@@ -8,12 +8,22 @@
 ///
 /// The micro-kernel keeps a 6 x 16 block of C in registers (six `SIMD16<Float>`
 /// accumulators: twelve AVX2 or six AVX-512 registers) and, for each k, broadcasts six
-/// elements of A against one 16-wide row segment of B with fused multiply-adds.
+/// elements of A against one 16-wide row segment of B with fused multiply-adds. Row
+/// tails of 1-4 rows use 2- and 4-row forms of the same kernel instead of computing
+/// six rows and dropping some.
+///
+/// Blocking (as in GotoBLAS): K is taken in chunks of `gemmDepthBlock` and M in blocks
+/// of `gemmRowBlock` rows, so a chunk of a B panel (256 x 16 floats, 16 KB) stays in L1
+/// while every row block of the A block uses it, and the A block (at most 96 x 256, 96
+/// KB) stays in L2 while every B panel passes. Without it a weight gradient, whose K is
+/// every time step of the batch (2,800 for the paper's LSTM), re-read A from L3 once per
+/// 16 output columns.
 ///
 /// Every element of C is computed the same way wherever it falls (interior, row tail or
-/// column tail, packed B or not): acc = 0; acc = fma(a_k, b_k, acc) for k in order;
-/// C = acc (or C + acc). So the result does not depend on how a caller splits M or N
-/// across threads, or on whether it packed B.
+/// column tail, packed B or not): per K chunk in order, acc = 0; acc = fma(a_k, b_k, acc)
+/// for k in the chunk in order; C = acc (first chunk, unless accumulating) or C + acc.
+/// So the result does not depend on how a caller splits M or N across threads, or on
+/// whether it packed B.
 @inline(__always)
 public func gemm(m: Int, n: Int, k: Int,
                  a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int,
@@ -25,26 +35,54 @@ public func gemm(m: Int, n: Int, k: Int,
         if !accumulate { for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) } }
         return
     }
-    var col = 0
-    while col < n {
-        let width = min(16, n - col)
-        // A packed panel is 16 wide even at the tail (zero padded), so it always loads whole vectors.
-        let (panel, stride, loadWidth): (UnsafePointer<Float>, Int, Int) = switch b {
-        case let .rowMajor(pointer, ldb): (pointer + col, ldb, width)
-        case let .packed(pointer, _): (pointer + col * k, 16, 16)
+    var k0 = 0
+    while k0 < k {
+        let depth = min(gemmDepthBlock, k - k0)
+        let add = accumulate || k0 > 0
+        var row0 = 0
+        while row0 < m {
+            let rowEnd = min(m, row0 + gemmRowBlock)
+            var col = 0
+            while col < n {
+                let width = min(16, n - col)
+                // A packed panel is 16 wide even at the tail (zero padded), so it always loads whole vectors.
+                let (panel, stride, loadWidth): (UnsafePointer<Float>, Int, Int) = switch b {
+                case let .rowMajor(pointer, ldb): (pointer + k0 * ldb + col, ldb, width)
+                case let .packed(pointer, _): (pointer + col * k + k0 * 16, 16, 16)
+                }
+                var row = row0
+                while row < rowEnd {
+                    let height = min(6, rowEnd - row)
+                    let aBlock = a + row * aRowStride + k0 * aColStride, cBlock = c + row * ldc + col
+                    // The kernel's row count is a constant at each call, so each form is compiled on its own.
+                    switch height {
+                    case 5...:
+                        gemmMicroKernel(rows: height, kernelRows: 6, cols: width, loadCols: loadWidth, k: depth,
+                                        a: aBlock, aRowStride: aRowStride, aColStride: aColStride, b: panel, ldb: stride,
+                                        c: cBlock, ldc: ldc, accumulate: add)
+                    case 3...:
+                        gemmMicroKernel(rows: height, kernelRows: 4, cols: width, loadCols: loadWidth, k: depth,
+                                        a: aBlock, aRowStride: aRowStride, aColStride: aColStride, b: panel, ldb: stride,
+                                        c: cBlock, ldc: ldc, accumulate: add)
+                    default:
+                        gemmMicroKernel(rows: height, kernelRows: 2, cols: width, loadCols: loadWidth, k: depth,
+                                        a: aBlock, aRowStride: aRowStride, aColStride: aColStride, b: panel, ldb: stride,
+                                        c: cBlock, ldc: ldc, accumulate: add)
+                    }
+                    row += height
+                }
+                col += 16
+            }
+            row0 = rowEnd
         }
-        var row = 0
-        while row < m {
-            let height = min(6, m - row)
-            gemmMicroKernel(rows: height, cols: width, loadCols: loadWidth, k: k,
-                            a: a + row * aRowStride, aRowStride: aRowStride, aColStride: aColStride,
-                            b: panel, ldb: stride,
-                            c: c + row * ldc + col, ldc: ldc, accumulate: accumulate)
-            row += 6
-        }
-        col += 16
+        k0 += depth
     }
 }
+
+/// K chunk of `gemm` (see there).
+public let gemmDepthBlock = 256
+/// M block of `gemm`: a multiple of 6, so only the last block of a product has a row tail.
+public let gemmRowBlock = 96
 
 /// Row-major B with row stride `ldb`.
 @inline(__always)
@@ -116,34 +154,34 @@ public func packPanels(_ b: UnsafePointer<Float>, k: Int, n: Int, kStride: Int, 
     }
 }
 
-/// C (rows, cols) (+)= A (rows, k) · B (k, cols) for rows <= 6, cols <= 16.
-/// Missing rows re-read row 0 of A (their sums are computed and discarded), which keeps
-/// one code path and the same arithmetic for every element.
+/// C (rows, cols) (+)= A (rows, k) · B (k, cols) for rows <= kernelRows (6, 4 or 2),
+/// cols <= 16. Missing rows re-read row 0 of A (their sums are computed and discarded),
+/// which keeps one code path and the same arithmetic for every element.
 ///
-/// Two layouts of A get their own loop so the six A addresses stay in registers:
-/// row-major A (aColStride == 1: six rows, each advancing by one) and transposed A
-/// (aRowStride == 1: six neighbours, advancing by aColStride).
+/// Two layouts of A get their own loop so the A addresses stay in registers:
+/// row-major A (aColStride == 1: rows, each advancing by one) and transposed A
+/// (aRowStride == 1: neighbours, advancing by aColStride).
 @inline(__always)
-private func gemmMicroKernel(rows: Int, cols: Int, loadCols: Int, k: Int,
+private func gemmMicroKernel(rows: Int, kernelRows: Int, cols: Int, loadCols: Int, k: Int,
                              a: UnsafePointer<Float>, aRowStride: Int, aColStride: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
     var acc = Accumulators()
-    if aRowStride == 1 && rows == 6 {
+    if aRowStride == 1 && rows == kernelRows {
         if loadCols == 16 {
-            acc.run(k: k, a: a, aStep: aColStride, b: b, ldb: ldb) { UnsafeRawPointer($0).loadUnaligned(as: Vector.self) }
+            acc.run(kernelRows, k: k, a: a, aStep: aColStride, b: b, ldb: ldb) { UnsafeRawPointer($0).loadUnaligned(as: Vector.self) }
         } else {
-            acc.run(k: k, a: a, aStep: aColStride, b: b, ldb: ldb) { loadPartial($0, cols) }
+            acc.run(kernelRows, k: k, a: a, aStep: aColStride, b: b, ldb: ldb) { loadPartial($0, cols) }
         }
     } else {
         let rowOffsets = (0, rows > 1 ? aRowStride : 0, rows > 2 ? 2 * aRowStride : 0, rows > 3 ? 3 * aRowStride : 0,
                           rows > 4 ? 4 * aRowStride : 0, rows > 5 ? 5 * aRowStride : 0)
         if loadCols == 16 {
-            acc.run(k: k, a: a, rowOffsets: rowOffsets, aStep: aColStride, b: b, ldb: ldb) {
+            acc.run(kernelRows, k: k, a: a, rowOffsets: rowOffsets, aStep: aColStride, b: b, ldb: ldb) {
                 UnsafeRawPointer($0).loadUnaligned(as: Vector.self)
             }
         } else {
-            acc.run(k: k, a: a, rowOffsets: rowOffsets, aStep: aColStride, b: b, ldb: ldb) { loadPartial($0, cols) }
+            acc.run(kernelRows, k: k, a: a, rowOffsets: rowOffsets, aStep: aColStride, b: b, ldb: ldb) { loadPartial($0, cols) }
         }
     }
     storeRow(acc.c0, c, cols, accumulate)
@@ -154,32 +192,37 @@ private func gemmMicroKernel(rows: Int, cols: Int, loadCols: Int, k: Int,
     if rows > 5 { storeRow(acc.c5, c + 5 * ldc, cols, accumulate) }
 }
 
-/// The six 16-wide accumulators of one micro-kernel call.
+/// Up to six 16-wide accumulators of one micro-kernel call; `kernelRows` (a constant
+/// where the kernel is inlined) says how many are live.
 private struct Accumulators {
     var c0 = Vector(), c1 = Vector(), c2 = Vector(), c3 = Vector(), c4 = Vector(), c5 = Vector()
 
-    /// A's six values for step k are a[k·aStep + 0...5] (transposed A, all six rows present).
+    /// A's values for step k are a[k·aStep + 0 ..< kernelRows] (transposed A, all rows present).
     @inline(__always)
-    mutating func run(k: Int, a: UnsafePointer<Float>, aStep: Int, b: UnsafePointer<Float>, ldb: Int,
+    mutating func run(_ kernelRows: Int, k: Int, a: UnsafePointer<Float>, aStep: Int, b: UnsafePointer<Float>, ldb: Int,
                       loadB: (UnsafePointer<Float>) -> Vector) {
         var ap = a, bp = b
         for _ in 0..<k {
             let bv = loadB(bp)
             c0 = c0.addingProduct(Vector(repeating: ap[0]), bv)
             c1 = c1.addingProduct(Vector(repeating: ap[1]), bv)
-            c2 = c2.addingProduct(Vector(repeating: ap[2]), bv)
-            c3 = c3.addingProduct(Vector(repeating: ap[3]), bv)
-            c4 = c4.addingProduct(Vector(repeating: ap[4]), bv)
-            c5 = c5.addingProduct(Vector(repeating: ap[5]), bv)
+            if kernelRows > 2 {
+                c2 = c2.addingProduct(Vector(repeating: ap[2]), bv)
+                c3 = c3.addingProduct(Vector(repeating: ap[3]), bv)
+            }
+            if kernelRows > 4 {
+                c4 = c4.addingProduct(Vector(repeating: ap[4]), bv)
+                c5 = c5.addingProduct(Vector(repeating: ap[5]), bv)
+            }
             ap = ap.advanced(by: aStep)
             bp = bp.advanced(by: ldb)
         }
     }
 
-    /// A's six values for step k are a[offset_r + k·aStep].
+    /// A's values for step k are a[offset_r + k·aStep].
     @inline(__always)
-    mutating func run(k: Int, a: UnsafePointer<Float>, rowOffsets o: (Int, Int, Int, Int, Int, Int), aStep: Int,
-                      b: UnsafePointer<Float>, ldb: Int, loadB: (UnsafePointer<Float>) -> Vector) {
+    mutating func run(_ kernelRows: Int, k: Int, a: UnsafePointer<Float>, rowOffsets o: (Int, Int, Int, Int, Int, Int),
+                      aStep: Int, b: UnsafePointer<Float>, ldb: Int, loadB: (UnsafePointer<Float>) -> Vector) {
         let a0 = a + o.0, a1 = a + o.1, a2 = a + o.2, a3 = a + o.3, a4 = a + o.4, a5 = a + o.5
         var bp = b
         var offset = 0
@@ -187,10 +230,14 @@ private struct Accumulators {
             let bv = loadB(bp)
             c0 = c0.addingProduct(Vector(repeating: a0[offset]), bv)
             c1 = c1.addingProduct(Vector(repeating: a1[offset]), bv)
-            c2 = c2.addingProduct(Vector(repeating: a2[offset]), bv)
-            c3 = c3.addingProduct(Vector(repeating: a3[offset]), bv)
-            c4 = c4.addingProduct(Vector(repeating: a4[offset]), bv)
-            c5 = c5.addingProduct(Vector(repeating: a5[offset]), bv)
+            if kernelRows > 2 {
+                c2 = c2.addingProduct(Vector(repeating: a2[offset]), bv)
+                c3 = c3.addingProduct(Vector(repeating: a3[offset]), bv)
+            }
+            if kernelRows > 4 {
+                c4 = c4.addingProduct(Vector(repeating: a4[offset]), bv)
+                c5 = c5.addingProduct(Vector(repeating: a5[offset]), bv)
+            }
             offset &+= aStep
             bp = bp.advanced(by: ldb)
         }
