@@ -97,7 +97,15 @@ public final class RecurrentLayer: @unchecked Sendable {
         packPanels(inputWeight.value.pointer, k: i, n: w, kStride: w, nStride: 1, into: packedWx)
         packPanels(recurrentWeight.value.pointer, k: h, n: w, kStride: w, nStride: 1, into: packedWh)
         let wx = MatrixB.packed(packedWx, n: w), wh = MatrixB.packed(packedWh, n: w)
+        let bx = UnsafePointer(bias)
 
+        // z (T·B, G·H) = x (T·B, I) · Wx for every time step at once: the input does not
+        // depend on the recurrence, and one tall product runs faster than T short ones.
+        pool.run { thread in
+            let rows = ThreadPool.part(thread, of: pool.threadCount, total: steps * batch, granule: 6)
+            gemm(m: rows.count, n: w, k: i, a: x + rows.lowerBound * i, aRowStride: i, aColStride: 1,
+                 b: wx, c: z + rows.lowerBound * w, ldc: w, accumulate: false)
+        }
         pool.run { thread in
             // Each thread owns samples `rows` for the whole sequence.
             let rows = ThreadPool.part(thread, of: pool.threadCount, total: batch, granule: 1)
@@ -105,11 +113,7 @@ public final class RecurrentLayer: @unchecked Sendable {
             let (b0, nb) = (rows.lowerBound, rows.count)
             for t in 0..<steps {
                 let zt = z + (t * batch + b0) * w  // (nb, G·H)
-                for r in 0..<nb { (zt + r * w).update(from: bias, count: w) }
-                // z_t += x_t · Wx
-                gemm(m: nb, n: w, k: i, a: x + (t * batch + b0) * i, aRowStride: i, aColStride: 1,
-                     b: wx, c: zt, ldc: w, accumulate: true)
-                // z_t += h_{t-1} · Wh (h_{-1} = 0 adds nothing)
+                // z_t += h_{t-1} · Wh (h_{-1} = 0 adds nothing); the cell adds the bias.
                 if t > 0 {
                     gemm(m: nb, n: w, k: h, a: hs + (t * batch + b0) * h, aRowStride: h, aColStride: 1,
                          b: wh, c: zt, ldc: w, accumulate: true)
@@ -117,10 +121,10 @@ public final class RecurrentLayer: @unchecked Sendable {
                 let hNext = hs + ((t + 1) * batch + b0) * h
                 switch cell {
                 case .lstm:
-                    lstmCellForward(z: zt, cPrev: cs + (t * batch + b0) * h, c: cs + ((t + 1) * batch + b0) * h,
+                    lstmCellForward(z: zt, bias: bx, cPrev: cs + (t * batch + b0) * h, c: cs + ((t + 1) * batch + b0) * h,
                                     actC: actC + (t * batch + b0) * h, h: hNext, rows: nb, hidden: h)
                 case .rnn:
-                    rnnCellForward(z: zt, h: hNext, rows: nb, hidden: h)
+                    rnnCellForward(z: zt, bias: bx, h: hNext, rows: nb, hidden: h)
                 }
             }
         }
@@ -214,25 +218,28 @@ public final class RecurrentLayer: @unchecked Sendable {
     // two places, whole vectors (a constant 16 lanes) and the tail, so the hot path has
     // no branch on the activation or on the lane count.
 
-    private func lstmCellForward(z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
+    private func lstmCellForward(z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                                  c: UnsafeMutablePointer<Float>, actC: UnsafeMutablePointer<Float>,
                                  h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
         switch activation {
-        case .tanh: lstmCellForward(TanhActivation.self, z: z, cPrev: cPrev, c: c, actC: actC, h: h, rows: rows, hidden: hidden)
-        case .relu: lstmCellForward(ReLUActivation.self, z: z, cPrev: cPrev, c: c, actC: actC, h: h, rows: rows, hidden: hidden)
+        case .tanh: lstmCellForward(TanhActivation.self, z: z, bias: bias, cPrev: cPrev, c: c, actC: actC, h: h,
+                                    rows: rows, hidden: hidden)
+        case .relu: lstmCellForward(ReLUActivation.self, z: z, bias: bias, cPrev: cPrev, c: c, actC: actC, h: h,
+                                    rows: rows, hidden: hidden)
         }
     }
 
-    /// z (rows, 4H) pre-activations in, gate activations i, f, g, o out (in place);
-    /// cPrev, c, actC, h: (rows, H).
-    private func lstmCellForward<A: CellActivation>(_: A.Type, z: UnsafeMutablePointer<Float>, cPrev: UnsafePointer<Float>,
-                                                    c: UnsafeMutablePointer<Float>, actC: UnsafeMutablePointer<Float>,
-                                                    h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
+    /// z (rows, 4H) pre-activations less the bias (4H) in, gate activations i, f, g, o
+    /// out (in place); cPrev, c, actC, h: (rows, H).
+    private func lstmCellForward<A: CellActivation>(_: A.Type, z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>,
+                                                    cPrev: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+                                                    actC: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>,
+                                                    rows: Int, hidden: Int) {
         @_transparent func unit(_ zr: UnsafeMutablePointer<Float>, _ off: Int, _ j: Int, _ n: Int) {
-            let iv = vsigmoid(get(zr + j, n))
-            let fv = vsigmoid(get(zr + hidden + j, n))
-            let gv = A.apply(get(zr + 2 * hidden + j, n))
-            let ov = vsigmoid(get(zr + 3 * hidden + j, n))
+            let iv = vsigmoid(get(zr + j, n) + get(bias + j, n))
+            let fv = vsigmoid(get(zr + hidden + j, n) + get(bias + hidden + j, n))
+            let gv = A.apply(get(zr + 2 * hidden + j, n) + get(bias + 2 * hidden + j, n))
+            let ov = vsigmoid(get(zr + 3 * hidden + j, n) + get(bias + 3 * hidden + j, n))
             let cv = (fv * get(cPrev + off + j, n)).addingProduct(iv, gv)
             let av = A.apply(cv)
             put(iv, zr + j, n); put(fv, zr + hidden + j, n); put(gv, zr + 2 * hidden + j, n); put(ov, zr + 3 * hidden + j, n)
@@ -285,16 +292,20 @@ public final class RecurrentLayer: @unchecked Sendable {
         }
     }
 
-    /// h (rows, H) = act(z (rows, H))
-    private func rnnCellForward(z: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, rows: Int, hidden: Int) {
-        let count = rows * hidden, whole = count / 16 * 16
-        switch activation {
-        case .tanh:
-            for j in stride(from: 0, to: whole, by: 16) { store(vtanh(load(z + j)), h + j) }
-            if whole < count { put(vtanh(get(z + whole, count - whole)), h + whole, count - whole) }
-        case .relu:
-            for j in stride(from: 0, to: whole, by: 16) { store(vrelu(load(z + j)), h + j) }
-            if whole < count { put(vrelu(get(z + whole, count - whole)), h + whole, count - whole) }
+    /// h (rows, H) = act(z (rows, H) + bias (H))
+    private func rnnCellForward(z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+                                rows: Int, hidden: Int) {
+        let whole = hidden / 16 * 16, tail = hidden - whole
+        for r in 0..<rows {
+            let zr = z + r * hidden, hr = h + r * hidden
+            switch activation {
+            case .tanh:
+                for j in stride(from: 0, to: whole, by: 16) { store(vtanh(load(zr + j) + load(bias + j)), hr + j) }
+                if tail > 0 { put(vtanh(get(zr + whole, tail) + get(bias + whole, tail)), hr + whole, tail) }
+            case .relu:
+                for j in stride(from: 0, to: whole, by: 16) { store(vrelu(load(zr + j) + load(bias + j)), hr + j) }
+                if tail > 0 { put(vrelu(get(zr + whole, tail) + get(bias + whole, tail)), hr + whole, tail) }
+            }
         }
     }
 
