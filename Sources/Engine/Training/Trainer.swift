@@ -108,7 +108,7 @@ public final class Trainer {
                 }
                 model.backward(dLogits: dLogits.buffer.pointer)
                 let stepStart = Clock.now()
-                optimizer.step()
+                optimizer.step(pool: model.pool)
                 stepSeconds += Clock.now() - stepStart
                 stepCount += 1
                 lossSum += loss * Double(b)
