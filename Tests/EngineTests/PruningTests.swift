@@ -143,30 +143,40 @@ final class PruningTests: XCTestCase {
     }
 
     /// Adam visits only kept weights while a mask stays installed; that must give exactly
-    /// what the full masked update gives, which it runs whenever the mask is new.
+    /// what the full masked update gives, which it runs whenever the mask is new, and
+    /// neither may depend on how many threads share the step.
     func testAdamKeptOnlyStepsEqualFullMaskedSteps() {
-        let mask: [Float] = (0..<300).map { $0 % 3 == 0 ? 1 : 0 }
+        // 1 in 10 kept: pruned past 7/8, where Adam takes the kept-only path.
+        let mask: [Float] = (0..<300).map { $0 % 10 == 0 ? 1 : 0 }
         var g = SeededGenerator(seed: 20)
         let start = (0..<300).map { _ in g.uniform(-1, 1) }
         let gradients = (0..<5).map { _ in (0..<300).map { _ in g.uniform(-1, 1) } }
-        func run(reinstallEveryStep: Bool) -> [Float] {
+        func run(reinstallEveryStep: Bool, threads: Int) -> [Float] {
+            let pool = ThreadPool(threads: threads)
             let w = Parameter(name: "w", shape: [20, 15], isWeightMatrix: true)
             for i in 0..<300 { w.value[i] = start[i] }
             let adam = Adam(parameters: [w], learningRate: 0.01)
             // A dense step first, so the moments are non-zero where the mask will prune.
             for i in 0..<300 { w.gradient[i] = gradients[0][i] }
-            adam.step()
+            adam.step(pool: pool)
             w.setMask(mask)
             for gradient in gradients.dropFirst() {
                 if reinstallEveryStep { w.setMask(mask) }
                 for i in 0..<300 { w.gradient[i] = gradient[i] }
-                adam.step()
+                adam.step(pool: pool)
+                XCTAssert(w.gradient.array.allSatisfy { $0 == 0 }, "the step zeroes the gradient")
             }
             return w.value.array
         }
-        let kept = run(reinstallEveryStep: false), full = run(reinstallEveryStep: true)
+        let kept = run(reinstallEveryStep: false, threads: 1), full = run(reinstallEveryStep: true, threads: 1)
         XCTAssertEqual(kept.map(\.bitPattern), full.map(\.bitPattern))
         XCTAssert(zip(kept, mask).allSatisfy { $1 == 1 || $0 == 0 } && zip(kept, start).contains { $0 != $1 })
+        for threads in [2, 3] {
+            XCTAssertEqual(run(reinstallEveryStep: false, threads: threads).map(\.bitPattern), kept.map(\.bitPattern),
+                           "kept-only steps on \(threads) threads")
+            XCTAssertEqual(run(reinstallEveryStep: true, threads: threads).map(\.bitPattern), kept.map(\.bitPattern),
+                           "full masked steps on \(threads) threads")
+        }
     }
 
     func testHistogramsCountEveryNonzeroWeight() {
