@@ -7,13 +7,15 @@ struct BenchCommand: Subcommand {
     static let summary = "measure training and inference throughput on generated data"
     let options: BenchmarkOptions
     let json: Bool
+    /// Measure the machine's FMA peak instead of a model (for "% of peak" figures).
+    let peak: Bool
 
     init(arguments: [String]) throws {
         let args = try Arguments(command: Self.name, arguments,
                                  valueOptions: ["model", "layers", "hidden", "batch", "threads", "activation",
                                                 "batches", "repeats", "prune-sparsity", "conv", "kernel", "pool", "dense",
                                                 "dropout"],
-                                 flagOptions: ["json"])
+                                 flagOptions: ["json", "peak"])
         _ = try args.positionals(0...0, usage: "no positional arguments")
         let kind = ModelConfig.Kind(rawValue: try args.choice("model", ["lstm", "rnn", "cnn"], default: "lstm"))!
         // The CNN's defaults are the Keras notebook's: Conv2D(32, 3x3) + MaxPool 2x2, Dense 128 and 32, dropout 0.2.
@@ -35,6 +37,7 @@ struct BenchCommand: Subcommand {
                                    repeats: try args.int("repeats", default: 5, range: 1...1000)!,
                                    pruneSparsity: try args.double("prune-sparsity", range: 0...1))
         json = args.flag("json")
+        peak = args.flag("peak")
     }
 
     /// A comma-separated list of layer sizes, e.g. `--dense 128,32`; "none" for an empty list.
@@ -51,6 +54,12 @@ struct BenchCommand: Subcommand {
     }
 
     func run() throws -> Int32 {
+        if peak {
+            let perCore = PeakFlops.measure(threads: options.threads)
+            print(json ? "{\"peak_gflops_per_core\":\(String(format: "%.1f", perCore)),\"threads\":\(options.threads)}"
+                       : "FMA peak: \(String(format: "%.1f", perCore)) GFLOP/s per core with \(options.threads) threads running")
+            return 0
+        }
         let result = try Benchmark.run(options)
         print(json ? result.json() : result.text())
         return 0

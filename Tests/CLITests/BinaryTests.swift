@@ -44,6 +44,15 @@ final class BinaryTests: XCTestCase {
         XCTAssert(result.standardOutput.hasPrefix("model cnn batch 10 threads 1"), result.standardOutput)
     }
 
+    func testBenchMeasuresThePeak() throws {
+        let result = try HarnessBinary.run(["bench", "--peak", "--threads", "2", "--json"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        let object = try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["threads"] as? Int, 2, result.standardOutput)
+        // Any machine that runs the suite does more than a GFLOP/s per core with vector FMAs.
+        XCTAssertGreaterThan(object?["peak_gflops_per_core"] as? Double ?? 0, 1, result.standardOutput)
+    }
+
     func testBenchRejectsBadOption() throws {
         let result = try HarnessBinary.run(["bench", "--layers", "zero"])
         XCTAssertEqual(result.status, 1)
