@@ -39,20 +39,22 @@ public final class SequenceClassifier: Classifier {
     }
 
     /// Writes x (T, B, I) from bytes: x[t, b, i] = pixel / 255 at (row t, col i) for rows,
-    /// (row i, col t) for columns.
+    /// (row i, col t) for columns. Threads take contiguous shares of the samples.
     func loadBatch(_ images: ImageSet, indices: UnsafeBufferPointer<Int>) -> UnsafeMutablePointer<Float> {
         let (t, f, b) = (steps, features, indices.count)
         let x = inputSpace.reserve(t * b * f)
         let width = images.width, area = images.height * images.width
         let byRows = config.sequence == .rows
         images.pixels.withUnsafeBufferPointer { pixels in
-            for (slot, index) in indices.enumerated() {
-                let image = pixels.baseAddress! + index * area
-                for step in 0..<t {
-                    let row = x + (step * b + slot) * f
-                    for k in 0..<f {
-                        let pixel = byRows ? image[step * width + k] : image[k * width + step]
-                        row[k] = Float(pixel) * (1 / 255)
+            pool.parallelRanges(b) { slots in
+                for slot in slots {
+                    let image = pixels.baseAddress! + indices[slot] * area
+                    for step in 0..<t {
+                        let row = x + (step * b + slot) * f
+                        for k in 0..<f {
+                            let pixel = byRows ? image[step * width + k] : image[k * width + step]
+                            row[k] = Float(pixel) * (1 / 255)
+                        }
                     }
                 }
             }
