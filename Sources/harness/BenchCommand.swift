@@ -57,7 +57,8 @@ struct BenchCommand: Subcommand {
         if peak {
             let perCore = PeakFlops.measure(threads: options.threads)
             print(json ? "{\"peak_gflops_per_core\":\(String(format: "%.1f", perCore)),\"threads\":\(options.threads)}"
-                       : "FMA peak: \(String(format: "%.1f", perCore)) GFLOP/s per core with \(options.threads) threads running")
+                       : "FMA peak: \(String(format: "%.1f", perCore)) GFLOP/s per core with \(options.threads) "
+                         + (options.threads == 1 ? "thread running" : "threads running"))
             return 0
         }
         let result = try Benchmark.run(options)

@@ -7,9 +7,9 @@ import Foundation
 /// deliver what 3 GHz would), so a computed peak makes every "% of peak" look better
 /// than it is.
 ///
-/// Each thread runs independent chains of vector FMAs, enough to cover the FMA
-/// latency on two units: twelve 8-lane chains (AVX2's twelve ymm registers) and eight
-/// 16-lane chains (AVX-512's zmm), and the faster form counts. All threads of the pool
+/// Each thread runs twelve independent chains of vector FMAs, enough to cover the FMA
+/// latency on two units, once with 8 lanes (AVX2's ymm registers: all twelve fit) and
+/// once with 16 (AVX-512's zmm), and the faster form counts. All threads of the pool
 /// run at once, so shared clocks and power limits show.
 public enum PeakFlops {
     /// GFLOP/s per core (an FMA counts as two floating-point operations): the median
@@ -18,8 +18,12 @@ public enum PeakFlops {
         let pool = ThreadPool(threads: threads)
         var rates: [Double] = []
         for _ in 0..<repeats {
-            let narrow = rate(pool: pool, seconds: seconds, flopsPerIteration: 12 * 8 * 2) { fmaChains8(iterations: $0) }
-            let wide = rate(pool: pool, seconds: seconds, flopsPerIteration: 8 * 16 * 2) { fmaChains16(iterations: $0) }
+            let narrow = rate(pool: pool, seconds: seconds, flopsPerIteration: 12 * 8 * 2) {
+                fmaChains(SIMD8<Float>.self, iterations: $0)
+            }
+            let wide = rate(pool: pool, seconds: seconds, flopsPerIteration: 12 * 16 * 2) {
+                fmaChains(SIMD16<Float>.self, iterations: $0)
+            }
             rates.append(max(narrow, wide))
         }
         return median(rates)
@@ -44,11 +48,10 @@ public enum PeakFlops {
     }
 }
 
-/// Twelve independent 8-lane chains a = a·b + c (they converge to c / (1 - b), so no
-/// overflow or denormals however long they run).
+/// Twelve independent chains a = a·b + c of `V` vectors (they converge to c / (1 - b), so
+/// no overflow or denormals however long they run).
 @inline(never)
-private func fmaChains8(iterations: Int) -> Float {
-    typealias V = SIMD8<Float>
+private func fmaChains<V: SIMD>(_: V.Type, iterations: Int) -> Float where V.Scalar == Float {
     let b = V(repeating: 0.999_9), c = V(repeating: 1e-4)
     var a0 = V(repeating: 0.1), a1 = V(repeating: 0.2), a2 = V(repeating: 0.3), a3 = V(repeating: 0.4)
     var a4 = V(repeating: 0.5), a5 = V(repeating: 0.6), a6 = V(repeating: 0.7), a7 = V(repeating: 0.8)
@@ -60,21 +63,6 @@ private func fmaChains8(iterations: Int) -> Float {
         a9 = c.addingProduct(a9, b); a10 = c.addingProduct(a10, b); a11 = c.addingProduct(a11, b)
     }
     return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).sum()
-}
-
-/// Eight independent 16-lane chains, as `fmaChains8`.
-@inline(never)
-private func fmaChains16(iterations: Int) -> Float {
-    typealias V = SIMD16<Float>
-    let b = V(repeating: 0.999_9), c = V(repeating: 1e-4)
-    var a0 = V(repeating: 0.1), a1 = V(repeating: 0.2), a2 = V(repeating: 0.3), a3 = V(repeating: 0.4)
-    var a4 = V(repeating: 0.5), a5 = V(repeating: 0.6), a6 = V(repeating: 0.7), a7 = V(repeating: 0.8)
-    for _ in 0..<iterations {
-        a0 = c.addingProduct(a0, b); a1 = c.addingProduct(a1, b); a2 = c.addingProduct(a2, b)
-        a3 = c.addingProduct(a3, b); a4 = c.addingProduct(a4, b); a5 = c.addingProduct(a5, b)
-        a6 = c.addingProduct(a6, b); a7 = c.addingProduct(a7, b)
-    }
-    return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7).sum()
 }
 
 /// Keeps a result alive so the optimiser cannot drop the loop that made it.
