@@ -134,30 +134,10 @@ final class ConvolutionTests: XCTestCase {
             let config = ModelConfig(kind: .cnn, dense: [5], dropout: 0, conv: [3, channels], kernel: kernel, pool: pool,
                                      classes: 3, imageHeight: height, imageWidth: width)
             let model = try ConvClassifier(config: config, seed: 3, pool: pool1)
-            var g = SeededGenerator(seed: 4)
-            let count = 5, area = height * width
-            let images = ImageSet(pixels: (0..<(count * area)).map { _ in UInt8(g.nextInt(below: 256)) },
-                                  labels: (0..<count).map { UInt8($0 % 3) }, height: height, width: width)
-            var labels = images.labels.map(Int32.init)
-            let indices = Array(0..<count)
-            let lp = FloatBuffer(count: count * 3), d = FloatBuffer(count: count * 3)
-            func loss() -> Double {
-                indices.withUnsafeBufferPointer { idx in
-                    let logits = model.forward(images, indices: idx, training: true)
-                    return CrossEntropy.forward(logits: logits, labels: &labels, batch: count, classes: 3,
-                                                logProbabilities: lp.pointer)
-                }
-            }
-            _ = loss()
-            CrossEntropy.backward(logProbabilities: lp.pointer, labels: &labels, batch: count, classes: 3, dLogits: d.pointer)
-            model.backward(dLogits: d.pointer)
             XCTAssertEqual(model.parameters.map(\.name),
                            ["conv.0.weight", "conv.0.bias", "conv.1.weight", "conv.1.bias",
                             "head.0.weight", "head.0.bias", "head.1.weight", "head.1.bias"])
-            for p in model.parameters {
-                check("cnn-pool\(pool).\(p.name)", values: p.value.pointer, count: p.count, analytic: p.gradient.array,
-                      epsilon: 1e-3, loss: loss)
-            }
+            checkWholeModel(model, label: "cnn-pool\(pool)", count: 5, epsilon: 1e-3)
         }
     }
 

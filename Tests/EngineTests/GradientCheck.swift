@@ -31,6 +31,34 @@ extension XCTestCase {
         XCTAssertLessThanOrEqual(kinks * 4, indices.count, "\(label): too many indices at a kink to check", file: file, line: line)
     }
 
+    /// Checks every parameter of a whole classifier: `count` random images of its config's
+    /// size, labels cycling through its classes, as one batch. One forward and backward
+    /// pass gives the analytic gradients; the loss is the batch's mean cross-entropy.
+    func checkWholeModel(_ model: Classifier, label: String, count: Int, epsilon: Float,
+                         file: StaticString = #filePath, line: UInt = #line) {
+        let (height, width, classes) = (model.config.imageHeight, model.config.imageWidth, model.config.classes)
+        var g = SeededGenerator(seed: 4)
+        let images = ImageSet(pixels: (0..<(count * height * width)).map { _ in UInt8(g.nextInt(below: 256)) },
+                              labels: (0..<count).map { UInt8($0 % classes) }, height: height, width: width)
+        var labels = images.labels.map(Int32.init)
+        let indices = Array(0..<count)
+        let lp = FloatBuffer(count: count * classes), d = FloatBuffer(count: count * classes)
+        func loss() -> Double {
+            indices.withUnsafeBufferPointer { idx in
+                let logits = model.forward(images, indices: idx, training: true)
+                return CrossEntropy.forward(logits: logits, labels: &labels, batch: count, classes: classes,
+                                            logProbabilities: lp.pointer)
+            }
+        }
+        _ = loss()
+        CrossEntropy.backward(logProbabilities: lp.pointer, labels: &labels, batch: count, classes: classes, dLogits: d.pointer)
+        model.backward(dLogits: d.pointer)
+        for p in model.parameters {
+            check("\(label).\(p.name)", values: p.value.pointer, count: p.count, analytic: p.gradient.array,
+                  epsilon: epsilon, loss: loss, file: file, line: line)
+        }
+    }
+
     func randomBuffer(_ count: Int, seed: UInt64, scale: Float = 1) -> FloatBuffer {
         var g = SeededGenerator(seed: seed)
         return FloatBuffer((0..<count).map { _ in g.uniform(-scale, scale) })

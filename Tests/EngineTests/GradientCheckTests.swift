@@ -113,27 +113,7 @@ final class GradientCheckTests: XCTestCase {
             let config = ModelConfig(kind: .lstm, layers: 2, hidden: 6, sequence: sequence, dense: [7],
                                      classes: 4, imageHeight: 5, imageWidth: 3)
             let model = SequenceClassifier(config: config, seed: 3, pool: pool1)
-            var g = SeededGenerator(seed: 4)
-            let count = 6
-            let images = ImageSet(pixels: (0..<(count * 15)).map { _ in UInt8(g.nextInt(below: 256)) },
-                                  labels: (0..<count).map { UInt8($0 % 4) }, height: 5, width: 3)
-            var labels = images.labels.map(Int32.init)
-            let indices = Array(0..<count)
-            let lp = FloatBuffer(count: count * 4), d = FloatBuffer(count: count * 4)
-            func loss() -> Double {
-                indices.withUnsafeBufferPointer { idx in
-                    let logits = model.forward(images, indices: idx, training: true)
-                    return CrossEntropy.forward(logits: logits, labels: &labels, batch: count, classes: 4,
-                                                logProbabilities: lp.pointer)
-                }
-            }
-            _ = loss()
-            CrossEntropy.backward(logProbabilities: lp.pointer, labels: &labels, batch: count, classes: 4, dLogits: d.pointer)
-            model.backward(dLogits: d.pointer)
-            for p in model.parameters {
-                check("model-\(sequence).\(p.name)", values: p.value.pointer, count: p.count, analytic: p.gradient.array,
-                      epsilon: 5e-3, loss: loss)
-            }
+            checkWholeModel(model, label: "model-\(sequence)", count: 6, epsilon: 5e-3)
         }
     }
 }
