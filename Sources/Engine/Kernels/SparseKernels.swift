@@ -63,49 +63,34 @@ enum TileWidth {
 @inline(__always)
 func sparseRowProduct(_ entries: UnsafePointer<SparseRows.Entry>, _ range: Range<Int>, bias: Float,
                       x: UnsafePointer<Float>, vectors: Int, out: UnsafeMutablePointer<Float>) {
-    let lanes = 16 * vectors
-    let b = Vector(repeating: bias)
+    // The vector count is a constant at each call below, so each form keeps exactly its
+    // accumulators in registers (the same technique as gemm's kernelRows).
     switch vectors {
-    case 4:
-        var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
-        for e in range {
-            let entry = entries[e]
-            let w = Vector(repeating: entry.weight), p = x + Int(entry.input) &* lanes
-            a0 = a0.addingProduct(w, load(p))
-            a1 = a1.addingProduct(w, load(p + 16))
-            a2 = a2.addingProduct(w, load(p + 32))
-            a3 = a3.addingProduct(w, load(p + 48))
-        }
-        store(b + a0, out); store(b + a1, out + 16); store(b + a2, out + 32); store(b + a3, out + 48)
-    case 3:
-        var a0 = Vector(), a1 = Vector(), a2 = Vector()
-        for e in range {
-            let entry = entries[e]
-            let w = Vector(repeating: entry.weight), p = x + Int(entry.input) &* lanes
-            a0 = a0.addingProduct(w, load(p))
-            a1 = a1.addingProduct(w, load(p + 16))
-            a2 = a2.addingProduct(w, load(p + 32))
-        }
-        store(b + a0, out); store(b + a1, out + 16); store(b + a2, out + 32)
-    case 2:
-        var a0 = Vector(), a1 = Vector()
-        for e in range {
-            let entry = entries[e]
-            let w = Vector(repeating: entry.weight), p = x + Int(entry.input) &* lanes
-            a0 = a0.addingProduct(w, load(p))
-            a1 = a1.addingProduct(w, load(p + 16))
-        }
-        store(b + a0, out); store(b + a1, out + 16)
-    case 1:
-        var a0 = Vector()
-        for e in range {
-            let entry = entries[e]
-            a0 = a0.addingProduct(Vector(repeating: entry.weight), load(x + Int(entry.input) &* lanes))
-        }
-        store(b + a0, out)
-    default:
-        preconditionFailure("a tile has 1 to 4 vectors, not \(vectors)")
+    case 4: sparseRowProduct(entries, range, bias: bias, x: x, lanes: 64, out: out)
+    case 3: sparseRowProduct(entries, range, bias: bias, x: x, lanes: 48, out: out)
+    case 2: sparseRowProduct(entries, range, bias: bias, x: x, lanes: 32, out: out)
+    case 1: sparseRowProduct(entries, range, bias: bias, x: x, lanes: 16, out: out)
+    default: preconditionFailure("a tile has 1 to 4 vectors, not \(vectors)")
     }
+}
+
+@inline(__always)
+private func sparseRowProduct(_ entries: UnsafePointer<SparseRows.Entry>, _ range: Range<Int>, bias: Float,
+                              x: UnsafePointer<Float>, lanes: Int, out: UnsafeMutablePointer<Float>) {
+    var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
+    for e in range {
+        let entry = entries[e]
+        let w = Vector(repeating: entry.weight), p = x + Int(entry.input) &* lanes
+        a0 = a0.addingProduct(w, load(p))
+        if lanes > 16 { a1 = a1.addingProduct(w, load(p + 16)) }
+        if lanes > 32 { a2 = a2.addingProduct(w, load(p + 32)) }
+        if lanes > 48 { a3 = a3.addingProduct(w, load(p + 48)) }
+    }
+    let b = Vector(repeating: bias)
+    store(b + a0, out)
+    if lanes > 16 { store(b + a1, out + 16) }
+    if lanes > 32 { store(b + a2, out + 32) }
+    if lanes > 48 { store(b + a3, out + 48) }
 }
 
 /// Z (rows, lanes) = bias + Wᵀ · X for all rows of `matrix`, optionally through ReLU.
