@@ -33,29 +33,15 @@ public enum Digest {
         return String(decoding: text, as: UTF8.self)
     }
 
+    public typealias MD5 = BlockHasher<MD5Compression>
+    public typealias SHA256 = BlockHasher<SHA256Compression>
+
     // MARK: MD5
 
-    public struct MD5: Sendable {
-        private var state: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476]
-        private var buffer = BlockBuffer()
-
-        public init() {}
-
-        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-            var h = state
-            buffer.feed(bytes) { MD5.compress(&h, blocks: $0) }
-            state = h
-        }
-
-        public mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
-        public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
-
-        /// The 16-byte digest of everything fed so far (the hasher itself is unchanged).
-        public func finalize() -> [UInt8] {
-            var h = state
-            buffer.finish(lengthIsBigEndian: false) { MD5.compress(&h, blocks: $0) }
-            return h.flatMap { word in withUnsafeBytes(of: word.littleEndian) { Array($0) } }
-        }
+    /// MD5's initial state and block function: a little-endian length and digest.
+    public enum MD5Compression: BlockCompression {
+        public static let initialState: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476]
+        public static let isBigEndian = false
 
         // Per-round left-rotation amounts and the sine-derived constants of RFC 1321 §3.4.
         private static let shifts: [UInt32] = [
@@ -76,7 +62,7 @@ public enum Digest {
         ]
 
         /// `blocks.count` is a multiple of 64.
-        private static func compress(_ h: inout [UInt32], blocks: UnsafeRawBufferPointer) {
+        public static func compress(_ h: inout [UInt32], blocks: UnsafeRawBufferPointer) {
             var a0 = h[0], b0 = h[1], c0 = h[2], d0 = h[3]
             shifts.withUnsafeBufferPointer { s in
                 constants.withUnsafeBufferPointer { k in
@@ -112,29 +98,12 @@ public enum Digest {
 
     // MARK: SHA-256
 
-    public struct SHA256: Sendable {
-        private var state: [UInt32] = [
+    /// SHA-256's initial state and block function: a big-endian length and digest.
+    public enum SHA256Compression: BlockCompression {
+        public static let initialState: [UInt32] = [
             0x6A09_E667, 0xBB67_AE85, 0x3C6E_F372, 0xA54F_F53A, 0x510E_527F, 0x9B05_688C, 0x1F83_D9AB, 0x5BE0_CD19,
         ]
-        private var buffer = BlockBuffer()
-
-        public init() {}
-
-        public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-            var h = state
-            buffer.feed(bytes) { SHA256.compress(&h, blocks: $0) }
-            state = h
-        }
-
-        public mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
-        public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
-
-        /// The 32-byte digest of everything fed so far (the hasher itself is unchanged).
-        public func finalize() -> [UInt8] {
-            var h = state
-            buffer.finish(lengthIsBigEndian: true) { SHA256.compress(&h, blocks: $0) }
-            return h.flatMap { word in withUnsafeBytes(of: word.bigEndian) { Array($0) } }
-        }
+        public static let isBigEndian = true
 
         // FIPS 180-4 §4.2.2: fractional parts of the cube roots of the first 64 primes.
         private static let constants: [UInt32] = [
@@ -151,7 +120,7 @@ public enum Digest {
         @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
 
         /// `blocks.count` is a multiple of 64.
-        private static func compress(_ h: inout [UInt32], blocks: UnsafeRawBufferPointer) {
+        public static func compress(_ h: inout [UInt32], blocks: UnsafeRawBufferPointer) {
             var h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7]
             constants.withUnsafeBufferPointer { k in
                 withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
@@ -183,6 +152,41 @@ public enum Digest {
                 }
             }
             h = [h0, h1, h2, h3, h4, h5, h6, h7]
+        }
+    }
+}
+
+/// What sets a 64-byte-block hash apart: its initial state, its block function, and the
+/// byte order of its length field and digest words.
+public protocol BlockCompression {
+    static var initialState: [UInt32] { get }
+    static var isBigEndian: Bool { get }
+    /// Advances the state over `blocks`, whose count is a multiple of 64.
+    static func compress(_ h: inout [UInt32], blocks: UnsafeRawBufferPointer)
+}
+
+/// An incremental hasher: `update` any number of times, then `finalize`.
+public struct BlockHasher<Compression: BlockCompression>: Sendable {
+    private var state = Compression.initialState
+    private var buffer = BlockBuffer()
+
+    public init() {}
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var h = state
+        buffer.feed(bytes) { Compression.compress(&h, blocks: $0) }
+        state = h
+    }
+
+    public mutating func update(_ data: Data) { data.withUnsafeBytes { update($0) } }
+    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+
+    /// The digest of everything fed so far (the hasher itself is unchanged).
+    public func finalize() -> [UInt8] {
+        var h = state
+        buffer.finish(lengthIsBigEndian: Compression.isBigEndian) { Compression.compress(&h, blocks: $0) }
+        return h.flatMap { word in
+            withUnsafeBytes(of: Compression.isBigEndian ? word.bigEndian : word.littleEndian) { Array($0) }
         }
     }
 }
