@@ -47,6 +47,7 @@ public final class RecurrentLayer: @unchecked Sendable {
     private var packedSpace = Workspace()    // forward: Wx, Wh as panels; backward: Whᵀ, Wxᵀ as panels
     private var packedGradSpace = Workspace() // dz (T·B, G·H) as panels, for the weight gradients
     private var biasSpace = Workspace()      // (G·H) bx + bh
+    private var biasGradSpace = Workspace()  // (G·H) Σ dz over time and batch: the gradient of bx and of bh
     private(set) var steps = 0
     private(set) var batch = 0
 
@@ -157,6 +158,7 @@ public final class RecurrentLayer: @unchecked Sendable {
         let rowsTotal = steps * batch
         // dz is also written as panels (each thread its own rows), the B operand of the weight gradients.
         let dzPanels = packedGradSpace.reserve(packedPanelCount(k: rowsTotal, n: w))
+        let dzSums = biasGradSpace.reserve(w)
 
         pool.run { thread in
             let rows = ThreadPool.part(thread, of: pool.threadCount, total: batch, granule: 1)
@@ -207,8 +209,13 @@ public final class RecurrentLayer: @unchecked Sendable {
             // dWh[:, cols] += h_{t-1}ᵀ (H, T·B) · dz[:, cols]: the first T·B rows of hs
             gemm(m: h, n: n, k: rowsTotal, a: hs, aRowStride: 1, aColStride: h,
                  b: dzCols, c: recurrentWeight.gradient.pointer + c0, ldc: w, accumulate: true)
-            columnSums(rows: rowsTotal, n: n, x: dz + c0, ldx: w, out: inputBias.gradient.pointer + c0, accumulate: true)
-            columnSums(rows: rowsTotal, n: n, x: dz + c0, ldx: w, out: recurrentBias.gradient.pointer + c0, accumulate: true)
+            // bx and bh enter z the same way, so both gradients are the one column sum of dz.
+            columnSums(rows: rowsTotal, n: n, x: dz + c0, ldx: w, out: dzSums + c0, accumulate: false)
+            let dbx = inputBias.gradient.pointer, dbh = recurrentBias.gradient.pointer
+            for j in c0..<(c0 + n) {
+                dbx[j] += dzSums[j]
+                dbh[j] += dzSums[j]
+            }
         }
     }
 
