@@ -134,12 +134,16 @@ public func packedPanelCount(k: Int, n: Int) -> Int { ((n + 15) / 16) * 16 * k }
 /// Packs B (K, N), element (k, n) at `b[k * kStride + n * nStride]`, into 16-column panels
 /// (see `MatrixB.packed`). kStride = ldb, nStride = 1 packs a row-major matrix;
 /// kStride = 1, nStride = ldw packs the transpose of a row-major W (N, K).
+///
+/// B may be the rows firstRow ..< firstRow+K of a taller packed matrix of `totalRows`
+/// rows: packing several matrices that way stacks them ([Wx; Wh] of a recurrent layer).
 public func packPanels(_ b: UnsafePointer<Float>, k: Int, n: Int, kStride: Int, nStride: Int,
-                       into packed: UnsafeMutablePointer<Float>) {
+                       into packed: UnsafeMutablePointer<Float>, firstRow: Int = 0, totalRows: Int? = nil) {
+    let rows = totalRows ?? k
     var col = 0
     while col < n {
         let width = min(16, n - col)
-        let panel = packed + col * k
+        let panel = packed + col * rows + firstRow * 16
         for row in 0..<k {
             let source = b + row * kStride + col * nStride
             let target = panel + row * 16
