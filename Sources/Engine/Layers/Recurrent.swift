@@ -155,14 +155,10 @@ public final class RecurrentLayer: @unchecked Sendable {
         let dhCarry = carry, dcCarry = carry + batch * h
         carry.update(repeating: 0, count: 2 * batch * h)
         let dx = needInputGradient ? inputGradSpace.reserve(steps * batch * i) : nil
-        // Whᵀ (G·H, H) and Wxᵀ (G·H, I) packed as panels once for this step.
-        let packed = packedSpace.reserve(packedPanelCount(k: w, n: h) + packedPanelCount(k: w, n: i))
-        let packedWhT = packed, packedWxT = packed + packedPanelCount(k: w, n: h)
-        packPanels(recurrentWeight.value.pointer, k: w, n: h, kStride: 1, nStride: w, into: packedWhT)
-        if needInputGradient {
-            packPanels(inputWeight.value.pointer, k: w, n: i, kStride: 1, nStride: w, into: packedWxT)
-        }
-        let whT = MatrixB.packed(packedWhT, n: h), wxT = MatrixB.packed(packedWxT, n: i)
+        // Whᵀ (G·H, H) and Wxᵀ (G·H, I) packed as panels by every thread for itself (see the forward pass).
+        let packedCount = packedPanelCount(k: w, n: h) + packedPanelCount(k: w, n: i)
+        let packedAll = packedSpace.reserve(packedCount * pool.threadCount)
+        let wxWeights = UnsafePointer(inputWeight.value.pointer), whWeights = UnsafePointer(recurrentWeight.value.pointer)
         let rowsTotal = steps * batch
         // dz is also written as panels (each thread its own rows), the B operand of the weight gradients.
         let dzPanels = packedGradSpace.reserve(packedPanelCount(k: rowsTotal, n: w))
@@ -172,6 +168,10 @@ public final class RecurrentLayer: @unchecked Sendable {
             let rows = ThreadPool.part(thread, of: pool.threadCount, total: batch, granule: 1)
             guard !rows.isEmpty else { return }
             let (b0, nb) = (rows.lowerBound, rows.count)
+            let packedWhT = packedAll + thread * packedCount, packedWxT = packedWhT + packedPanelCount(k: w, n: h)
+            packPanels(whWeights, k: w, n: h, kStride: 1, nStride: w, into: packedWhT)
+            if needInputGradient { packPanels(wxWeights, k: w, n: i, kStride: 1, nStride: w, into: packedWxT) }
+            let whT = MatrixB.packed(packedWhT, n: h), wxT = MatrixB.packed(packedWxT, n: i)
             for t in stride(from: steps - 1, through: 0, by: -1) {
                 let dh = dhCarry + b0 * h  // (nb, H): dh_t, accumulated from above and from t+1
                 if let dOutputs {
@@ -196,17 +196,16 @@ public final class RecurrentLayer: @unchecked Sendable {
                     gemm(m: nb, n: h, k: w, a: dzt, aRowStride: w, aColStride: 1,
                          b: whT, c: dh, ldc: h, accumulate: false)
                 }
+                // dx_t = dz_t · Wxᵀ, here while dz_t is in this thread's cache
+                if let dx {
+                    gemm(m: nb, n: i, k: w, a: dzt, aRowStride: w, aColStride: 1,
+                         b: wxT, c: dx + (t * batch + b0) * i, ldc: i, accumulate: false)
+                }
             }
         }
 
         pool.run { thread in
             let parts = pool.threadCount
-            if let dx {
-                // dx (T·B, I) = dz (T·B, G·H) · Wxᵀ
-                let rows = ThreadPool.part(thread, of: parts, total: rowsTotal, granule: 6)
-                gemm(m: rows.count, n: i, k: w, a: dz + rows.lowerBound * w, aRowStride: w, aColStride: 1,
-                     b: wxT, c: dx + rows.lowerBound * i, ldc: i, accumulate: false)
-            }
             let cols = ThreadPool.part(thread, of: parts, total: w, granule: 16)
             guard !cols.isEmpty else { return }
             let c0 = cols.lowerBound, n = cols.count
