@@ -17,7 +17,8 @@ import Synchronization
 /// parks, and the caller spins while it waits for the workers. Calls that follow each
 /// other closely (the whole of a training step) then cost well under a microsecond
 /// each; a pool left idle (between jobs, during evaluation bookkeeping) parks and uses
-/// no CPU.
+/// no CPU. A pool with more threads than the machine has cores does not spin: a spinning
+/// thread would hold the core that the thread it waits for needs.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
     /// How long an idle worker keeps checking for the next call before it parks.
@@ -28,7 +29,8 @@ public final class ThreadPool: @unchecked Sendable {
 
     public init(threads: Int) {
         threadCount = max(1, threads)
-        shared = Shared(workers: threadCount - 1)
+        shared = Shared(workers: threadCount - 1,
+                        spinSeconds: threadCount <= ProcessInfo.processInfo.activeProcessorCount ? ThreadPool.spinSeconds : 0)
         for index in 1..<threadCount {
             let thread = Thread { [shared] in shared.workerLoop(index: index) }
             thread.stackSize = 1 << 20
@@ -50,12 +52,14 @@ public final class ThreadPool: @unchecked Sendable {
         /// Workers that have not finished the current call.
         let unfinished = Atomic<Int>(0)
         let workers: [Worker]
+        let spinSeconds: Double
         let stopping = Atomic<Bool>(false)
         /// Written by `run` before it publishes a new generation; read by workers after they see it.
         var body: ((Int) -> Void)?
 
-        init(workers: Int) {
+        init(workers: Int, spinSeconds: Double) {
             self.workers = (0..<workers).map { _ in Worker() }
+            self.spinSeconds = spinSeconds
         }
 
         final class Worker: Sendable {
@@ -74,9 +78,9 @@ public final class ThreadPool: @unchecked Sendable {
             body(0)
             var spins = 0
             while unfinished.load(ordering: .acquiring) != 0 {
-                // Give the core away now and then in case a worker is waiting for it.
+                // After a short spin, offer the core at every turn in case a worker waits for it.
                 spins += 1
-                if spins & 4095 == 0 { sched_yield() }
+                if spins > 1_000 || spinSeconds == 0 { sched_yield() }
             }
             self.body = nil
         }
@@ -105,11 +109,13 @@ public final class ThreadPool: @unchecked Sendable {
             while true {
                 let current = generation.load(ordering: .acquiring)
                 if current != seen { return current }
-                spins += 1
-                if spins & 255 != 0 { continue }
-                let now = monotonicSeconds()
-                if deadline == 0 { deadline = now + ThreadPool.spinSeconds; continue }
-                if now < deadline { continue }
+                if spinSeconds > 0 {
+                    spins += 1
+                    if spins & 255 != 0 { continue }
+                    let now = monotonicSeconds()
+                    if deadline == 0 { deadline = now + spinSeconds; continue }
+                    if now < deadline { continue }
+                }
                 // Park. The flag is set before the generation is read again, and `run` bumps
                 // the generation before it reads the flag (all sequentially consistent), so
                 // either this read sees the new call or `run` sees the flag and signals. A
