@@ -26,6 +26,33 @@ final class GradientCheckTests: XCTestCase {
         check("dense.input", values: x.pointer, count: x.count, analytic: dx.array, loss: loss)
     }
 
+    /// The input gradient is split by input columns across the threads, each packing its
+    /// own panels of Wᵀ: 37 inputs give whole panels on some threads and the tail on another.
+    func testDenseGradientsAreTheSameBitsForAnyThreadCount() {
+        let (inputs, outputs, batch) = (37, 19, 7)
+        let x = randomBuffer(batch * inputs, seed: 2), dy = randomBuffer(batch * outputs, seed: 3)
+        var results: [[Float]] = []
+        for threads in 1...3 {
+            var g = SeededGenerator(seed: 1)
+            let layer = Dense(inputSize: inputs, outputSize: outputs, name: "d", generator: &g)
+            let dx = FloatBuffer(count: batch * inputs)
+            layer.backward(x: x.pointer, dy: dy.pointer, dx: dx.pointer, batch: batch, pool: ThreadPool(threads: threads))
+            results.append(dx.array + layer.weight.gradient.array + layer.bias.gradient.array)
+            if threads == 3 {
+                // dx = dy · Wᵀ, against a plain sum in Double
+                for b in 0..<batch {
+                    for i in 0..<inputs {
+                        var sum = 0.0
+                        for o in 0..<outputs { sum += Double(dy[b * outputs + o]) * Double(layer.weight.value[i * outputs + o]) }
+                        XCTAssertEqual(Double(dx[b * inputs + i]), sum, accuracy: 1e-5 * max(1, abs(sum)))
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(results[0], results[2])
+    }
+
     func testCrossEntropy() {
         let batch = 4, classes = 10
         let logits = randomBuffer(batch * classes, seed: 5, scale: 3)

@@ -13,7 +13,7 @@ public final class Dense: @unchecked Sendable {
     public let outputSize: Int
     public let weight: Parameter  // (I, O)
     public let bias: Parameter    // (O)
-    private var weightTransposed = Workspace()  // (O, I), refreshed each backward
+    private var weightTransposed = Workspace()  // Wᵀ (O, I) as panels, packed each backward
 
     /// Initialised as torch.nn.Linear: kaiming_uniform(a=√5) weights and bias, both
     /// U(-1/√I, 1/√I).
@@ -43,18 +43,20 @@ public final class Dense: @unchecked Sendable {
     public func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
                          batch: Int, pool: ThreadPool) {
         let (i, o) = (inputSize, outputSize)
-        var wT: UnsafeMutablePointer<Float>?
-        if dx != nil {
-            wT = weightTransposed.reserve(i * o)
-            transpose(weight.value.pointer, rows: i, cols: o, into: wT!)
-        }
-        let packed = wT
+        let packed = dx == nil ? nil : weightTransposed.reserve(packedPanelCount(k: o, n: i))
         pool.run { thread in
             let parts = pool.threadCount
             if let dx, let packed {
-                let rows = ThreadPool.part(thread, of: parts, total: batch, granule: 6)
-                gemm(m: rows.count, n: i, k: o, a: dy + rows.lowerBound * o, aRowStride: o, aColStride: 1,
-                     b: packed, ldb: i, c: dx + rows.lowerBound * i, ldc: i, accumulate: false)
+                // dx[:, inputs] = dy (B, O) · Wᵀ[:, inputs], split by input columns: each thread
+                // packs only the panels of Wᵀ it multiplies by, the rows `inputs` of W.
+                let inputs = ThreadPool.part(thread, of: parts, total: i, granule: 16)
+                if !inputs.isEmpty {
+                    let panels = packed + inputs.lowerBound * o  // whole panels: the bound is a multiple of 16
+                    packPanels(weight.value.pointer + inputs.lowerBound * o, k: o, n: inputs.count, kStride: 1, nStride: o,
+                               into: panels)
+                    gemm(m: batch, n: inputs.count, k: o, a: dy, aRowStride: o, aColStride: 1,
+                         b: .packed(panels, n: inputs.count), c: dx + inputs.lowerBound, ldc: i, accumulate: false)
+                }
             }
             let cols = ThreadPool.part(thread, of: parts, total: o, granule: 16)
             guard !cols.isEmpty else { return }
