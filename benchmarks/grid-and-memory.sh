@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Two checks of how harness uses a machine:
 #  1. A grid of 4 equal jobs (the paper's LSTM, 3 epochs, 4 seeds) run with the default
-#     layout, against the sum of the same 4 jobs each run alone, one after another.
+#     layout, against the sum of the same 4 jobs each run alone, one after another; and the
+#     same grid with twice as many threads as cores (2 jobs at once, each with as many
+#     threads as there are cores).
 #  2. Peak resident memory of one full-size job (60,000 training images): a synthetic
 #     data set of the official size is written to a temporary directory (python3, stdlib).
 #
@@ -34,6 +36,12 @@ start=$(now)
 "$harness" run "$work/grid.json" --db "$work/grid.sqlite" --data "$data" >/dev/null 2>&1
 grid=$(awk -v a="$start" -v b="$(now)" 'BEGIN {print b - a}')
 awk -v g="$grid" -v s="$sum" 'BEGIN {printf "grid of 4 jobs: %.1f s; the 4 jobs alone, one after another: %.1f s; ratio %.2f\n", g, s, g / s}'
+# More threads than cores (2 jobs at once, 2 threads each): the thread pools must give way
+# to each other rather than spin on a core another job needs.
+start=$(now)
+"$harness" run "$work/grid.json" --db "$work/over.sqlite" --data "$data" --jobs 2 --threads "$(nproc)" >/dev/null 2>&1
+awk -v o="$(awk -v a="$start" -v b="$(now)" 'BEGIN {print b - a}')" -v g="$grid" \
+    'BEGIN {printf "the same grid with 2 jobs x %d threads: %.1f s (%.2fx the default layout)\n", '"$(nproc)"', o, o / g}'
 
 python3 - "$work/full" <<'PY'
 import gzip, os, struct, sys

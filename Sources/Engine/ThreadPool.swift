@@ -18,7 +18,8 @@ import Synchronization
 /// other closely (the whole of a training step) then cost well under a microsecond
 /// each; a pool left idle (between jobs, during evaluation bookkeeping) parks and uses
 /// no CPU. A pool with more threads than the machine has cores does not spin: a spinning
-/// thread would hold the core that the thread it waits for needs.
+/// thread would hold the core that the thread it waits for needs. Spinning workers also
+/// yield their core at every clock check, for when several pools share the machine.
 public final class ThreadPool: @unchecked Sendable {
     public let threadCount: Int
     /// How long an idle worker keeps checking for the next call before it parks.
@@ -112,6 +113,10 @@ public final class ThreadPool: @unchecked Sendable {
                 if spinSeconds > 0 {
                     spins += 1
                     if spins & 255 != 0 { continue }
+                    // Offer the core now and then: when more threads than cores want to run
+                    // (two multi-threaded jobs at once), a spinning worker would otherwise
+                    // hold a core that another job's thread needs.
+                    sched_yield()
                     let now = monotonicSeconds()
                     if deadline == 0 { deadline = now + spinSeconds; continue }
                     if now < deadline { continue }
