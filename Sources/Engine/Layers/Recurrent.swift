@@ -93,8 +93,8 @@ public final class RecurrentLayer: @unchecked Sendable {
         for j in 0..<w { bias[j] = inputBias.value[j] + recurrentBias.value[j] }
         hs.update(repeating: 0, count: batch * h)
         if cell == .lstm { cs.update(repeating: 0, count: batch * h) }
-        // [Wx; Wh] (I+H, G·H) packed once per call as one stacked matrix, so that
-        // z_t = [x_t | h_{t-1}] · [Wx; Wh] is one product whose micro-kernels stream
+        // [Wx; Wh] (I+H, G·H) packed as one stacked matrix, by each thread for itself, so
+        // that z_t = [x_t | h_{t-1}] · [Wx; Wh] is one product whose micro-kernels stream
         // contiguous B rows and write each z_t element once.
         let kxh = i + h
         let packedCount = packedPanelCount(k: kxh, n: w)
@@ -107,8 +107,9 @@ public final class RecurrentLayer: @unchecked Sendable {
         // computes everything about them, one step after the other. A thread so only reads
         // what it wrote itself, still in its own caches (z_t is 50 KB for 50 samples).
         // Projecting all steps' inputs at once (one tall product split by rows across the
-        // threads) left half of each thread's z on the other core: with 2 threads the
-        // recurrence took as long as with 1.
+        // threads) left half of each thread's z on the other core, and one shared packed
+        // copy of the weights was rewritten by one core and read by the other at every
+        // call: with 2 threads the recurrence took as long as with 1.
         pool.run { thread in
             let rows = ThreadPool.part(thread, of: pool.threadCount, total: batch, granule: 1)
             guard !rows.isEmpty else { return }
