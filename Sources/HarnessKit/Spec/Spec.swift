@@ -279,7 +279,7 @@ private struct SpecReader {
             throw SpecIssue("$", "expected an object with at least \"name\" and \"model\", found \(shown(root))")
         }
         for (key, _) in members where !Self.topLevelKeys.contains(key) {
-            throw unknownKey(key, at: "$", candidates: Self.topLevelKeys)
+            throw unknownKeyIssue(key, at: "$", candidates: Self.topLevelKeys)
         }
 
         guard let nameValue = root["name"] else {
@@ -335,13 +335,7 @@ private struct SpecReader {
         guard case let .object(members) = value else {
             throw SpecIssue(sectionPath, "expected an object, found \(shown(value))")
         }
-        let keys = SettingField.all.filter { $0.section == section }.map(\.key)
-        return try members.map { key, value in
-            guard let field = SettingField.byPath[section + "." + key] else {
-                throw unknownKey(key, at: sectionPath, candidates: keys)
-            }
-            return SettingEntry(field: field, value: value, path: JSONPath.member(sectionPath, key))
-        }
+        return try SettingField.entries(members, section: section, path: sectionPath)
     }
 
     func readGrid(_ value: JSONValue, base: ResolvedSettings) throws -> [(path: String, values: [JSONValue])] {
@@ -430,10 +424,6 @@ private struct SpecReader {
                 : gridKeys.contains("pruning.threshold") ? JSONPath.member("$.grid", "pruning.threshold") : "$.pruning"
             throw SpecIssue(path, "pruning takes either a threshold or a sparsity, not both")
         }
-    }
-
-    func unknownKey(_ key: String, at parent: String, candidates: [String]) -> SpecIssue {
-        unknownKeyIssue(key, at: parent, candidates: candidates)
     }
 
     /// A bare key given without its section ("layers") maps to its one dotted path; otherwise
@@ -544,15 +534,20 @@ extension SettingField {
         guard case let .object(members) = element, !members.isEmpty else {
             throw SpecIssue(path, "expected an object of \(section) settings such as {\"type\": \"lstm\", \"hidden\": 64}, found \(shown(element))")
         }
-        let keys = SettingField.all.filter { $0.section == section }.map(\.key)
+        return try entries(members, section: section, path: path)
+    }
+
+    /// The settings that the members of a `section` object at `path` give; an unknown key
+    /// is an error that suggests the closest key of the section.
+    static func entries(_ members: [(key: String, value: JSONValue)], section: String, path: String) throws -> [SettingEntry] {
+        let keys = all.filter { $0.section == section }.map(\.key)
         return try members.map { key, value in
-            guard let field = SettingField.byPath[section + "." + key] else {
+            guard let field = byPath[section + "." + key] else {
                 throw unknownKeyIssue(key, at: path, candidates: keys)
             }
             return SettingEntry(field: field, value: value, path: JSONPath.member(path, key))
         }
     }
-
 }
 
 func unknownKeyIssue(_ key: String, at parent: String, candidates: [String]) -> SpecIssue {
