@@ -31,23 +31,16 @@ protocol SQLiteBindable {
     func bind(to statement: SQLiteStatement, at index: Int32) throws
 }
 
-extension Int: SQLiteBindable {
+/// Integers are stored as SQLite's 64-bit INTEGER.
+extension SQLiteBindable where Self: BinaryInteger {
     func bind(to statement: SQLiteStatement, at index: Int32) throws {
         try statement.check(sqlite3_bind_int64(statement.handle, index, Int64(self)))
     }
 }
 
-extension Int64: SQLiteBindable {
-    func bind(to statement: SQLiteStatement, at index: Int32) throws {
-        try statement.check(sqlite3_bind_int64(statement.handle, index, self))
-    }
-}
-
-extension Int32: SQLiteBindable {
-    func bind(to statement: SQLiteStatement, at index: Int32) throws {
-        try statement.check(sqlite3_bind_int64(statement.handle, index, Int64(self)))
-    }
-}
+extension Int: SQLiteBindable {}
+extension Int64: SQLiteBindable {}
+extension Int32: SQLiteBindable {}
 
 extension Double: SQLiteBindable {
     func bind(to statement: SQLiteStatement, at index: Int32) throws {
