@@ -117,7 +117,7 @@ public final class ThreadPool: @unchecked Sendable {
                     // (two multi-threaded jobs at once), a spinning worker would otherwise
                     // hold a core that another job's thread needs.
                     sched_yield()
-                    let now = monotonicSeconds()
+                    let now = Clock.now()
                     if deadline == 0 { deadline = now + spinSeconds; continue }
                     if now < deadline { continue }
                 }
@@ -131,12 +131,6 @@ public final class ThreadPool: @unchecked Sendable {
                 worker.parked.store(false, ordering: .sequentiallyConsistent)
                 deadline = 0
             }
-        }
-
-        private func monotonicSeconds() -> Double {
-            var time = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &time)
-            return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
         }
     }
 
