@@ -36,12 +36,14 @@ start=$(now)
 "$harness" run "$work/grid.json" --db "$work/grid.sqlite" --data "$data" >/dev/null 2>&1
 grid=$(awk -v a="$start" -v b="$(now)" 'BEGIN {print b - a}')
 awk -v g="$grid" -v s="$sum" 'BEGIN {printf "grid of 4 jobs: %.1f s; the 4 jobs alone, one after another: %.1f s; ratio %.2f\n", g, s, g / s}'
-# More threads than cores (2 jobs at once, 2 threads each): the thread pools must give way
-# to each other rather than spin on a core another job needs.
+# More threads than cores (2 jobs at once, each with as many threads as cores): the thread
+# pools must give way to each other rather than spin on a core another job needs.
+threads=$(nproc)
 start=$(now)
-"$harness" run "$work/grid.json" --db "$work/over.sqlite" --data "$data" --jobs 2 --threads "$(nproc)" >/dev/null 2>&1
-awk -v o="$(awk -v a="$start" -v b="$(now)" 'BEGIN {print b - a}')" -v g="$grid" \
-    'BEGIN {printf "the same grid with 2 jobs x %d threads: %.1f s (%.2fx the default layout)\n", '"$(nproc)"', o, o / g}'
+"$harness" run "$work/grid.json" --db "$work/over.sqlite" --data "$data" --jobs 2 --threads "$threads" >/dev/null 2>&1
+over=$(awk -v a="$start" -v b="$(now)" 'BEGIN {print b - a}')
+awk -v o="$over" -v g="$grid" -v t="$threads" \
+    'BEGIN {printf "the same grid with 2 jobs x %d threads: %.1f s (%.2fx the default layout)\n", t, o, o / g}'
 
 python3 - "$work/full" <<'PY'
 import gzip, os, struct, sys
