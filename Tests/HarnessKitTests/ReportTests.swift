@@ -322,10 +322,38 @@ final class ReportTests: XCTestCase {
                       ">retraining after pruning<", ">0.3<", ">0.9<"] {
             XCTAssertTrue(loss.contains(label), label)
         }
+        XCTAssertTrue(document.markdown.contains("started from its base model's checkpoint shows that base run's training epochs"))
         let confusion = try XCTUnwrap(document.figures.first { $0.fileName == "f-confusion.svg" }?.svg)
         XCTAssertTrue(confusion.contains(">Ankle boot<") && confusion.contains(">173<"))
         let weights = try XCTUnwrap(document.figures.first { $0.fileName == "f-weights-1.svg" }?.svg)
         XCTAssertTrue(weights.contains(">before pruning<") && weights.contains(">after pruning<") && weights.contains(">density<"))
+    }
+
+    func testAPruningRunWithoutTrainingEpochsShowsItsBaseRunsTraining() throws {
+        let data = try fixtureData()
+        let job = try XCTUnwrap(data.jobs.first { $0.result.position == ReportFixture.jobWithBase })
+        let run = try XCTUnwrap(job.result.runID)
+        XCTAssertEqual(data.runsWithBaseEpochs, [run])
+        let epochs = try XCTUnwrap(data.epochs[run])
+        XCTAssertEqual(epochs.map(\.phase), ["train", "train", "train", "retrain", "retrain"])
+        XCTAssertEqual(epochs.map(\.epoch), [1, 2, 3, 1, 2])
+        for record in epochs {
+            XCTAssertEqual(try XCTUnwrap(record.loss), ReportFixture.loss(job: ReportFixture.jobWithBase, phase: record.phase,
+                                                                          epoch: record.epoch), accuracy: 1e-12)
+        }
+        // A run with its own training epochs keeps them and takes none from elsewhere.
+        let other = try XCTUnwrap(data.jobs.first { $0.result.position == 0 }?.result.runID)
+        XCTAssertEqual(data.epochs[other]?.filter { $0.phase == "train" }.count, 3)
+    }
+
+    func testBaseConfigOfAStoredConfigIsTheSchedulersBaseConfig() throws {
+        let spec = try ExperimentSpec.parse(text: ReportFixture.specText, filePath: "prune-grid.json")
+        for config in try spec.jobs() {
+            XCTAssertEqual(JobConfig.baseConfigJSON(ofStored: try JSONValue.parse(config.canonicalJSON())), config.baseConfigJSON())
+        }
+        var plain = try spec.jobs()[0]
+        plain.pruning = nil
+        XCTAssertNil(JobConfig.baseConfigJSON(ofStored: try JSONValue.parse(plain.canonicalJSON())))
     }
 
     func testWellFormednessCheckRejectsBrokenSVG() {

@@ -13,6 +13,10 @@ public enum ReportFixture {
     public static let fingerprint = "f0e1d2c3b4a59687"
     public static let failedJob = 5
     public static let pendingJob = 7
+    /// Job 6 started from its base model's checkpoint, as a pruning job does when its base job
+    /// ran first: it recorded only its retraining. The base job, registered as a support job
+    /// under its real id, recorded job 6's training epochs.
+    public static let jobWithBase = 6
 
     public static let specText = """
         {
@@ -124,9 +128,13 @@ public enum ReportFixture {
                 try store.fail(runID: claimed.runID, error: "loss became nan at epoch 2, batch 7: training diverged\n(try a lower learning rate)")
                 continue
             }
-            for epoch in 1...3 {
-                try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: epoch,
-                                      loss: loss(job: i, phase: "train", epoch: epoch), seconds: 10)
+            if i == jobWithBase {
+                try recordBase(of: jobs[i], job: i, in: store)
+            } else {
+                for epoch in 1...3 {
+                    try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: epoch,
+                                          loss: loss(job: i, phase: "train", epoch: epoch), seconds: 10)
+                }
             }
             for epoch in 1...2 {
                 try store.recordEpoch(runID: claimed.runID, phase: "retrain", epoch: epoch,
@@ -138,5 +146,26 @@ public enum ReportFixture {
             try store.finish(runID: claimed.runID, engineVersion: "engine-test-1", outcome: outcome(job: i))
         }
         return store
+    }
+
+    /// Registers and runs the base job of pruning job `i`, with job `i`'s training losses.
+    private static func recordBase(of config: JobConfig, job i: Int, in store: Store) throws {
+        let baseJSON = config.baseConfigJSON()
+        let baseID = Scheduler.jobID(canonicalConfig: baseJSON, dataFingerprint: fingerprint)
+        try store.registerSupportJobs([JobRegistration(id: baseID, configJSON: baseJSON, seed: config.seed)],
+                                      datasetFingerprint: fingerprint)
+        guard let claimed = try store.claimNextJob(among: [baseID], worker: .current(), rerunStartedBefore: nil) else {
+            throw HarnessError("fixture: base job \(baseID) could not be claimed")
+        }
+        for epoch in 1...3 {
+            try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: epoch,
+                                  loss: loss(job: i, phase: "train", epoch: epoch), seconds: 10)
+        }
+        let job = outcome(job: i)
+        try store.finish(runID: claimed.runID, engineVersion: "engine-test-1",
+                         outcome: JobOutcome(accuracy: job.accuracy, macroF1: job.macroF1, classes: job.classes,
+                                             confusion: job.confusion, trainSeconds: 30, meanEpochSeconds: 10,
+                                             meanStepSeconds: 0.002, inferenceSeconds: 0.5,
+                                             parameterCount: job.parameterCount, pruning: nil))
     }
 }

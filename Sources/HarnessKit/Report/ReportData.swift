@@ -59,8 +59,11 @@ public struct ReportData: Sendable {
     public let jobs: [ReportJob]
     /// The spec's grid points, first grid dimension varying slowest (as in `spec.jobs()`).
     public let points: [GridPoint]
-    /// Epochs of every done run.
+    /// Epochs of every done run. A pruning run that loaded its base model from a checkpoint
+    /// recorded only its retraining; its training epochs are those of the base job's run.
     let epochs: [Int64: [EpochRecord]]
+    /// The done runs whose training epochs were taken from their base job's run.
+    let runsWithBaseEpochs: Set<Int64>
     /// Weight histograms of every done run that has some.
     let histograms: [Int64: RunHistograms]
     /// The grid point with the highest mean accuracy over its done jobs (the first on ties).
@@ -108,10 +111,20 @@ public struct ReportData: Sendable {
         }
 
         var epochs: [Int64: [EpochRecord]] = [:]
+        var runsWithBaseEpochs: Set<Int64> = []
         var histograms: [Int64: RunHistograms] = [:]
         for job in jobs where job.isDone {
             guard let run = job.result.runID else { continue }
             epochs[run] = try store.epochs(runID: run)
+            if !epochs[run]!.contains(where: { $0.phase == "train" }), let base = JobConfig.baseConfigJSON(ofStored: job.config),
+               let baseRun = try store.latestDoneRunID(jobID: Scheduler.jobID(canonicalConfig: base,
+                                                                              dataFingerprint: job.result.datasetFingerprint)) {
+                let baseTraining = try store.epochs(runID: baseRun).filter { $0.phase == "train" }
+                if !baseTraining.isEmpty {
+                    epochs[run] = baseTraining + epochs[run]!
+                    runsWithBaseEpochs.insert(run)
+                }
+            }
             let stages = RunHistograms(before: try store.weightHistograms(runID: run, stage: "before"),
                                        after: try store.weightHistograms(runID: run, stage: "after"))
             if !stages.before.isEmpty || !stages.after.isEmpty { histograms[run] = stages }
@@ -145,7 +158,7 @@ public struct ReportData: Sendable {
 
         return ReportData(spec: spec, experiment: experiment, specFile: specFile, specFileDiffers: differs,
                           datasets: try store.datasets(experiment: spec.name), jobs: jobs, points: points,
-                          epochs: epochs, histograms: histograms, best: best?.index,
+                          epochs: epochs, runsWithBaseEpochs: runsWithBaseEpochs, histograms: histograms, best: best?.index,
                           confusion: confusion, confusionJobs: confusionJobs)
     }
 

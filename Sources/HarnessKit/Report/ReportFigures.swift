@@ -17,9 +17,11 @@ enum ReportFigures {
     /// pruning continues the epoch axis as a dashed line. Nil when no done run has epochs.
     static func loss(_ data: ReportData) -> ReportFigure? {
         var series: [LineChart.Series] = []
-        var hasRetraining = false
+        var hasRetraining = false, hasBaseEpochs = false
         for point in data.points {
-            let runs = point.doneJobs.compactMap { $0.result.runID }.compactMap { data.epochs[$0] }.filter { !$0.isEmpty }
+            let runIDs = point.doneJobs.compactMap { $0.result.runID }
+            let runs = runIDs.compactMap { data.epochs[$0] }.filter { !$0.isEmpty }
+            hasBaseEpochs = hasBaseEpochs || runIDs.contains { data.runsWithBaseEpochs.contains($0) }
             guard !runs.isEmpty else { continue }
             let records = runs.flatMap { $0 }
             let train = meanLoss(records.filter { $0.phase == "train" })
@@ -46,6 +48,9 @@ enum ReportFigures {
                               styleNotes: hasRetraining ? [("training", false), ("retraining after pruning", true)] : [])
         var caption = "Mean training loss per epoch over the done runs of each grid point (n runs)."
         if hasRetraining { caption += " Dashed: retraining after pruning, its epochs counted on from the last training epoch." }
+        if hasBaseEpochs {
+            caption += " A pruning run that started from its base model's checkpoint shows that base run's training epochs."
+        }
         return ReportFigure(name: "loss", title: chart.title, caption: caption, svg: chart.svg())
     }
 

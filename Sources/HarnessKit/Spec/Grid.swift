@@ -40,6 +40,13 @@ public struct JobConfig: Sendable, Equatable {
         settingsObject(includePruning: false).canonicalText()
     }
 
+    /// `baseConfigJSON()` of the job whose `canonicalJSON()` was stored as `storedConfig`:
+    /// the same object without `pruning`. Nil when the job does not prune.
+    public static func baseConfigJSON(ofStored storedConfig: JSONValue) -> String? {
+        guard case let .object(members) = storedConfig, members.contains(where: { $0.key == "pruning" }) else { return nil }
+        return JSONValue.object(members.filter { $0.key != "pruning" }).canonicalText()
+    }
+
     private func settingsObject(includePruning: Bool) -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("dataset", dataset.jsonObject(for: model.type)),

@@ -384,7 +384,7 @@ public final class Store: @unchecked Sendable {
         try read { db in
             try requireExperiment(db, experiment)
             return try db.query("""
-                SELECT experiment, position, job_id, run_id, status, config, seed, attempts,
+                SELECT experiment, position, job_id, run_id, status, config, seed, dataset_fingerprint, attempts,
                        accuracy, macro_f1, train_seconds, mean_epoch_seconds, mean_step_seconds, inference_seconds,
                        parameter_count, accuracy_before_pruning, accuracy_pruned, sparsity, nonzero_parameters,
                        update_seconds, update_seconds_pruned, host, engine_version, started_at, finished_at, error
@@ -392,16 +392,16 @@ public final class Store: @unchecked Sendable {
                 """, [experiment]) { row in
                 JobResult(experiment: row.string(0), position: row.int(1), jobID: row.string(2),
                           runID: row.optionalInt64(3), state: try Store.jobState(row.string(4)),
-                          configJSON: row.string(5), seed: row.int(6), attempts: row.int(7),
-                          accuracy: row.optionalDouble(8), macroF1: row.optionalDouble(9),
-                          trainSeconds: row.optionalDouble(10), meanEpochSeconds: row.optionalDouble(11),
-                          meanStepSeconds: row.optionalDouble(12), inferenceSeconds: row.optionalDouble(13),
-                          parameterCount: row.optionalInt(14), accuracyBeforePruning: row.optionalDouble(15),
-                          accuracyPruned: row.optionalDouble(16), sparsity: row.optionalDouble(17),
-                          nonzeroParameters: row.optionalInt(18), updateSeconds: row.optionalDouble(19),
-                          updateSecondsPruned: row.optionalDouble(20), host: row.optionalString(21),
-                          engineVersion: row.optionalString(22), startedAt: row.optionalString(23),
-                          finishedAt: row.optionalString(24), error: row.optionalString(25))
+                          configJSON: row.string(5), seed: row.int(6), datasetFingerprint: row.string(7),
+                          attempts: row.int(8), accuracy: row.optionalDouble(9), macroF1: row.optionalDouble(10),
+                          trainSeconds: row.optionalDouble(11), meanEpochSeconds: row.optionalDouble(12),
+                          meanStepSeconds: row.optionalDouble(13), inferenceSeconds: row.optionalDouble(14),
+                          parameterCount: row.optionalInt(15), accuracyBeforePruning: row.optionalDouble(16),
+                          accuracyPruned: row.optionalDouble(17), sparsity: row.optionalDouble(18),
+                          nonzeroParameters: row.optionalInt(19), updateSeconds: row.optionalDouble(20),
+                          updateSecondsPruned: row.optionalDouble(21), host: row.optionalString(22),
+                          engineVersion: row.optionalString(23), startedAt: row.optionalString(24),
+                          finishedAt: row.optionalString(25), error: row.optionalString(26))
             }
         }
     }

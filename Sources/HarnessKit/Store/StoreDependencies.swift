@@ -39,6 +39,14 @@ extension Store {
         return states
     }
 
+    /// A job's latest done run, if it has one.
+    public func latestDoneRunID(jobID: String) throws -> Int64? {
+        try read { db in
+            try db.query("SELECT id FROM runs WHERE job_id = ? AND status = 'done' ORDER BY id DESC LIMIT 1",
+                         [jobID]) { $0.int64(0) }.first
+        }
+    }
+
     /// The mean optimizer-step seconds of a job's latest done run, if it has one.
     public func meanStepSeconds(jobID: String) throws -> Double? {
         try read { db in

@@ -189,6 +189,8 @@ public struct JobResult: Sendable, Equatable {
     public let state: JobState
     public let configJSON: String
     public let seed: Int
+    /// The content fingerprint of the data the job was registered with (part of its id).
+    public let datasetFingerprint: String
     /// How many runs (attempts) the job has, of any status.
     public let attempts: Int
     public let accuracy: Double?
