@@ -356,6 +356,49 @@ final class ReportTests: XCTestCase {
         XCTAssertNil(JobConfig.baseConfigJSON(ofStored: try JSONValue.parse(plain.canonicalJSON())))
     }
 
+    func testLossFigureHasAPanelPerFirstDimensionValueWhenLinesOutnumberColours() throws {
+        // 3 x 4 = 12 grid points, more than the 10 colours.
+        let specText = """
+            {"name": "wide", "model": {"type": "lstm"}, "training": {"epochs": 2}, "seeds": [1],
+             "grid": {"model.layers": [1, 2, 3], "model.hidden": [8, 16, 32, 64]}}
+            """
+        let store = try Store(path: databasePath)
+        try store.registerDataset(fingerprint: ReportFixture.fingerprint, descriptionJSON: ReportFixture.datasetDescription)
+        let spec = try ExperimentSpec.parse(text: specText, filePath: "wide.json")
+        let configs = try spec.jobs()
+        try store.registerExperiment(name: "wide", description: "", specJSON: specText, datasetFingerprint: ReportFixture.fingerprint,
+                                     jobs: configs.enumerated().map { JobRegistration(id: "wide-\($0)", configJSON: $1.canonicalJSON(),
+                                                                                      seed: $1.seed) })
+        for i in configs.indices {
+            let claimed = try XCTUnwrap(try store.claimNextJob(among: ["wide-\(i)"], worker: .current(), rerunStartedBefore: nil))
+            for epoch in 1...2 {
+                try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: epoch, loss: 1 / Double(epoch + i), seconds: 1)
+            }
+            let outcome = ReportFixture.outcome(job: i % 4)
+            try store.finish(runID: claimed.runID, engineVersion: "engine-test-1",
+                             outcome: JobOutcome(accuracy: outcome.accuracy, macroF1: outcome.macroF1, classes: outcome.classes,
+                                                 confusion: outcome.confusion, trainSeconds: 2, meanEpochSeconds: 1,
+                                                 meanStepSeconds: 0.001, inferenceSeconds: 0.1, parameterCount: 100, pruning: nil))
+        }
+        let document = try Report.render(try ReportData.load(store: store, subject: .experiment("wide")), figureStem: "wide")
+        let loss = try XCTUnwrap(document.figures.first { $0.fileName == "wide-loss.svg" }?.svg)
+        assertWellFormedSVG(loss, "wide-loss.svg")
+        for title in [">layers 1<", ">layers 2<", ">layers 3<"] { XCTAssertTrue(loss.contains(title), title) }
+        // Within a panel the legend names only the other dimensions.
+        XCTAssertTrue(loss.contains(">hidden 64 (n=1)<"))
+        XCTAssertFalse(loss.contains("layers 1, hidden"))
+        XCTAssertEqual(loss.components(separatedBy: "<polyline").count - 1, 12)
+        // Three plot frames, one per panel.
+        XCTAssertEqual(loss.components(separatedBy: ##"fill="none" stroke="#444444""##).count - 1, 3)
+        XCTAssertTrue(document.markdown.contains("One panel per model.layers, all on the same axes."))
+
+        // The fixture's 4 lines fit in one panel, labelled with every dimension.
+        let single = try XCTUnwrap(try Report.render(try fixtureData(at: directory.file("single.sqlite")), figureStem: "f")
+            .figures.first { $0.fileName == "f-loss.svg" }?.svg)
+        XCTAssertEqual(single.components(separatedBy: ##"fill="none" stroke="#444444""##).count - 1, 1)
+        XCTAssertTrue(single.contains(">threshold 0.05, hidden 64 (n=2)<"))
+    }
+
     func testWellFormednessCheckRejectsBrokenSVG() {
         // The check above must be able to fail.
         let parser = XMLParser(data: Data(#"<svg><text>a < b</text></svg>"#.utf8))

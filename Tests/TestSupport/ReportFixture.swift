@@ -100,19 +100,21 @@ public enum ReportFixture {
         }
     }
 
+    /// The full Fashion-MNIST's files, as `registerDataset` records them.
+    public static let datasetDescription = """
+        {"directory":"data/fashion-mnist","files":[\
+        {"md5":"8d4fb7e6c68d591d4c3dfef9ec88bf0d","name":"train-images-idx3-ubyte.gz","path":"data/fashion-mnist/train-images-idx3-ubyte.gz","records":60000},\
+        {"md5":"25c81989df183df01b3e8a0aad5dffbe","name":"train-labels-idx1-ubyte.gz","path":"data/fashion-mnist/train-labels-idx1-ubyte.gz","records":60000},\
+        {"md5":"bef4ecab320f06d8554ea6380940ec79","name":"t10k-images-idx3-ubyte.gz","path":"data/fashion-mnist/t10k-images-idx3-ubyte.gz","records":10000},\
+        {"md5":"bb300cfdad3c16e7a12a480ee83cd310","name":"t10k-labels-idx1-ubyte.gz","path":"data/fashion-mnist/t10k-labels-idx1-ubyte.gz","records":10000}],\
+        "fingerprint":"\(fingerprint)","test":{"columns":28,"records":10000,"rows":28},"train":{"columns":28,"records":60000,"rows":28}}
+        """
+
     /// Creates the database at `path` and returns the store.
     @discardableResult
     public static func build(at path: String) throws -> Store {
         let store = try Store(path: path)
-        let description = """
-            {"directory":"data/fashion-mnist","files":[\
-            {"md5":"8d4fb7e6c68d591d4c3dfef9ec88bf0d","name":"train-images-idx3-ubyte.gz","path":"data/fashion-mnist/train-images-idx3-ubyte.gz","records":60000},\
-            {"md5":"25c81989df183df01b3e8a0aad5dffbe","name":"train-labels-idx1-ubyte.gz","path":"data/fashion-mnist/train-labels-idx1-ubyte.gz","records":60000},\
-            {"md5":"bef4ecab320f06d8554ea6380940ec79","name":"t10k-images-idx3-ubyte.gz","path":"data/fashion-mnist/t10k-images-idx3-ubyte.gz","records":10000},\
-            {"md5":"bb300cfdad3c16e7a12a480ee83cd310","name":"t10k-labels-idx1-ubyte.gz","path":"data/fashion-mnist/t10k-labels-idx1-ubyte.gz","records":10000}],\
-            "fingerprint":"\(fingerprint)","test":{"columns":28,"records":10000,"rows":28},"train":{"columns":28,"records":60000,"rows":28}}
-            """
-        try store.registerDataset(fingerprint: fingerprint, descriptionJSON: description)
+        try store.registerDataset(fingerprint: fingerprint, descriptionJSON: datasetDescription)
         let spec = try ExperimentSpec.parse(text: specText, filePath: "prune-grid.json")
         let jobs = try spec.jobs()
         try store.registerExperiment(name: experiment, description: spec.description, specJSON: specText,

@@ -207,13 +207,18 @@ public struct ReportData: Sendable {
         return zip(dimensions, point.values).map { "\($0) = \(Self.display($1))" }.joined(separator: ", ")
     }
 
-    /// A legend label: the last component of each dimension when those are unambiguous
-    /// ("hidden 64, threshold 0.05"), else the full paths.
-    func shortLabel(_ point: GridPoint) -> String {
-        guard !dimensions.isEmpty else { return spec.name }
+    /// The dimensions' names for legends: the last component of each ("hidden") when those
+    /// are unambiguous, else the full paths.
+    var shortDimensionNames: [String] {
         let keys = dimensions.map { String($0.split(separator: ".").last ?? Substring($0)) }
-        let names = Set(keys).count == keys.count ? keys : dimensions
-        return zip(names, point.values).map { "\($0) \(Self.display($1))" }.joined(separator: ", ")
+        return Set(keys).count == keys.count ? keys : dimensions
+    }
+
+    /// A legend label of the point's values of the dimensions from `first` on
+    /// ("hidden 64, threshold 0.05").
+    func shortLabel(_ point: GridPoint, from first: Int = 0) -> String {
+        guard !dimensions.isEmpty else { return spec.name }
+        return zip(shortDimensionNames, point.values).dropFirst(first).map { "\($0) \(Self.display($1))" }.joined(separator: ", ")
     }
 
     /// Strings without quotes, everything else as canonical JSON (as `harness plan` shows them).

@@ -15,8 +15,11 @@ public struct ReportFigure: Sendable {
 enum ReportFigures {
     /// Fig. 4: mean training loss per epoch, one line per grid point; retraining after
     /// pruning continues the epoch axis as a dashed line. Nil when no done run has epochs.
+    /// When there are more lines than colours and the grid has two dimensions or more, one
+    /// panel per value of the first dimension keeps each panel's lines apart.
     static func loss(_ data: ReportData) -> ReportFigure? {
-        var series: [LineChart.Series] = []
+        let facets = data.points.count > seriesColours.count && data.dimensions.count >= 2
+        var panels: [(value: JSONValue, panel: LineChart.Panel)] = []
         var hasRetraining = false, hasBaseEpochs = false
         for point in data.points {
             let runIDs = point.doneJobs.compactMap { $0.result.runID }
@@ -40,13 +43,21 @@ enum ReportFigures {
                 parts += continued
             }
             guard !parts.isEmpty else { continue }
-            series.append(LineChart.Series(label: "\(data.shortLabel(point)) (n=\(runs.count))", parts: parts))
+            let series = LineChart.Series(label: "\(data.shortLabel(point, from: facets ? 1 : 0)) (n=\(runs.count))", parts: parts)
+            let value = facets ? point.values[0] : .null
+            if let last = panels.indices.last, panels[last].value == value {
+                panels[last].panel.series.append(series)
+            } else {
+                let title = facets ? data.shortDimensionNames[0] + " " + ReportData.display(value) : nil
+                panels.append((value, LineChart.Panel(title: title, series: [series])))
+            }
         }
-        guard !series.isEmpty else { return nil }
+        guard !panels.isEmpty else { return nil }
         let chart = LineChart(title: "Training loss per epoch (mean over seeds)", xLabel: "epoch",
-                              yLabel: "mean training loss", series: series, integerX: true,
+                              yLabel: "mean training loss", panels: panels.map(\.panel), integerX: true,
                               styleNotes: hasRetraining ? [("training", false), ("retraining after pruning", true)] : [])
         var caption = "Mean training loss per epoch over the done runs of each grid point (n runs)."
+        if facets { caption += " One panel per \(data.dimensions[0]), all on the same axes." }
         if hasRetraining { caption += " Dashed: retraining after pruning, its epochs counted on from the last training epoch." }
         if hasBaseEpochs {
             caption += " A pruning run that started from its base model's checkpoint shows that base run's training epochs."

@@ -152,7 +152,9 @@ struct AxisScale: Equatable {
 let seriesColours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
-/// Lines over a shared x axis with a legend to the right of the plot.
+/// Lines over a shared x axis with a legend to the right of the plot. With several panels
+/// (small multiples), the plots are stacked, each with its own title and legend, all on the
+/// same axes so they compare at a glance.
 struct LineChart {
     struct Part {
         var points: [(x: Double, y: Double)]
@@ -165,17 +167,37 @@ struct LineChart {
         var parts: [Part]
     }
 
+    struct Panel {
+        /// Drawn above the panel's plot; nil for a chart of one panel.
+        var title: String?
+        var series: [Series]
+    }
+
     var title: String
     var xLabel: String
     var yLabel: String
-    var series: [Series]
+    var panels: [Panel]
     /// Whole-number x ticks (epochs).
     var integerX = false
     /// Legend lines that explain the line styles, drawn in grey after the series.
     var styleNotes: [(label: String, dashed: Bool)] = []
 
+    init(title: String, xLabel: String, yLabel: String, series: [Series], integerX: Bool = false,
+         styleNotes: [(label: String, dashed: Bool)] = []) {
+        self.init(title: title, xLabel: xLabel, yLabel: yLabel, panels: [Panel(title: nil, series: series)],
+                  integerX: integerX, styleNotes: styleNotes)
+    }
+
+    init(title: String, xLabel: String, yLabel: String, panels: [Panel], integerX: Bool = false,
+         styleNotes: [(label: String, dashed: Bool)] = []) {
+        (self.title, self.xLabel, self.yLabel, self.panels, self.integerX, self.styleNotes) =
+            (title, xLabel, yLabel, panels, integerX, styleNotes)
+    }
+
     static let plotWidth = 560.0, plotHeight = 320.0
     static let left = 76.0, top = 44.0, bottom = 58.0
+    /// Room above a panel's plot for its title.
+    static let panelTitle = 24.0
     static let legendRow = 18.0
 
     func colour(_ index: Int) -> String { seriesColours[index % seriesColours.count] }
@@ -188,42 +210,66 @@ struct LineChart {
     /// Markers show where the data points are; on a dense curve they would only clutter it.
     func drawsMarkers(_ series: Series) -> Bool { series.parts.reduce(0) { $0 + $1.points.count } <= 40 }
 
+    private typealias LegendEntry = (label: String, colour: String, dashed: Bool, marker: SVGCanvas.Marker?)
+
+    private func legend(_ panel: Panel) -> [LegendEntry] {
+        panel.series.enumerated().map { ($1.label, colour($0), false, drawsMarkers($1) ? marker($0) : nil) }
+            + styleNotes.map { ($0.label, "#555555", $0.dashed, nil) }
+    }
+
     func svg() -> String {
-        let points = series.flatMap { $0.parts.flatMap(\.points) }
+        let points = panels.flatMap { $0.series.flatMap { $0.parts.flatMap(\.points) } }
         let xs = points.map(\.x), ys = points.map(\.y)
         let xScale = AxisScale(from: xs.min() ?? 0, to: xs.max() ?? 1, targetTicks: 8, integer: integerX)
         let yScale = AxisScale(from: ys.min() ?? 0, to: ys.max() ?? 1, targetTicks: 6)
 
-        let legend: [(label: String, colour: String, dashed: Bool, marker: SVGCanvas.Marker?)] =
-            series.enumerated().map { ($1.label, colour($0), false, drawsMarkers($1) ? marker($0) : nil) }
-            + styleNotes.map { ($0.label, "#555555", $0.dashed, nil) }
-        let legendWidth = 44 + (legend.map { SVGCanvas.textWidth($0.label, size: 12) }.max() ?? 0)
-        let plotRight = Self.left + Self.plotWidth, plotBottom = Self.top + Self.plotHeight
-        let height = max(plotBottom + Self.bottom, Self.top + Double(legend.count) * Self.legendRow + 16)
-        var canvas = SVGCanvas(width: plotRight + 20 + legendWidth + 12, height: height)
-
+        let legends = panels.map(legend)
+        let legendWidth = 44 + (legends.joined().map { SVGCanvas.textWidth($0.label, size: 12) }.max() ?? 0)
+        let titleRoom = panels.count > 1 ? Self.panelTitle : 0
+        // Each panel is as tall as its plot or its legend, whichever is taller.
+        let panelHeights = legends.map { legend in
+            max(titleRoom + Self.plotHeight + Self.bottom, titleRoom + Double(legend.count) * Self.legendRow + 16)
+        }
+        let plotRight = Self.left + Self.plotWidth
+        var canvas = SVGCanvas(width: plotRight + 20 + legendWidth + 12, height: Self.top + panelHeights.reduce(0, +))
         canvas.text(title, Self.left + Self.plotWidth / 2, 26, size: 15, anchor: .middle, bold: true)
+
+        var panelTop = Self.top
+        for (panel, (legend, panelHeight)) in zip(panels, zip(legends, panelHeights)) {
+            if let panelTitle = panel.title {
+                canvas.text(panelTitle, Self.left + Self.plotWidth / 2, panelTop + 14, size: 13, anchor: .middle, bold: true)
+            }
+            let plotTop = panelTop + titleRoom
+            draw(panel, legend: legend, on: &canvas, plotTop: plotTop, xScale: xScale, yScale: yScale)
+            panelTop += panelHeight
+        }
+        return canvas.document(title: title)
+    }
+
+    private func draw(_ panel: Panel, legend: [LegendEntry], on canvas: inout SVGCanvas, plotTop: Double,
+                      xScale: AxisScale, yScale: AxisScale) {
+        let plotRight = Self.left + Self.plotWidth, plotBottom = plotTop + Self.plotHeight
         for tick in yScale.ticks {
-            let y = yScale.position(tick, plotBottom, Self.top)
+            let y = yScale.position(tick, plotBottom, plotTop)
             canvas.line(Self.left, y, plotRight, y, stroke: "#e3e3e3")
             canvas.line(Self.left - 5, y, Self.left, y, stroke: "#444444")
             canvas.text(yScale.label(tick), Self.left - 8, y + 4, size: 12, anchor: .end)
         }
         for tick in xScale.ticks {
             let x = xScale.position(tick, Self.left, plotRight)
-            canvas.line(x, Self.top, x, plotBottom, stroke: "#e3e3e3")
+            canvas.line(x, plotTop, x, plotBottom, stroke: "#e3e3e3")
             canvas.line(x, plotBottom, x, plotBottom + 5, stroke: "#444444")
             canvas.text(xScale.label(tick), x, plotBottom + 19, size: 12, anchor: .middle)
         }
-        canvas.rect(Self.left, Self.top, Self.plotWidth, Self.plotHeight, fill: "none", stroke: "#444444")
+        canvas.rect(Self.left, plotTop, Self.plotWidth, Self.plotHeight, fill: "none", stroke: "#444444")
         canvas.text(xLabel, Self.left + Self.plotWidth / 2, plotBottom + 44, size: 13, anchor: .middle)
-        canvas.text(yLabel, 20, Self.top + Self.plotHeight / 2, size: 13, anchor: .middle, rotation: -90)
+        canvas.text(yLabel, 20, plotTop + Self.plotHeight / 2, size: 13, anchor: .middle, rotation: -90)
 
-        for (index, item) in series.enumerated() {
+        for (index, item) in panel.series.enumerated() {
             let drawMarkers = drawsMarkers(item)
             for part in item.parts {
                 let pixels = part.points.map { (x: xScale.position($0.x, Self.left, plotRight),
-                                                y: yScale.position($0.y, plotBottom, Self.top)) }
+                                                y: yScale.position($0.y, plotBottom, plotTop)) }
                 canvas.polyline(pixels, stroke: colour(index), width: 2, dash: part.dashed ? "6 4" : nil)
                 if drawMarkers {
                     // A retraining piece starts at the last training point, already marked.
@@ -236,12 +282,11 @@ struct LineChart {
 
         let legendX = plotRight + 20
         for (row, entry) in legend.enumerated() {
-            let y = Self.top + 8 + Double(row) * Self.legendRow
+            let y = plotTop + 8 + Double(row) * Self.legendRow
             canvas.line(legendX, y, legendX + 26, y, stroke: entry.colour, width: 2, dash: entry.dashed ? "6 4" : nil)
             if let shape = entry.marker { canvas.marker(shape, legendX + 13, y, size: 6, fill: entry.colour) }
             canvas.text(entry.label, legendX + 34, y + 4, size: 12)
         }
-        return canvas.document(title: title)
     }
 }
 
