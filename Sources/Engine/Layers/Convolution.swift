@@ -46,9 +46,11 @@ public final class Conv2D: @unchecked Sendable {
     public private(set) var height = 0
     public private(set) var width = 0
 
-    /// Initialised as torch.nn.Conv2d: weight and bias U(-1/√K, 1/√K), K = Cin·k·k.
+    /// `pytorch`: as torch.nn.Conv2d, weight and bias U(-1/√K, 1/√K), K = Cin·k·k.
+    /// `keras`: as keras.layers.Conv2D, Glorot-uniform weight (fan in Cin·k·k, fan out
+    /// Cout·k·k), zero bias.
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, name: String,
-                generator: inout SeededGenerator) {
+                initialization: WeightInitialization = .pytorch, generator: inout SeededGenerator) {
         precondition(inputChannels >= 1 && outputChannels >= 1 && kernelSize >= 1, "conv sizes must be positive")
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
@@ -56,9 +58,16 @@ public final class Conv2D: @unchecked Sendable {
         weight = Parameter(name: "\(name).weight", shape: [kernelSize, kernelSize, inputChannels, outputChannels],
                            isWeightMatrix: true)
         bias = Parameter(name: "\(name).bias", shape: [outputChannels], isWeightMatrix: false)
-        let bound = 1 / Float(kernelSize * kernelSize * inputChannels).squareRoot()
-        weight.initializeUniform(bound: bound, using: &generator)
-        bias.initializeUniform(bound: bound, using: &generator)
+        let area = kernelSize * kernelSize
+        switch initialization {
+        case .pytorch:
+            let bound = 1 / Float(area * inputChannels).squareRoot()
+            weight.initializeUniform(bound: bound, using: &generator)
+            bias.initializeUniform(bound: bound, using: &generator)
+        case .keras:
+            weight.initializeGlorotUniform(fanIn: area * inputChannels, fanOut: area * outputChannels, using: &generator)
+            bias.initializeZero()
+        }
     }
 
     public var parameters: [Parameter] { [weight, bias] }

@@ -15,16 +15,23 @@ public final class Dense: @unchecked Sendable {
     public let bias: Parameter    // (O)
     private var weightTransposed = Workspace()  // Wᵀ (O, I) as panels, packed each backward
 
-    /// Initialised as torch.nn.Linear: kaiming_uniform(a=√5) weights and bias, both
-    /// U(-1/√I, 1/√I).
-    public init(inputSize: Int, outputSize: Int, name: String, generator: inout SeededGenerator) {
+    /// `pytorch`: as torch.nn.Linear, kaiming_uniform(a=√5) weights and bias, both
+    /// U(-1/√I, 1/√I). `keras`: as keras.layers.Dense, Glorot-uniform weights, zero bias.
+    public init(inputSize: Int, outputSize: Int, name: String, initialization: WeightInitialization = .pytorch,
+                generator: inout SeededGenerator) {
         self.inputSize = inputSize
         self.outputSize = outputSize
         weight = Parameter(name: "\(name).weight", shape: [inputSize, outputSize], isWeightMatrix: true)
         bias = Parameter(name: "\(name).bias", shape: [outputSize], isWeightMatrix: false)
-        let bound = 1 / Float(inputSize).squareRoot()
-        weight.initializeUniform(bound: bound, using: &generator)
-        bias.initializeUniform(bound: bound, using: &generator)
+        switch initialization {
+        case .pytorch:
+            let bound = 1 / Float(inputSize).squareRoot()
+            weight.initializeUniform(bound: bound, using: &generator)
+            bias.initializeUniform(bound: bound, using: &generator)
+        case .keras:
+            weight.initializeGlorotUniform(fanIn: inputSize, fanOut: outputSize, using: &generator)
+            bias.initializeZero()
+        }
     }
 
     public var parameters: [Parameter] { [weight, bias] }

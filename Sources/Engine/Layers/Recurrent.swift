@@ -52,9 +52,11 @@ public final class RecurrentLayer: @unchecked Sendable {
     private(set) var steps = 0
     private(set) var batch = 0
 
-    /// Initialised as torch.nn.LSTM / torch.nn.RNN: every weight and bias U(-1/√H, 1/√H).
+    /// `pytorch`: as torch.nn.LSTM / torch.nn.RNN, every weight and bias U(-1/√H, 1/√H).
+    /// `keras`: as keras.layers.LSTM / SimpleRNN, Wx Glorot-uniform, Wh orthogonal, biases
+    /// zero but the forget gate's, which is 1 (held in bx; bh stays zero).
     public init(cell: Cell, activation: RecurrentActivation, inputSize: Int, hiddenSize: Int, name: String,
-                generator: inout SeededGenerator) {
+                initialization: WeightInitialization = .pytorch, generator: inout SeededGenerator) {
         self.cell = cell
         self.activation = activation
         self.inputSize = inputSize
@@ -65,8 +67,19 @@ public final class RecurrentLayer: @unchecked Sendable {
         recurrentWeight = Parameter(name: "\(name).weight_hh", shape: [hiddenSize, width], isWeightMatrix: true)
         inputBias = Parameter(name: "\(name).bias_ih", shape: [width], isWeightMatrix: false)
         recurrentBias = Parameter(name: "\(name).bias_hh", shape: [width], isWeightMatrix: false)
-        let bound = 1 / Float(hiddenSize).squareRoot()
-        for p in parameters { p.initializeUniform(bound: bound, using: &generator) }
+        switch initialization {
+        case .pytorch:
+            let bound = 1 / Float(hiddenSize).squareRoot()
+            for p in parameters { p.initializeUniform(bound: bound, using: &generator) }
+        case .keras:
+            inputWeight.initializeGlorotUniform(fanIn: inputSize, fanOut: width, using: &generator)
+            recurrentWeight.initializeOrthogonal(using: &generator)
+            inputBias.initializeZero()
+            recurrentBias.initializeZero()
+            if cell == .lstm {
+                for j in hiddenSize..<2 * hiddenSize { inputBias.value[j] = 1 }   // f, the second gate
+            }
+        }
     }
 
     public var parameters: [Parameter] { [inputWeight, recurrentWeight, inputBias, recurrentBias] }

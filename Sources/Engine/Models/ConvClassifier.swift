@@ -47,7 +47,7 @@ public final class ConvClassifier: Classifier {
         var (height, width, channels) = (config.imageHeight, config.imageWidth, 1)
         for (index, outputChannels) in config.conv.enumerated() {
             let conv = Conv2D(inputChannels: channels, outputChannels: outputChannels, kernelSize: config.kernel,
-                              name: "conv.\(index)", generator: &generator)
+                              name: "conv.\(index)", initialization: config.initialization, generator: &generator)
             let (convHeight, convWidth) = conv.outputShape(height: height, width: width)
             let pooling = config.pool == 2 ? MaxPool2D(channels: outputChannels) : nil
             let (outputHeight, outputWidth) = pooling == nil
@@ -59,7 +59,7 @@ public final class ConvClassifier: Classifier {
         }
         stages = built
         head = DenseHead(inputSize: height * width * channels, hidden: config.dense, classes: config.classes,
-                         dropout: config.dropout, seed: seed, generator: &generator)
+                         dropout: config.dropout, initialization: config.initialization, seed: seed, generator: &generator)
         outputs = built.map { _ in Workspace() }
         outputGradients = built.map { _ in Workspace() }
     }

@@ -15,11 +15,13 @@ final class DenseHead {
     private var batch = 0
     private var training = false
 
-    init(inputSize: Int, hidden: [Int], classes: Int, dropout: Float, seed: UInt64, generator: inout SeededGenerator) {
+    init(inputSize: Int, hidden: [Int], classes: Int, dropout: Float, initialization: WeightInitialization, seed: UInt64,
+         generator: inout SeededGenerator) {
         let sizes = [inputSize] + hidden + [classes]
         var built: [Dense] = []
         for k in 0..<(sizes.count - 1) {
-            built.append(Dense(inputSize: sizes[k], outputSize: sizes[k + 1], name: "head.\(k)", generator: &generator))
+            built.append(Dense(inputSize: sizes[k], outputSize: sizes[k + 1], name: "head.\(k)", initialization: initialization,
+                               generator: &generator))
         }
         layers = built
         self.dropout = dropout > 0 ? Dropout(probability: dropout) : nil

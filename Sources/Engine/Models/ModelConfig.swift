@@ -42,11 +42,14 @@ public struct ModelConfig: Sendable, Equatable {
     public var classes: Int
     public var imageHeight: Int
     public var imageWidth: Int
+    /// How the weights start (PyTorch's defaults or Keras's).
+    public var initialization: WeightInitialization
 
     public init(kind: Kind, layers: Int = 1, hidden: Int = 64, activation: RecurrentActivation = .tanh,
                 sequence: SequenceAxis = .rows, dense: [Int] = [], dropout: Float = 0,
                 conv: [Int] = [32], kernel: Int = 3, pool: Int = 2,
-                classes: Int = 10, imageHeight: Int = 28, imageWidth: Int = 28) {
+                classes: Int = 10, imageHeight: Int = 28, imageWidth: Int = 28,
+                initialization: WeightInitialization = .pytorch) {
         self.kind = kind
         self.layers = layers
         self.hidden = hidden
@@ -60,6 +63,7 @@ public struct ModelConfig: Sendable, Equatable {
         self.classes = classes
         self.imageHeight = imageHeight
         self.imageWidth = imageWidth
+        self.initialization = initialization
     }
 
     /// The paper's final model: 2-layer LSTM, 64 hidden units, rows as time steps.

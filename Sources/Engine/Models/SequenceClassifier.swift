@@ -22,11 +22,12 @@ public final class SequenceClassifier: Classifier {
         for index in 0..<config.layers {
             layers.append(RecurrentLayer(cell: cell, activation: config.activation,
                                          inputSize: index == 0 ? features : config.hidden, hiddenSize: config.hidden,
-                                         name: "\(config.kind.rawValue).\(index)", generator: &generator))
+                                         name: "\(config.kind.rawValue).\(index)", initialization: config.initialization,
+                                         generator: &generator))
         }
         recurrent = layers
         head = DenseHead(inputSize: config.hidden, hidden: config.dense, classes: config.classes,
-                         dropout: config.dropout, seed: seed, generator: &generator)
+                         dropout: config.dropout, initialization: config.initialization, seed: seed, generator: &generator)
     }
 
     public var parameters: [Parameter] { recurrent.flatMap(\.parameters) + head.parameters }

@@ -26,7 +26,8 @@ struct JobRunner {
                            sequence: config.dataset.sequence == .columns ? .columns : .rows,
                            dense: model.dense, dropout: Float(model.dropout),
                            conv: model.conv, kernel: model.kernel, pool: model.pool,
-                           classes: 10, imageHeight: imageHeight, imageWidth: imageWidth)
+                           classes: 10, imageHeight: imageHeight, imageWidth: imageWidth,
+                           initialization: model.initialization == .keras ? .keras : .pytorch)
     }
 
     static func optimizer(_ training: TrainingSettings) -> OptimizerSettings {

@@ -174,6 +174,9 @@ extension ModelSettings {
         members.append(("dense", .array(dense.map { .int($0) })))
         // Dropout follows each hidden dense layer, so without one it does nothing.
         if !dense.isEmpty { members.append(("dropout", .double(dropout))) }
+        // Written only when it is not the default: `init` came after the first results, and
+        // leaving the default out keeps the ids of every job that ran before it.
+        if initialization != .pytorch { members.append(("init", .string(initialization.rawValue))) }
         return .object(members)
     }
 }

@@ -6,6 +6,8 @@ public enum SequenceOrder: String, Sendable, CaseIterable { case rows, columns }
 public enum ModelType: String, Sendable, CaseIterable { case lstm, rnn, cnn }
 public enum Activation: String, Sendable, CaseIterable { case tanh, relu }
 public enum OptimizerKind: String, Sendable, CaseIterable { case adam, sgd }
+/// Whose default weight initialisation a model starts from (see the engine's `WeightInitialization`).
+public enum InitializationScheme: String, Sendable, CaseIterable { case pytorch, keras }
 
 public struct DatasetSettings: Sendable, Equatable {
     /// Where the Fashion-MNIST files are; nil means the data layer's default location.
@@ -33,7 +35,7 @@ public struct DatasetSettings: Sendable, Equatable {
 /// One model. Recurrent models (lstm, rnn) use `layers`, `hidden` and `activation`; cnn models
 /// use `conv`, `kernel` and `pool`; both end in `dense` hidden ReLU layers, each followed by
 /// dropout `dropout`, then a 10-way output. Fields of the other kind hold their defaults and
-/// mean nothing.
+/// mean nothing. `init` chooses PyTorch's default weight initialisation or Keras's.
 public struct ModelSettings: Sendable, Equatable {
     public var type: ModelType
     public var layers: Int
@@ -44,6 +46,7 @@ public struct ModelSettings: Sendable, Equatable {
     public var conv: [Int]
     public var kernel: Int
     public var pool: Int
+    public var initialization: InitializationScheme
 
     /// The defaults for `type`. The cnn defaults are the Keras notebook's model: Conv2D 32 3x3
     /// ReLU, MaxPool 2, Dense 128 ReLU, Dropout 0.2, Dense 32 ReLU, Dropout 0.2, Dense 10.
@@ -55,6 +58,7 @@ public struct ModelSettings: Sendable, Equatable {
         conv = [32]
         kernel = 3
         pool = 2
+        initialization = .pytorch
         switch type {
         case .lstm, .rnn:
             dense = []
@@ -500,6 +504,7 @@ struct SettingField: Sendable {
         SettingField("model", "conv", .cnn) { v, p, s in s.model.conv = try SpecRead.intList(v, p, 1...512, allowEmpty: false) },
         SettingField("model", "kernel", .cnn) { v, p, s in s.model.kernel = try SpecRead.int(v, p, 1...7) },
         SettingField("model", "pool", .cnn) { v, p, s in s.model.pool = try SpecRead.int(v, p, 1...2) },
+        SettingField("model", "init") { v, p, s in s.model.initialization = try SpecRead.choice(v, p) },
 
         SettingField("training", "epochs") { v, p, s in s.training.epochs = try SpecRead.int(v, p, 1...1000) },
         SettingField("training", "batch_size") { v, p, s in s.training.batchSize = try SpecRead.int(v, p, 1...60000) },
