@@ -68,6 +68,20 @@ final class GridTests: XCTestCase {
                        + #""training":{"batch_size":100,"epochs":10,"learning_rate":0.01,"momentum":0.9,"optimizer":"sgd"}}"#)
     }
 
+    func testInitIsInTheCanonicalJSONOnlyWhenItIsNotTheDefault() throws {
+        // Leaving out the default keeps the ids of jobs that ran before `init` existed.
+        let plain = try jobs(#"{"name": "a", "model": {"type": "lstm"}}"#)[0]
+        let pytorch = try jobs(#"{"name": "a", "model": {"type": "lstm", "init": "pytorch"}}"#)[0]
+        let keras = try jobs(#"{"name": "a", "model": {"type": "lstm", "init": "keras"}}"#)[0]
+        XCTAssertEqual(pytorch.canonicalJSON(), plain.canonicalJSON())
+        XCTAssertFalse(plain.canonicalJSON().contains("init"))
+        XCTAssertTrue(keras.canonicalJSON().contains(#""init":"keras""#))
+        XCTAssertEqual(keras.model.initialization, .keras)
+        let cnn = try jobs(#"{"name": "c", "model": {"type": "cnn"}, "grid": {"model.init": ["pytorch", "keras"]}}"#)
+        XCTAssertEqual(cnn.map(\.model.initialization), [.pytorch, .keras])
+        XCTAssertNotEqual(cnn[0].canonicalJSON(), cnn[1].canonicalJSON())
+    }
+
     func testCanonicalJSONIgnoresKeyOrderSpellingAndExplicitDefaults() throws {
         let minimal = try jobs(#"{"name": "a", "model": {"type": "rnn", "dense": [16], "dropout": 0.25}, "training": {"learning_rate": 1}}"#)
         let shuffled = try jobs("""

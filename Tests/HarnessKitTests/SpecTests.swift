@@ -134,7 +134,7 @@ final class SpecTests: XCTestCase {
         XCTAssertEqual(ExperimentSpec.gridDimensions, [
             "dataset.path", "dataset.train_size", "dataset.train_fraction", "dataset.stratified", "dataset.sequence",
             "model.type", "model.layers", "model.hidden", "model.activation", "model.dense", "model.dropout",
-            "model.conv", "model.kernel", "model.pool",
+            "model.conv", "model.kernel", "model.pool", "model.init",
             "training.epochs", "training.batch_size", "training.optimizer", "training.learning_rate", "training.momentum",
             "pruning.threshold", "pruning.sparsity", "pruning.retrain_epochs",
         ])
@@ -191,6 +191,10 @@ final class SpecTests: XCTestCase {
                     #"$.dataset.stratified: expected true or false, found "yes""#)
         assertError(#"{"name": "x", "model": {"type": "LSTM"}}"#,
                     #"$.model.type: expected one of "lstm", "rnn", "cnn", found "LSTM"; did you mean "lstm"?"#)
+        assertError(#"{"name": "x", "model": {"type": "lstm", "init": "kera"}}"#,
+                    #"$.model.init: expected one of "pytorch", "keras", found "kera"; did you mean "keras"?"#)
+        assertError(#"{"name": "x", "model": {"type": "lstm"}, "grid": {"model.init": ["keras", 1]}}"#,
+                    #"$.grid["model.init"][1]: expected one of "pytorch", "keras", found 1"#)
         assertError(#"{"name": "x", "model": [1]}"#, "$.model: expected an object, found [1]")
         assertError(#"["name"]"#, #"$: expected an object with at least "name" and "model", found ["name"]"#)
     }
