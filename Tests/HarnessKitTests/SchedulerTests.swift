@@ -260,6 +260,40 @@ final class PruningSchedulerTests: XCTestCase {
         XCTAssertEqual(try query("SELECT count(*) FROM runs"), ["10"])
     }
 
+    func testABaseThatIsDoneWithoutACheckpointIsTrainedOnceMoreNotOncePerWorker() throws {
+        // The bases' own jobs ran first as a plain experiment, as final.json's do before pruning.json.
+        let plain = directory.file("plain.json")
+        try """
+        {"name": "plain", "model": {"type": "lstm", "layers": 2, "hidden": 8},
+         "training": {"epochs": 3, "batch_size": 50, "learning_rate": 0.01}, "seeds": [1, 2]}
+        """.write(toFile: plain, atomically: true, encoding: .utf8)
+        let options = RunOptions(specPath: plain, databasePath: database, dataDirectory: directory.file("data"),
+                                 workers: 2, threadsPerJob: 1, environment: [:])
+        XCTAssertEqual(try Scheduler(options: options, log: ProgressLog(live: false, write: { _ in })).run().completed, 2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("results/checkpoints")))
+
+        // 4 workers could start all four jobs of the first two thresholds at once.
+        let summary = try run(workers: 4)
+        XCTAssertEqual(summary.completed, 8)
+        // The plain jobs are the bases: no new base runs, and one pruning job per seed trained
+        // its base again and left the checkpoint for the other three.
+        XCTAssertEqual(try query("SELECT count(*) FROM runs WHERE job_id IN (SELECT job_id FROM experiment_jobs WHERE experiment = 'plain')"),
+                       ["2"])
+        XCTAssertEqual(try query("""
+            SELECT count(DISTINCT e.run_id) FROM epochs e JOIN job_results j ON j.run_id = e.run_id
+            WHERE j.experiment = 'prune' AND e.phase = 'train' GROUP BY j.seed
+            """), ["1", "1"])
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: directory.file("results/checkpoints"))
+        XCTAssertEqual(checkpoints.filter { $0.hasSuffix(".ckpt") }.count, 2)
+        // Every threshold of a seed reports the base job's own step time.
+        XCTAssertEqual(try query("""
+            SELECT count(DISTINCT update_seconds) FROM job_results WHERE experiment = 'prune' GROUP BY seed
+            """), ["1", "1"])
+        XCTAssertEqual(try query("""
+            SELECT count(DISTINCT accuracy_before_pruning) FROM job_results WHERE experiment = 'prune' GROUP BY seed
+            """), ["1", "1"])
+    }
+
     func testAMissingCheckpointIsRebuiltIdentically() throws {
         _ = try run(workers: 1)
         let first = try query("SELECT accuracy_before_pruning FROM job_results ORDER BY job_id")

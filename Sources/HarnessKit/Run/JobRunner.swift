@@ -80,7 +80,8 @@ struct JobRunner {
         }
 
         // The base model: from its checkpoint, or trained here (training is deterministic,
-        // so this gives the very model the base job would have saved).
+        // so this gives the very model the base job would have saved). Its step time is the
+        // base job's, when that has a run, so every threshold reports the same one.
         var baseStepSeconds = context.baseStepSeconds()
         if let bytes = FileManager.default.contents(atPath: context.checkpointPath) {
             do {
@@ -90,7 +91,7 @@ struct JobRunner {
             }
         } else {
             let report = try self.train(model, on: train, epochs: config.training.epochs, phase: "train")
-            baseStepSeconds = report.meanStepSeconds
+            baseStepSeconds = baseStepSeconds ?? report.meanStepSeconds
             try Self.writeCheckpoint(model, to: context.checkpointPath)
         }
         let before = model.evaluate(on: test)

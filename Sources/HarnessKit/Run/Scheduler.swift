@@ -161,6 +161,13 @@ public final class Scheduler: @unchecked Sendable {
         // A job that fails is not claimed again by this run (the next run retries it).
         let attempted = Mutex(Set<String>())
         let fatal = Mutex<Error?>(nil)
+        // A base can be done without a checkpoint: its job ran as a plain job, in another
+        // experiment (pruning.json's bases are final.json's jobs) or before its checkpoint was
+        // deleted. The first pruning job that needs it trains it again and leaves the
+        // checkpoint; until the checkpoint is there, the other pruning jobs of that base wait,
+        // so it is trained once and not once per worker. These are the bases being rebuilt.
+        let rebuilding = Mutex(Set<String>())
+        let hasCheckpoint: @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: prepared.checkpointPath(baseID: $0)) }
         let group = DispatchGroup()
         for _ in 0..<min(workers, max(pending, 1)) {
             group.enter()
@@ -169,20 +176,36 @@ public final class Scheduler: @unchecked Sendable {
                 do {
                     while !stop.isSet, fatal.withLock({ $0 == nil }) {
                         let baseStates = try baseIDs.isEmpty ? [:] : store.states(of: baseIDs, doneSince: rerunBefore)
-                        let candidates = attempted.withLock { seen in
-                            baseIDs.filter { !seen.contains($0) }
-                                + ids.filter { !seen.contains($0) && prepared.baseOf[$0].map { baseStates[$0] == .done } ?? true }
+                        // Choosing and claiming under one lock, so two workers cannot both set out
+                        // to rebuild the same base. (The lock order is rebuilding, then attempted.)
+                        let (claim, rebuilds): (ClaimedJob?, String?) = try rebuilding.withLock { building in
+                            let beingRebuilt = building
+                            let ready = { (base: String) in
+                                baseStates[base] == .done && (!beingRebuilt.contains(base) || hasCheckpoint(base))
+                            }
+                            let candidates = attempted.withLock { seen in
+                                baseIDs.filter { !seen.contains($0) }
+                                    + ids.filter { !seen.contains($0) && prepared.baseOf[$0].map(ready) ?? true }
+                            }
+                            guard let claimed = try store.claimNextJob(among: candidates, worker: worker,
+                                                                       rerunStartedBefore: rerunBefore) else { return (nil, nil) }
+                            guard let base = prepared.baseOf[claimed.jobID], !hasCheckpoint(base) else { return (claimed, nil) }
+                            building.insert(base)
+                            return (claimed, base)
                         }
-                        guard let claimed = try store.claimNextJob(among: candidates, worker: worker,
-                                                                   rerunStartedBefore: rerunBefore)
-                        else {
+                        guard let claimed = claim else {
                             // Pruning jobs whose base another worker (or process) is training: wait for it.
+                            let building = rebuilding.withLock { $0 }
                             let waiting = attempted.withLock { seen in
-                                ids.contains { !seen.contains($0) && prepared.baseOf[$0].map { baseStates[$0] == .running } ?? false }
+                                ids.contains { id in
+                                    guard !seen.contains(id), let base = prepared.baseOf[id] else { return false }
+                                    return baseStates[base] == .running || building.contains(base)
+                                }
                             }
                             if waiting { Thread.sleep(forTimeInterval: 0.2); continue }
                             break
                         }
+                        defer { if let rebuilds { rebuilding.withLock { _ = $0.remove(rebuilds) } } }
                         attempted.withLock { _ = $0.insert(claimed.jobID) }
                         let isBase = prepared.baseConfigs[claimed.jobID] != nil
                         let state = try runClaimed(claimed, config: byID[claimed.jobID]!, index: indexOf[claimed.jobID]!,
