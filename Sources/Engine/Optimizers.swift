@@ -40,9 +40,13 @@ public final class Adam: Optimizer {
     private let firstMoment: [FloatBuffer]   // m, same shape as each parameter
     private let secondMoment: [FloatBuffer]  // v
     /// Per parameter: the mask whose zeros w, m and v already hold, and the positions it
-    /// keeps. Set by a full masked pass; while the parameter keeps that mask, a step
-    /// only visits the kept positions, since the pruned ones would stay 0 anyway.
-    private var maskedState: [(mask: FloatBuffer, kept: [Int32])?]
+    /// keeps. Set by a full masked pass. While the parameter keeps that mask and it prunes
+    /// over 7/8, a step only visits the kept positions (the pruned ones would stay 0 anyway),
+    /// and their m and v live compact, m[kept[j]] at compact.m[j]: scattered moments would
+    /// cost a cache miss per kept weight, since the forward and backward passes evict them
+    /// between steps. The dense m and v are stale for the kept positions meanwhile, and get
+    /// the compact values back when the mask changes or goes.
+    private var maskedState: [(mask: FloatBuffer, kept: [Int32], compact: (m: FloatBuffer, v: FloatBuffer)?)?]
     public private(set) var stepCount = 0
 
     public init(parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
@@ -55,6 +59,14 @@ public final class Adam: Optimizer {
     }
 
     public func step(pool: ThreadPool) {
+        for (index, parameter) in parameters.enumerated() {
+            guard let state = maskedState[index], state.mask !== parameter.mask else { continue }
+            if let compact = state.compact {
+                let m = firstMoment[index], v = secondMoment[index]
+                for (j, i) in state.kept.enumerated() { m[Int(i)] = compact.m[j]; v[Int(i)] = compact.v[j] }
+            }
+            maskedState[index] = nil
+        }
         stepCount += 1
         // As torch.optim.Adam: w -= lr / (1 - β1^t) · m / (sqrt(v) / sqrt(1 - β2^t) + eps).
         let correction1 = 1 - pow(Double(beta1), Double(stepCount))
@@ -63,27 +75,27 @@ public final class Adam: Optimizer {
         let rootCorrection2 = Float(correction2.squareRoot())
         let constants = AdamConstants(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
                                       rootCorrection2: rootCorrection2)
-        // Per parameter: the kept positions to visit when it is mostly pruned (over 7/8: a
-        // scalar visit costs about what 8 vector lanes do), else nil for one vector pass.
-        let sparseVisits: [[Int32]?] = parameters.indices.map { index in
-            let parameter = parameters[index]
-            guard let mask = parameter.mask, let state = maskedState[index], state.mask === mask,
-                  state.kept.count * 8 < parameter.count else { return nil }
-            return state.kept
+        // Per parameter: the kept positions to visit and their compact moments when it is
+        // mostly pruned (over 7/8: a scalar visit costs about what 8 vector lanes do), else
+        // nil for one vector pass.
+        let sparseVisits: [(kept: [Int32], m: FloatBuffer, v: FloatBuffer)?] = maskedState.map { state in
+            guard let state, let compact = state.compact else { return nil }
+            return (state.kept, compact.m, compact.v)
         }
         pool.run { thread in
             for (index, parameter) in parameters.enumerated() {
                 let w = parameter.value.pointer, g = parameter.gradient.pointer
                 let m = firstMoment[index].pointer, v = secondMoment[index].pointer
                 let range = ThreadPool.part(thread, of: pool.threadCount, total: parameter.count, granule: 16)
-                if let kept = sparseVisits[index] {
+                if let (kept, keptM, keptV) = sparseVisits[index] {
                     // The kept positions inside this thread's range (kept is sorted); the pruned
                     // ones stay 0 anyway and only have their gradients zeroed.
+                    let m = keptM.pointer, v = keptV.pointer
                     kept.withUnsafeBufferPointer { kept in
                         var j = firstIndex(in: kept, notBelow: range.lowerBound)
                         while j < kept.count, Int(kept[j]) < range.upperBound {
                             let i = Int(kept[j])
-                            constants.update(w + i, g + i, m + i, v + i)
+                            constants.update(w + i, g + i, m + j, v + j)
                             j += 1
                         }
                     }
@@ -115,7 +127,13 @@ public final class Adam: Optimizer {
             if let maskBuffer = parameter.mask, maskedState[index]?.mask !== maskBuffer {
                 precondition(parameter.count <= Int(Int32.max), "parameter too large to index")
                 let p = maskBuffer.pointer
-                maskedState[index] = (maskBuffer, (0..<parameter.count).filter { p[$0] != 0 }.map { Int32($0) })
+                let kept = (0..<parameter.count).filter { p[$0] != 0 }.map { Int32($0) }
+                var compact: (m: FloatBuffer, v: FloatBuffer)?
+                if kept.count * 8 < parameter.count {
+                    let m = firstMoment[index], v = secondMoment[index]
+                    compact = (FloatBuffer(kept.map { m[Int($0)] }), FloatBuffer(kept.map { v[Int($0)] }))
+                }
+                maskedState[index] = (maskBuffer, kept, compact)
             }
         }
     }
