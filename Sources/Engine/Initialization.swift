@@ -31,10 +31,6 @@ extension Parameter {
         initializeUniform(bound: (6 / Float(fanIn + fanOut)).squareRoot(), using: &generator)
     }
 
-    public func initializeZero() {
-        for i in 0..<count { value[i] = 0 }
-    }
-
     /// A (rows, cols) matrix with orthonormal rows (rows ≤ cols) or columns (rows ≥ cols),
     /// as Keras's `Orthogonal` initialiser makes it. A (max, min) matrix of normal draws is
     /// orthonormalised column by column (modified Gram-Schmidt). That is the Q of its QR

@@ -66,7 +66,7 @@ public final class Conv2D: @unchecked Sendable {
             bias.initializeUniform(bound: bound, using: &generator)
         case .keras:
             weight.initializeGlorotUniform(fanIn: area * inputChannels, fanOut: area * outputChannels, using: &generator)
-            bias.initializeZero()
+            bias.value.zero()
         }
     }
 

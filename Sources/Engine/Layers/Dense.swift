@@ -30,7 +30,7 @@ public final class Dense: @unchecked Sendable {
             bias.initializeUniform(bound: bound, using: &generator)
         case .keras:
             weight.initializeGlorotUniform(fanIn: inputSize, fanOut: outputSize, using: &generator)
-            bias.initializeZero()
+            bias.value.zero()
         }
     }
 

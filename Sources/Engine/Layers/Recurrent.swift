@@ -74,8 +74,8 @@ public final class RecurrentLayer: @unchecked Sendable {
         case .keras:
             inputWeight.initializeGlorotUniform(fanIn: inputSize, fanOut: width, using: &generator)
             recurrentWeight.initializeOrthogonal(using: &generator)
-            inputBias.initializeZero()
-            recurrentBias.initializeZero()
+            inputBias.value.zero()
+            recurrentBias.value.zero()
             if cell == .lstm {
                 for j in hiddenSize..<2 * hiddenSize { inputBias.value[j] = 1 }   // f, the second gate
             }
