@@ -31,29 +31,35 @@ public struct JobConfig: Sendable, Equatable {
     /// `training.threads` are left out: the caller adds the data's content fingerprint to the
     /// job's identity, and the thread count is a scheduling hint.
     public func canonicalJSON() -> String {
-        settingsObject(includePruning: true).canonicalText()
+        settingsObject().canonicalText()
     }
 
     /// Canonical JSON of the trained model a pruning job starts from: this job without
     /// `pruning`, so every threshold (or sparsity) of one configuration and seed shares it.
     public func baseConfigJSON() -> String {
-        settingsObject(includePruning: false).canonicalText()
+        Self.withoutPruning(settingsObject()).canonicalText()
     }
 
-    /// `baseConfigJSON()` of the job whose `canonicalJSON()` was stored as `storedConfig`:
-    /// the same object without `pruning`. Nil when the job does not prune.
+    /// `baseConfigJSON()` of the job whose `canonicalJSON()` was stored as `storedConfig`.
+    /// Nil when the job does not prune.
     public static func baseConfigJSON(ofStored storedConfig: JSONValue) -> String? {
-        guard case let .object(members) = storedConfig, members.contains(where: { $0.key == "pruning" }) else { return nil }
-        return JSONValue.object(members.filter { $0.key != "pruning" }).canonicalText()
+        guard storedConfig["pruning"] != nil else { return nil }
+        return withoutPruning(storedConfig).canonicalText()
     }
 
-    private func settingsObject(includePruning: Bool) -> JSONValue {
+    /// A job's settings object without its `pruning` member: the settings of its base model.
+    private static func withoutPruning(_ settings: JSONValue) -> JSONValue {
+        guard case let .object(members) = settings else { return settings }
+        return .object(members.filter { $0.key != "pruning" })
+    }
+
+    private func settingsObject() -> JSONValue {
         var members: [(key: String, value: JSONValue)] = [
             ("dataset", dataset.jsonObject(for: model.type)),
             ("model", model.jsonObject()),
             ("training", training.jsonObject()),
         ]
-        if includePruning, let pruning { members.append(("pruning", pruning.jsonObject())) }
+        if let pruning { members.append(("pruning", pruning.jsonObject())) }
         members.append(("seed", .int(seed)))
         return .object(members)
     }
