@@ -374,11 +374,8 @@ final class ReportTests: XCTestCase {
             for epoch in 1...2 {
                 try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: epoch, loss: 1 / Double(epoch + i), seconds: 1)
             }
-            let outcome = ReportFixture.outcome(job: i % 4)
             try store.finish(runID: claimed.runID, engineVersion: "engine-test-1",
-                             outcome: JobOutcome(accuracy: outcome.accuracy, macroF1: outcome.macroF1, classes: outcome.classes,
-                                                 confusion: outcome.confusion, trainSeconds: 2, meanEpochSeconds: 1,
-                                                 meanStepSeconds: 0.001, inferenceSeconds: 0.1, parameterCount: 100, pruning: nil))
+                             outcome: ReportFixture.outcome(job: i % 4, pruned: false))
         }
         let document = try Report.render(try ReportData.load(store: store, subject: .experiment("wide")), figureStem: "wide")
         let loss = try XCTUnwrap(document.figures.first { $0.fileName == "wide-loss.svg" }?.svg)

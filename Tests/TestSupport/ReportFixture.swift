@@ -61,7 +61,9 @@ public enum ReportFixture {
 
     public static func threshold(job i: Int) -> Double { i < 4 ? 0.05 : 0.1 }
 
-    public static func outcome(job i: Int) -> JobOutcome {
+    /// Job `i`'s outcome; with `pruned: false`, the same without the pruning figures (a
+    /// plain training job's).
+    public static func outcome(job i: Int, pruned: Bool = true) -> JobOutcome {
         let matrix = confusion(job: i)
         let classes = (0..<10).map { c -> ClassMetrics in
             let predicted = matrix.reduce(0) { $0 + $1[c] }
@@ -78,7 +80,7 @@ public enum ReportFixture {
         return JobOutcome(accuracy: accuracy, macroF1: classes.map(\.f1).reduce(0, +) / 10, classes: classes,
                           confusion: matrix, trainSeconds: 30 + Double(i), meanEpochSeconds: 10 + Double(i / 2),
                           meanStepSeconds: 0.002, inferenceSeconds: 0.5, parameterCount: 20_000 + 1000 * (i / 2 % 2),
-                          pruning: pruning)
+                          pruning: pruned ? pruning : nil)
     }
 
     /// Training loss of job `i` at a 1-based epoch; retraining continues lower.
@@ -163,11 +165,6 @@ public enum ReportFixture {
             try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: epoch,
                                   loss: loss(job: i, phase: "train", epoch: epoch), seconds: 10)
         }
-        let job = outcome(job: i)
-        try store.finish(runID: claimed.runID, engineVersion: "engine-test-1",
-                         outcome: JobOutcome(accuracy: job.accuracy, macroF1: job.macroF1, classes: job.classes,
-                                             confusion: job.confusion, trainSeconds: 30, meanEpochSeconds: 10,
-                                             meanStepSeconds: 0.002, inferenceSeconds: 0.5,
-                                             parameterCount: job.parameterCount, pruning: nil))
+        try store.finish(runID: claimed.runID, engineVersion: "engine-test-1", outcome: outcome(job: i, pruned: false))
     }
 }

@@ -115,16 +115,17 @@ public struct ReportData: Sendable {
         var histograms: [Int64: RunHistograms] = [:]
         for job in jobs where job.isDone {
             guard let run = job.result.runID else { continue }
-            epochs[run] = try store.epochs(runID: run)
-            if !epochs[run]!.contains(where: { $0.phase == "train" }), let base = JobConfig.baseConfigJSON(ofStored: job.config),
+            var records = try store.epochs(runID: run)
+            if !records.contains(where: { $0.phase == "train" }), let base = JobConfig.baseConfigJSON(ofStored: job.config),
                let baseRun = try store.latestDoneRunID(jobID: Scheduler.jobID(canonicalConfig: base,
                                                                               dataFingerprint: job.result.datasetFingerprint)) {
                 let baseTraining = try store.epochs(runID: baseRun).filter { $0.phase == "train" }
                 if !baseTraining.isEmpty {
-                    epochs[run] = baseTraining + epochs[run]!
+                    records = baseTraining + records
                     runsWithBaseEpochs.insert(run)
                 }
             }
+            epochs[run] = records
             let stages = RunHistograms(before: try store.weightHistograms(runID: run, stage: "before"),
                                        after: try store.weightHistograms(runID: run, stage: "after"))
             if !stages.before.isEmpty || !stages.after.isEmpty { histograms[run] = stages }
