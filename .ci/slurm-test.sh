@@ -49,24 +49,27 @@ chmod 755 "$work"   # munged runs as the munge user and must reach its directory
 export SLURM_CONF=$work/slurm.conf
 own_munged=""
 
+# Waits up to 10 s for process $1 to exit, then kills it.
+wait_for_exit() {
+    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$1" 2>/dev/null || true
+}
+
 cleanup() {
     local status=$?
     trap - EXIT
     if [ -f "$work/slurmctld.pid" ] || [ -f "$work/slurmd.pid" ]; then
         scontrol shutdown >/dev/null 2>&1 || true
         for pidfile in "$work/slurmctld.pid" "$work/slurmd.pid"; do
-            [ -f "$pidfile" ] || continue
-            pid=$(cat "$pidfile")
-            for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -9 "$pid" 2>/dev/null || true
+            if [ -f "$pidfile" ]; then wait_for_exit "$(cat "$pidfile")"; fi
         done
     fi
     if [ -n "$own_munged" ] && [ -f "$work/munge/munged.pid" ]; then
         # munged writes its seed file as it exits: wait for it, or the rm below races it.
+        # Its pid is read before the kill: munged removes its pid file as it exits.
         pid=$(cat "$work/munge/munged.pid")
         kill "$pid" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null || true
+        wait_for_exit "$pid"
     fi
     if [ "$status" -ne 0 ]; then
         for log in "$work"/slurmctld.log "$work"/slurmd.log "$work"/results/slurm/*/*.out; do
