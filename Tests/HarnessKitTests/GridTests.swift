@@ -1,3 +1,4 @@
+import Engine
 import XCTest
 @testable import HarnessKit
 
@@ -246,6 +247,59 @@ final class VariantGridTests: XCTestCase {
             let text = #"{"name": "v", "model": {"type": "rnn"}, "grid": {"# + grid + "}}"
             XCTAssertThrowsError(try ExperimentSpec.parse(text: text, filePath: "v.json"), grid) { error in
                 XCTAssert("\(error)".contains(expected), "\(grid): \(error)")
+            }
+        }
+    }
+
+    func testVariantLabelsNameVariantsWithoutChangingTheirJobs() throws {
+        let labelled = #"""
+        {"name": "v", "model": {"type": "rnn", "hidden": 16},
+         "grid": {"model": [{"type": "rnn", "activation": "relu", "label": "ReLU RNN"}, {"type": "lstm", "activation": "tanh", "dense": [8]}],
+                  "model.layers": [1, 2]}}
+        """#
+        let jobs = try ExperimentSpec.parse(text: labelled, filePath: "v.json").jobs()
+        let plain = try ExperimentSpec.parse(text: spec, filePath: "v.json").jobs()
+        XCTAssertEqual(jobs.map { $0.canonicalJSON() }, plain.map { $0.canonicalJSON() }, "a label is not a setting")
+        XCTAssertFalse(jobs[0].canonicalJSON().contains("label"))
+        XCTAssertEqual(jobs[0].label, "model = ReLU RNN, model.layers = 1, seed 1")
+        XCTAssertEqual(jobs[2].label, #"model = {"activation":"tanh","dense":[8],"type":"lstm"}, model.layers = 1, seed 1"#)
+        XCTAssertEqual(GridLabel.value(jobs[0].gridPoint[0].value), "ReLU RNN")
+        // The report finds a labelled variant's jobs by their settings.
+        XCTAssert(PointAssignment.same(.object([("type", .string("rnn")), ("label", .string("x"))]),
+                                       .object([("type", .string("rnn"))])))
+        XCTAssertFalse(PointAssignment.same(.object([("type", .string("rnn"))]), .object([("type", .string("lstm"))])))
+    }
+
+    func testBadVariantLabelsAreRefused() {
+        let cases: [(String, String)] = [
+            (#""model": [{"type": "rnn", "label": 3}]"#, "$.grid.model[0].label: expected a non-empty string"),
+            (#""model": [{"type": "rnn", "label": ""}]"#, "$.grid.model[0].label: expected a non-empty string"),
+            (#""model": [{"label": "only a label"}]"#, "$.grid.model[0]: a variant needs at least one model setting besides its label"),
+            (#""model": [{"type": "rnn", "label": "a"}, {"type": "rnn", "label": "b"}]"#, "describe the same job"),
+        ]
+        for (grid, expected) in cases {
+            let text = #"{"name": "v", "model": {"type": "rnn"}, "grid": {"# + grid + "}}"
+            XCTAssertThrowsError(try ExperimentSpec.parse(text: text, filePath: "v.json"), grid) { error in
+                XCTAssert("\(error)".contains(expected), "\(grid): \(error)")
+            }
+        }
+    }
+
+    /// The canonical JSON is written from the field table: every row that enters a job's
+    /// identity appears in it exactly when the row says it applies.
+    func testCanonicalJSONIsWrittenFromTheFieldTable() throws {
+        for type in ModelConfig.Kind.allCases {
+            var settings = JobSettings(model: ModelSettings(type: type), pruning: PruningSettings(threshold: 0.1))
+            settings.dataset.trainSize = 100
+            settings.model.initialization = .keras
+            let canonical = try JSONValue.parse(JobConfig(dataset: settings.dataset, model: settings.model,
+                                                          training: settings.training, pruning: settings.pruning,
+                                                          seed: 3).canonicalJSON())
+            for field in SettingField.all {
+                let present = canonical[field.section.rawValue]?[field.key] != nil
+                let expected = field.identity != .none && field.applicability.reason(field.path, settings) == nil
+                    && field.value(settings) != nil
+                XCTAssertEqual(present, expected, "\(type): \(field.path)")
             }
         }
     }

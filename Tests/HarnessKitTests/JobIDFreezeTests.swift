@@ -23,9 +23,9 @@ final class JobIDFreezeTests: XCTestCase {
         for file in files {
             let spec = try ExperimentSpec.load(path: experimentsDirectory.appendingPathComponent(file).path)
             let jobs = try spec.jobs()
-            let ids = jobs.map { Scheduler.jobID(canonicalConfig: $0.canonicalJSON(), dataFingerprint: fingerprint) }
+            let ids = jobs.map { JobIdentity.jobID(canonicalConfig: $0.canonicalJSON(), dataFingerprint: fingerprint) }
             let bases = Set(jobs.filter { $0.pruning != nil }.map {
-                Scheduler.jobID(canonicalConfig: $0.baseConfigJSON(), dataFingerprint: fingerprint)
+                JobIdentity.jobID(canonicalConfig: $0.baseConfigJSON(), dataFingerprint: fingerprint)
             }).sorted()
             result[file] = (ids + (bases.isEmpty ? [] : ["bases:"] + bases)).joined(separator: " ")
         }

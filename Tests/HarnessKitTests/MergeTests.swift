@@ -46,13 +46,13 @@ final class MergeTests: XCTestCase {
     private func makeTaskShard(_ path: String) throws {
         let shard = try makeStore(path)
         let done = try claim(shard, "job-0")
-        try shard.recordEpoch(runID: done, phase: "train", epoch: 1, loss: 0.9, seconds: 1)
-        try shard.recordEpoch(runID: done, phase: "train", epoch: 2, loss: 0.5, seconds: 2)
+        try shard.recordEpoch(runID: done, phase: .train, epoch: 1, loss: 0.9, seconds: 1)
+        try shard.recordEpoch(runID: done, phase: .train, epoch: 2, loss: 0.5, seconds: 2)
         try shard.finish(runID: done, engineVersion: "engine-test", outcome: outcome(accuracy: 0.7, correct: 7))
         try shard.fail(runID: try claim(shard, "job-1"), error: "loss became NaN at epoch 1")
-        try shard.recordEpoch(runID: try claim(shard, "job-2"), phase: "train", epoch: 1, loss: 1.1, seconds: 1)
+        try shard.recordEpoch(runID: try claim(shard, "job-2"), phase: .train, epoch: 1, loss: 1.1, seconds: 1)
         let interrupted = try claim(shard, "job-3")
-        try shard.recordEpoch(runID: interrupted, phase: "train", epoch: 1, loss: 1.2, seconds: 1)
+        try shard.recordEpoch(runID: interrupted, phase: .train, epoch: 1, loss: 1.2, seconds: 1)
         try shard.interrupt(runID: interrupted, reason: "interrupted by SIGTERM")
     }
 
@@ -125,9 +125,9 @@ final class MergeTests: XCTestCase {
         let main = try makeStore(mainPath)
         let shardPath = directory.file("shard-0.sqlite")
         let shard = try makeStore(shardPath)
-        try shard.recordEpoch(runID: try claim(shard, "job-0"), phase: "train", epoch: 1, loss: 1, seconds: 1)
+        try shard.recordEpoch(runID: try claim(shard, "job-0"), phase: .train, epoch: 1, loss: 1, seconds: 1)
         let stopped = try claim(shard, "job-1")
-        try shard.recordEpoch(runID: stopped, phase: "train", epoch: 1, loss: 1, seconds: 1)
+        try shard.recordEpoch(runID: stopped, phase: .train, epoch: 1, loss: 1, seconds: 1)
         try shard.interrupt(runID: stopped, reason: "interrupted by SIGTERM")
 
         let result = try main.merge(shard: shardPath)

@@ -335,7 +335,7 @@ final class ReportTests: XCTestCase {
         let run = try XCTUnwrap(job.result.runID)
         XCTAssertEqual(data.runsWithBaseEpochs, [run])
         let epochs = try XCTUnwrap(data.epochs[run])
-        XCTAssertEqual(epochs.map(\.phase), ["train", "train", "train", "retrain", "retrain"])
+        XCTAssertEqual(epochs.map(\.phase), [.train, .train, .train, .retrain, .retrain])
         XCTAssertEqual(epochs.map(\.epoch), [1, 2, 3, 1, 2])
         for record in epochs {
             XCTAssertEqual(try XCTUnwrap(record.loss), ReportFixture.loss(job: ReportFixture.jobWithBase, phase: record.phase,
@@ -343,7 +343,7 @@ final class ReportTests: XCTestCase {
         }
         // A run with its own training epochs keeps them and takes none from elsewhere.
         let other = try XCTUnwrap(data.jobs.first { $0.result.position == 0 }?.result.runID)
-        XCTAssertEqual(data.epochs[other]?.filter { $0.phase == "train" }.count, 3)
+        XCTAssertEqual(data.epochs[other]?.filter { $0.phase == .train }.count, 3)
     }
 
     func testBaseConfigOfAStoredConfigIsTheSchedulersBaseConfig() throws {
@@ -372,7 +372,7 @@ final class ReportTests: XCTestCase {
         for i in configs.indices {
             let claimed = try XCTUnwrap(try store.claimNextJob(among: ["wide-\(i)"], worker: .current(), rerunStartedBefore: nil))
             for epoch in 1...2 {
-                try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: epoch, loss: 1 / Double(epoch + i), seconds: 1)
+                try store.recordEpoch(runID: claimed.runID, phase: .train, epoch: epoch, loss: 1 / Double(epoch + i), seconds: 1)
             }
             try store.finish(runID: claimed.runID, engineVersion: "engine-test-1",
                              outcome: ReportFixture.outcome(job: i % 4, pruned: false))

@@ -133,8 +133,8 @@ final class SpecTests: XCTestCase {
     func testGridDimensionsListEverySettingButThreads() {
         XCTAssertEqual(ExperimentSpec.gridDimensions, [
             "dataset.path", "dataset.train_size", "dataset.train_fraction", "dataset.stratified", "dataset.sequence",
-            "model.type", "model.layers", "model.hidden", "model.activation", "model.dense", "model.dropout",
-            "model.conv", "model.kernel", "model.pool", "model.init",
+            "model.type", "model.layers", "model.hidden", "model.activation", "model.conv", "model.kernel", "model.pool",
+            "model.dense", "model.dropout", "model.init",
             "training.epochs", "training.batch_size", "training.optimizer", "training.learning_rate", "training.momentum",
             "pruning.threshold", "pruning.sparsity", "pruning.retrain_epochs",
         ])
@@ -227,9 +227,9 @@ final class SpecTests: XCTestCase {
         assertError(#"{"model": {"type": "lstm"}}"#,
                     #"$.name: missing required field; give the experiment a name of letters, digits, ".", "_" and "-""#)
         assertError(#"{"name": "x", "model": {"layers": 2}}"#,
-                    #"$.model.type: missing required field; give "lstm", "rnn" or "cnn""#)
+                    #"$.model.type: missing required field; give one of "lstm", "rnn", "cnn""#)
         assertError(#"{"name": "x"}"#,
-                    #"$.model: missing required section; give at least {"type": "lstm"} (or "rnn", "cnn")"#)
+                    #"$.model: missing required section; give at least {"type": "lstm"} (model types: "lstm", "rnn", "cnn")"#)
         assertError(#"{"name": "two words", "model": {"type": "lstm"}}"#,
                     #"$.name: "two words" is not a valid name; use only letters, digits, ".", "_" and "-""#)
     }
@@ -275,7 +275,7 @@ final class SpecTests: XCTestCase {
 
     func testGridFieldMustApplyToEveryJobItIsIn() {
         assertError(#"{"name": "x", "model": {"type": "lstm"}, "grid": {"model.type": ["lstm", "cnn"], "model.hidden": [32, 64]}}"#,
-                    #"$.grid["model.hidden"][0]: model.hidden applies to lstm and rnn models, not cnn (in grid point 3: model.type = "cnn", model.hidden = 32)"#)
+                    #"$.grid["model.hidden"][0]: model.hidden applies to lstm and rnn models, not cnn (in grid point 3: model.type = cnn, model.hidden = 32)"#)
     }
 
     func testGridPointsThatDescribeTheSameJobAreRejected() {

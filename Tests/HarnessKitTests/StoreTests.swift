@@ -277,9 +277,9 @@ final class StoreTests: XCTestCase {
                                      layerSparsity: ["dense2": 0.5, "dense1": 0.7], nonzeroParameters: 40_708,
                                      updateSeconds: 0.002, updateSecondsPruned: 0.001)
         let pruned = try XCTUnwrap(store.claimNextJob(among: ["job-1"], worker: me, rerunStartedBefore: nil))
-        try store.recordEpoch(runID: pruned.runID, phase: "train", epoch: 1, loss: 0.9, seconds: 6)
-        try store.recordEpoch(runID: pruned.runID, phase: "train", epoch: 2, loss: .nan, seconds: 6.5)
-        try store.recordEpoch(runID: pruned.runID, phase: "retrain", epoch: 1, loss: 0.4, seconds: 3)
+        try store.recordEpoch(runID: pruned.runID, phase: .train, epoch: 1, loss: 0.9, seconds: 6)
+        try store.recordEpoch(runID: pruned.runID, phase: .train, epoch: 2, loss: .nan, seconds: 6.5)
+        try store.recordEpoch(runID: pruned.runID, phase: .retrain, epoch: 1, loss: 0.4, seconds: 3)
         try store.finish(runID: pruned.runID, engineVersion: "0.1.0", outcome: outcome(pruning: pruning))
         let plain = try XCTUnwrap(store.claimNextJob(among: ["job-0"], worker: me, rerunStartedBefore: nil))
         try store.finish(runID: plain.runID, engineVersion: "0.1.0", outcome: outcome(accuracy: 0.625))
@@ -315,13 +315,12 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.confusion(runID: pruned.runID), outcome().confusion)
         XCTAssertEqual(try store.classMetrics(runID: pruned.runID), outcome().classes)
         let epochs = try store.epochs(runID: pruned.runID)
-        XCTAssertEqual(epochs.map(\.phase), ["train", "train", "retrain"])
+        XCTAssertEqual(epochs.map(\.phase), [.train, .train, .retrain])
         XCTAssertEqual(epochs.map(\.loss), [0.9, nil, 0.4])
 
         XCTAssertThrowsError(try store.finish(runID: pruned.runID, engineVersion: "0.1.0", outcome: outcome())) {
             XCTAssertTrue("\($0)".contains("already done"), "\($0)")
         }
-        XCTAssertThrowsError(try store.recordEpoch(runID: pruned.runID, phase: "warmup", epoch: 1, loss: 1, seconds: 1))
         XCTAssertThrowsError(try store.heartbeat(runID: 9_999)) {
             XCTAssertTrue("\($0)".contains("no run with id 9999"), "\($0)")
         }

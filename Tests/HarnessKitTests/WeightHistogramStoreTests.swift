@@ -31,30 +31,30 @@ final class WeightHistogramStoreTests: XCTestCase {
         let (store, run) = try storeWithRun()
         let before = [WeightHistogram(layer: "lstm.0", lower: -0.5, upper: 0.5, counts: [1, 5, 9, 5, 1]),
                       WeightHistogram(layer: "dense", lower: -1, upper: 1, counts: [0, 3, 0])]
-        try store.recordWeightHistograms(runID: run, stage: "before", histograms: before)
-        try store.recordWeightHistograms(runID: run, stage: "after", histograms: [before[1]])
-        XCTAssertEqual(try store.weightHistograms(runID: run, stage: "before"), before)
-        XCTAssertEqual(try store.weightHistograms(runID: run, stage: "after"), [before[1]])
+        try store.recordWeightHistograms(runID: run, stage: .before, histograms: before)
+        try store.recordWeightHistograms(runID: run, stage: .after, histograms: [before[1]])
+        XCTAssertEqual(try store.weightHistograms(runID: run, stage: .before), before)
+        XCTAssertEqual(try store.weightHistograms(runID: run, stage: .after), [before[1]])
 
         let replacement = [WeightHistogram(layer: "head", lower: 0, upper: 2, counts: [7, 7])]
-        try store.recordWeightHistograms(runID: run, stage: "before", histograms: replacement)
-        XCTAssertEqual(try store.weightHistograms(runID: run, stage: "before"), replacement)
-        XCTAssertEqual(try store.weightHistograms(runID: run, stage: "after"), [before[1]])
-        XCTAssertEqual(try store.weightHistograms(runID: run + 1, stage: "before"), [])
+        try store.recordWeightHistograms(runID: run, stage: .before, histograms: replacement)
+        XCTAssertEqual(try store.weightHistograms(runID: run, stage: .before), replacement)
+        XCTAssertEqual(try store.weightHistograms(runID: run, stage: .after), [before[1]])
+        XCTAssertEqual(try store.weightHistograms(runID: run + 1, stage: .before), [])
     }
 
     func testBadHistogramsAreRefusedNamingTheProblem() throws {
         let (store, run) = try storeWithRun()
         let good = WeightHistogram(layer: "a", lower: 0, upper: 1, counts: [1])
-        let cases: [(String, [WeightHistogram], String)] = [
-            ("during", [good], #"stage "during", expected "before" or "after""#),
-            ("before", [], "no histograms, expected one per layer"),
-            ("before", [good, good], "layer a is given twice"),
-            ("before", [WeightHistogram(layer: "a", lower: 1, upper: 1, counts: [1])], "layer a has range [1.0, 1.0]"),
-            ("before", [WeightHistogram(layer: "a", lower: 0, upper: .infinity, counts: [1])], "expected finite bounds"),
-            ("after", [WeightHistogram(layer: "a", lower: 0, upper: 1, counts: [2, -1])], "layer a bin 1 has count -1"),
-            ("after", [WeightHistogram(layer: "", lower: 0, upper: 1, counts: [1])], "empty layer name"),
-            ("after", [WeightHistogram(layer: "a", lower: 0, upper: 1, counts: [])], "layer a has no bins"),
+        // (An unknown stage cannot be asked for: stages are a `HistogramStage`.)
+        let cases: [(HistogramStage, [WeightHistogram], String)] = [
+            (.before, [], "no histograms, expected one per layer"),
+            (.before, [good, good], "layer a is given twice"),
+            (.before, [WeightHistogram(layer: "a", lower: 1, upper: 1, counts: [1])], "layer a has range [1.0, 1.0]"),
+            (.before, [WeightHistogram(layer: "a", lower: 0, upper: .infinity, counts: [1])], "expected finite bounds"),
+            (.after, [WeightHistogram(layer: "a", lower: 0, upper: 1, counts: [2, -1])], "layer a bin 1 has count -1"),
+            (.after, [WeightHistogram(layer: "", lower: 0, upper: 1, counts: [1])], "empty layer name"),
+            (.after, [WeightHistogram(layer: "a", lower: 0, upper: 1, counts: [])], "layer a has no bins"),
         ]
         for (stage, histograms, expected) in cases {
             XCTAssertThrowsError(try store.recordWeightHistograms(runID: run, stage: stage, histograms: histograms)) {
@@ -62,15 +62,15 @@ final class WeightHistogramStoreTests: XCTestCase {
                 XCTAssertTrue("\($0)".contains(expected), "\($0) should say \(expected)")
             }
         }
-        XCTAssertThrowsError(try store.recordWeightHistograms(runID: 999, stage: "before", histograms: [good])) {
+        XCTAssertThrowsError(try store.recordWeightHistograms(runID: 999, stage: .before, histograms: [good])) {
             XCTAssertTrue("\($0)".contains("no run with id 999"), "\($0)")
         }
-        XCTAssertEqual(try store.weightHistograms(runID: run, stage: "before"), [])
+        XCTAssertEqual(try store.weightHistograms(runID: run, stage: .before), [])
     }
 
     func testHistogramsAreDeletedWithTheirRun() throws {
         let (store, run) = try storeWithRun()
-        try store.recordWeightHistograms(runID: run, stage: "before",
+        try store.recordWeightHistograms(runID: run, stage: .before,
                                          histograms: [WeightHistogram(layer: "a", lower: 0, upper: 1, counts: [1])])
         let db = try SQLiteConnection(path: path)
         try db.run("DELETE FROM runs WHERE id = ?", [run])

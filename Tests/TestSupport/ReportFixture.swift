@@ -84,18 +84,18 @@ public enum ReportFixture {
     }
 
     /// Training loss of job `i` at a 1-based epoch; retraining continues lower.
-    public static func loss(job i: Int, phase: String, epoch: Int) -> Double {
-        let base = phase == "train" ? 0.9 / Double(epoch) : 0.32 - 0.02 * Double(epoch)
+    public static func loss(job i: Int, phase: TrainingPhase, epoch: Int) -> Double {
+        let base = phase == .train ? 0.9 / Double(epoch) : 0.32 - 0.02 * Double(epoch)
         return base + 0.01 * Double(i / 2) + 0.005 * Double(i % 2)
     }
 
     /// Bell-shaped weights over two layers; after pruning, bins within the threshold are empty.
-    public static func histograms(job i: Int, stage: String) -> [WeightHistogram] {
+    public static func histograms(job i: Int, stage: HistogramStage) -> [WeightHistogram] {
         [("lstm.0", 0.5, 0.15), ("head", 1.0, 0.3)].map { layer, range, spread in
             let bins = 40
             let counts = (0..<bins).map { bin -> Int in
                 let centre = -range + (Double(bin) + 0.5) * 2 * range / Double(bins)
-                if stage == "after" && abs(centre) < threshold(job: i) { return 0 }
+                if stage == .after && abs(centre) < threshold(job: i) { return 0 }
                 return Int((1000 * exp(-0.5 * (centre / spread) * (centre / spread))).rounded())
             }
             return WeightHistogram(layer: layer, lower: -range, upper: range, counts: counts)
@@ -128,7 +128,7 @@ public enum ReportFixture {
                 throw HarnessError("fixture: job-\(i) could not be claimed")
             }
             if i == failedJob {
-                try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: 1, loss: 2.3, seconds: 9)
+                try store.recordEpoch(runID: claimed.runID, phase: .train, epoch: 1, loss: 2.3, seconds: 9)
                 try store.fail(runID: claimed.runID, error: "loss became nan at epoch 2, batch 7: training diverged\n(try a lower learning rate)")
                 continue
             }
@@ -136,15 +136,15 @@ public enum ReportFixture {
                 try recordBase(of: jobs[i], job: i, in: store)
             } else {
                 for epoch in 1...3 {
-                    try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: epoch,
-                                          loss: loss(job: i, phase: "train", epoch: epoch), seconds: 10)
+                    try store.recordEpoch(runID: claimed.runID, phase: .train, epoch: epoch,
+                                          loss: loss(job: i, phase: .train, epoch: epoch), seconds: 10)
                 }
             }
             for epoch in 1...2 {
-                try store.recordEpoch(runID: claimed.runID, phase: "retrain", epoch: epoch,
-                                      loss: loss(job: i, phase: "retrain", epoch: epoch), seconds: 12)
+                try store.recordEpoch(runID: claimed.runID, phase: .retrain, epoch: epoch,
+                                      loss: loss(job: i, phase: .retrain, epoch: epoch), seconds: 12)
             }
-            for stage in ["before", "after"] {
+            for stage in HistogramStage.allCases {
                 try store.recordWeightHistograms(runID: claimed.runID, stage: stage, histograms: histograms(job: i, stage: stage))
             }
             try store.finish(runID: claimed.runID, engineVersion: "engine-test-1", outcome: outcome(job: i))
@@ -155,15 +155,15 @@ public enum ReportFixture {
     /// Registers and runs the base job of pruning job `i`, with job `i`'s training losses.
     private static func recordBase(of config: JobConfig, job i: Int, in store: Store) throws {
         let baseJSON = config.baseConfigJSON()
-        let baseID = Scheduler.jobID(canonicalConfig: baseJSON, dataFingerprint: fingerprint)
+        let baseID = JobIdentity.jobID(canonicalConfig: baseJSON, dataFingerprint: fingerprint)
         try store.registerSupportJobs([JobRegistration(id: baseID, configJSON: baseJSON, seed: config.seed)],
                                       datasetFingerprint: fingerprint)
         guard let claimed = try store.claimNextJob(among: [baseID], worker: .current(), rerunStartedBefore: nil) else {
             throw HarnessError("fixture: base job \(baseID) could not be claimed")
         }
         for epoch in 1...3 {
-            try store.recordEpoch(runID: claimed.runID, phase: "train", epoch: epoch,
-                                  loss: loss(job: i, phase: "train", epoch: epoch), seconds: 10)
+            try store.recordEpoch(runID: claimed.runID, phase: .train, epoch: epoch,
+                                  loss: loss(job: i, phase: .train, epoch: epoch), seconds: 10)
         }
         try store.finish(runID: claimed.runID, engineVersion: "engine-test-1", outcome: outcome(job: i, pruned: false))
     }

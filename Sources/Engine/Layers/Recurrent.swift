@@ -18,7 +18,7 @@
 /// Threads split the batch for the recurrence (rows of different samples never
 /// interact) and split the output columns for the weight gradients, so every number is
 /// computed the same way for any thread count.
-public enum RecurrentActivation: String, Sendable, Codable {
+public enum RecurrentActivation: String, Sendable, Codable, CaseIterable {
     case tanh, relu
 }
 

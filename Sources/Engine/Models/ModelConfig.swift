@@ -1,6 +1,6 @@
 /// How a 28x28 image becomes a sequence: the paper reads rows as time steps (28 steps of
 /// 28 pixels); `000_*.txt` reads columns.
-public enum SequenceAxis: String, Sendable, Codable {
+public enum SequenceAxis: String, Sendable, Codable, CaseIterable {
     case rows, columns
 }
 
@@ -23,7 +23,18 @@ public struct ImageSet: Sendable {
 
 /// Everything that defines a model's architecture.
 public struct ModelConfig: Sendable, Equatable {
-    public enum Kind: String, Sendable { case lstm, rnn, cnn }
+    public enum Kind: String, Sendable, CaseIterable {
+        case lstm, rnn, cnn
+
+        /// Whether the model reads the image as a sequence (and has `layers`, `hidden`,
+        /// `activation` and `sequence`), as opposed to convolving it.
+        public var isRecurrent: Bool {
+            switch self {
+            case .lstm, .rnn: true
+            case .cnn: false
+            }
+        }
+    }
 
     public var kind: Kind
     // Recurrent models.

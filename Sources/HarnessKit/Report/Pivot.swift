@@ -53,9 +53,9 @@ extension Report {
             return summary.count == 0 ? "–" : "\(metric.text(summary.mean)) (n=\(summary.count))"
         }
         var table = MarkdownTable([.init("\(request.rows) \\ \(request.columns)", .left)]
-                                  + columnValues.map { .init(ReportData.display($0)) } + [.init("all")])
+                                  + columnValues.map { .init(GridLabel.value($0)) } + [.init("all")])
         for (row, value) in rowValues.enumerated() {
-            table.add([ReportData.display(value)] + cells[row].map(cell))
+            table.add([GridLabel.value(value)] + cells[row].map(cell))
         }
         table.add(["all"] + cells[rowValues.count].map(cell))
 

@@ -163,7 +163,7 @@ private struct ReportRenderer {
         }
         let order = Dictionary(uniqueKeysWithValues: SettingField.all.enumerated().map { ($1.path, $0) })
         shared.sort { (order[$0.path] ?? Int.max, $0.path) < (order[$1.path] ?? Int.max, $1.path) }
-        return shared.map { ($0.path, ReportData.display($0.value)) }
+        return shared.map { ($0.path, GridLabel.value($0.value)) }
     }
 
     mutating func dataSets() {
@@ -224,7 +224,7 @@ private struct ReportRenderer {
         columns += [.init("n"), .init("jobs", .left)]
         var table = MarkdownTable(columns)
         for point in data.points {
-            var cells = point.values.map(ReportData.display)
+            var cells = point.values.map(GridLabel.value)
             let done = point.doneJobs.map(\.result)
             for metric in metrics {
                 var cell = metric.name == "mean_epoch_seconds" ? meanText(metric, done) : metric.text(metric.summary(done))
@@ -273,7 +273,7 @@ private struct ReportRenderer {
         columns.append(.init("n"))
         var table = MarkdownTable(columns)
         for point in data.points {
-            var cells = order.map { ReportData.display(point.values[$0]) }
+            var cells = order.map { GridLabel.value(point.values[$0]) }
             let done = point.doneJobs.map(\.result)
             for (metric, _, spread) in metrics {
                 cells.append(spread ? metric.text(metric.summary(done)) : meanText(metric, done))

@@ -116,18 +116,18 @@ public struct ReportData: Sendable {
         for job in jobs where job.isDone {
             guard let run = job.result.runID else { continue }
             var records = try store.epochs(runID: run)
-            if !records.contains(where: { $0.phase == "train" }), let base = JobConfig.baseConfigJSON(ofStored: job.config),
-               let baseRun = try store.latestDoneRunID(jobID: Scheduler.jobID(canonicalConfig: base,
+            if !records.contains(where: { $0.phase == .train }), let base = JobConfig.baseConfigJSON(ofStored: job.config),
+               let baseRun = try store.latestDoneRunID(jobID: JobIdentity.jobID(canonicalConfig: base,
                                                                               dataFingerprint: job.result.datasetFingerprint)) {
-                let baseTraining = try store.epochs(runID: baseRun).filter { $0.phase == "train" }
+                let baseTraining = try store.epochs(runID: baseRun).filter { $0.phase == .train }
                 if !baseTraining.isEmpty {
                     records = baseTraining + records
                     runsWithBaseEpochs.insert(run)
                 }
             }
             epochs[run] = records
-            let stages = RunHistograms(before: try store.weightHistograms(runID: run, stage: "before"),
-                                       after: try store.weightHistograms(runID: run, stage: "after"))
+            let stages = RunHistograms(before: try store.weightHistograms(runID: run, stage: .before),
+                                       after: try store.weightHistograms(runID: run, stage: .after))
             if !stages.before.isEmpty || !stages.after.isEmpty { histograms[run] = stages }
         }
 
@@ -205,7 +205,7 @@ public struct ReportData: Sendable {
     /// "model.hidden = 64, pruning.threshold = 0.05", or "all jobs" for an empty grid.
     func label(_ point: GridPoint) -> String {
         guard !dimensions.isEmpty else { return "all jobs" }
-        return zip(dimensions, point.values).map { "\($0) = \(Self.display($1))" }.joined(separator: ", ")
+        return GridLabel.point(Array(zip(dimensions, point.values).map { (path: $0, value: $1) }))
     }
 
     /// The dimensions' names for legends: the last component of each ("hidden") when those
@@ -219,13 +219,7 @@ public struct ReportData: Sendable {
     /// ("hidden 64, threshold 0.05").
     func shortLabel(_ point: GridPoint, from first: Int = 0) -> String {
         guard !dimensions.isEmpty else { return spec.name }
-        return zip(shortDimensionNames, point.values).dropFirst(first).map { "\($0) \(Self.display($1))" }.joined(separator: ", ")
-    }
-
-    /// Strings without quotes, everything else as canonical JSON (as `harness plan` shows them).
-    static func display(_ value: JSONValue) -> String {
-        if case let .string(text) = value { return text }
-        return value.canonicalText()
+        return zip(shortDimensionNames, point.values).dropFirst(first).map { "\($0) \(GridLabel.value($1))" }.joined(separator: ", ")
     }
 }
 
@@ -271,6 +265,13 @@ struct PointAssignment {
         switch (a, b) {
         case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
         case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        case let (.object(x), .object(y)):
+            // A grid variant's "label" names it for people; it is not a setting.
+            let settings = { (members: [(key: String, value: JSONValue)]) in
+                members.filter { $0.key != SettingField.variantLabelKey }.sorted { $0.key < $1.key }
+            }
+            let (a, b) = (settings(x), settings(y))
+            return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && same($0.value, $1.value) }
         default: return a == b
         }
     }

@@ -27,13 +27,13 @@ enum ReportFigures {
             hasBaseEpochs = hasBaseEpochs || runIDs.contains { data.runsWithBaseEpochs.contains($0) }
             guard !runs.isEmpty else { continue }
             let records = runs.flatMap { $0 }
-            let train = meanLoss(records.filter { $0.phase == "train" })
-            let retrain = meanLoss(records.filter { $0.phase == "retrain" })
+            let train = meanLoss(records.filter { $0.phase == .train })
+            let retrain = meanLoss(records.filter { $0.phase == .retrain })
 
             var parts = pieces(train.map { (Double($0.epoch), $0.loss) }, dashed: false)
             if !retrain.isEmpty {
                 hasRetraining = true
-                let lastTrain = records.filter { $0.phase == "train" }.map(\.epoch).max() ?? 0
+                let lastTrain = records.filter { $0.phase == .train }.map(\.epoch).max() ?? 0
                 let firstRetrain = retrain[0].epoch
                 var continued = pieces(retrain.map { (Double(lastTrain + $0.epoch - firstRetrain + 1), $0.loss) }, dashed: true)
                 // The dashed line starts where training ended, so the two read as one curve.
@@ -48,7 +48,7 @@ enum ReportFigures {
             if let last = panels.indices.last, panels[last].value == value {
                 panels[last].panel.series.append(series)
             } else {
-                let title = facets ? data.shortDimensionNames[0] + " " + ReportData.display(value) : nil
+                let title = facets ? data.shortDimensionNames[0] + " " + GridLabel.value(value) : nil
                 panels.append((value, LineChart.Panel(title: title, series: [series])))
             }
         }

@@ -7,35 +7,11 @@ struct JobRunner {
     let config: JobConfig
     let data: FashionMNIST
     let threads: Int
-    /// Called after each epoch (phase "train" or "retrain").
-    var onEpoch: (String, EpochSummary) -> Void = { _, _ in }
-    /// Called after each batch: (phase, epoch, epochs, batch, batches, loss).
-    var onBatch: (String, Int, Int, Int, Int, Double) -> Void = { _, _, _, _, _, _ in }
+    /// Called after each epoch of training or retraining.
+    var onEpoch: (TrainingPhase, EpochSummary) -> Void = { _, _ in }
+    /// Called after each batch.
+    var onBatch: (BatchProgress) -> Void = { _ in }
     var shouldStop: () -> Bool = { false }
-
-    /// The engine's description of the job's model.
-    static func modelConfig(_ config: JobConfig, imageHeight: Int, imageWidth: Int) -> ModelConfig {
-        let model = config.model
-        let kind: ModelConfig.Kind = switch model.type {
-        case .lstm: .lstm
-        case .rnn: .rnn
-        case .cnn: .cnn
-        }
-        return ModelConfig(kind: kind, layers: model.layers, hidden: model.hidden,
-                           activation: model.activation == .relu ? .relu : .tanh,
-                           sequence: config.dataset.sequence == .columns ? .columns : .rows,
-                           dense: model.dense, dropout: Float(model.dropout),
-                           conv: model.conv, kernel: model.kernel, pool: model.pool,
-                           classes: 10, imageHeight: imageHeight, imageWidth: imageWidth,
-                           initialization: model.initialization == .keras ? .keras : .pytorch)
-    }
-
-    static func optimizer(_ training: TrainingSettings) -> OptimizerSettings {
-        switch training.optimizer {
-        case .adam: .adam(learningRate: Float(training.learningRate))
-        case .sgd: .sgd(learningRate: Float(training.learningRate), momentum: Float(training.momentum))
-        }
-    }
 
     /// The training images this job sees: all of them, or its seeded subset.
     static func trainingSet(_ config: JobConfig, data: FashionMNIST) throws -> ImageSet {
@@ -60,23 +36,23 @@ struct JobRunner {
 
     /// What a job produced: the outcome to record, and for pruning jobs the weight
     /// distributions before pruning and after retraining.
-    struct Result {
+    struct Output {
         var outcome: JobOutcome
-        var histograms: [(stage: String, histograms: [WeightHistogram])] = []
+        var histograms: [(stage: HistogramStage, histograms: [WeightHistogram])] = []
     }
 
     /// Trains (or, for a pruning job, prunes and retrains) and evaluates the job's model.
     /// `saveCheckpoint`: where to save the trained model (base jobs of pruning grids).
-    func run(pruning context: PruningContext? = nil, saveCheckpoint: String? = nil) throws -> Result {
+    func run(pruning context: PruningContext? = nil, saveCheckpoint: String? = nil) throws -> Output {
         let seed = UInt64(config.seed)
-        let model = try makeModel(Self.modelConfig(config, imageHeight: data.train.rows, imageWidth: data.train.columns),
+        let model = try makeModel(config.settings.engineModel(imageHeight: data.train.rows, imageWidth: data.train.columns),
                                   seed: seed, threads: threads)
         let train = try Self.trainingSet(config, data: data), test = data.test.imageSet
         guard let settings = config.pruning, let context else {
-            let report = try self.train(model, on: train, epochs: config.training.epochs, phase: "train")
+            let report = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
             if let saveCheckpoint { try Self.writeCheckpoint(model, to: saveCheckpoint) }
             let evaluation = model.evaluate(on: test)
-            return Result(outcome: Self.outcome(evaluation, report: report, parameterCount: model.parameterCount, pruning: nil))
+            return Output(outcome: Self.outcome(evaluation, report: report, parameterCount: model.parameterCount, pruning: nil))
         }
 
         // The base model: from its checkpoint, or trained here (training is deterministic,
@@ -90,18 +66,17 @@ struct JobRunner {
                 throw HarnessError("checkpoint \(context.checkpointPath): \(error)")
             }
         } else {
-            let report = try self.train(model, on: train, epochs: config.training.epochs, phase: "train")
+            let report = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
             baseStepSeconds = baseStepSeconds ?? report.meanStepSeconds
             try Self.writeCheckpoint(model, to: context.checkpointPath)
         }
         let before = model.evaluate(on: test)
         let histogramsBefore = weightHistograms(model, skipZeros: false)
 
-        let criterion: PruningCriterion = settings.threshold.map { .threshold(Float($0)) } ?? .sparsity(settings.sparsity ?? 0)
-        prune(model, criterion)
+        prune(model, settings.criterion)
         let afterPruning = evaluatePruned(model, on: test)
         // Retraining: a fresh optimizer; the masks keep pruned weights at exactly zero.
-        let retrain = try self.train(model, on: train, epochs: settings.retrainEpochs, phase: "retrain")
+        let retrain = try self.train(model, on: train, epochs: settings.retrainEpochs, phase: .retrain)
         let final = evaluatePruned(model, on: test)
         let report = pruningReport(model)
         let outcome = PruningOutcome(accuracyBeforePruning: before.accuracy, accuracyPruned: afterPruning.accuracy,
@@ -109,16 +84,19 @@ struct JobRunner {
                                      nonzeroParameters: report.nonzeroParameters,
                                      updateSeconds: baseStepSeconds ?? .nan,
                                      updateSecondsPruned: retrain.steps > 0 ? retrain.meanStepSeconds : .nan)
-        return Result(outcome: Self.outcome(final, report: retrain, parameterCount: model.parameterCount, pruning: outcome),
-                      histograms: [("before", histogramsBefore), ("after", weightHistograms(model, skipZeros: true))])
+        return Output(outcome: Self.outcome(final, report: retrain, parameterCount: model.parameterCount, pruning: outcome),
+                      histograms: [(.before, histogramsBefore), (.after, weightHistograms(model, skipZeros: true))])
     }
 
-    private func train(_ model: Classifier, on images: ImageSet, epochs: Int, phase: String) throws -> TrainingReport {
+    private func train(_ model: Classifier, on images: ImageSet, epochs: Int, phase: TrainingPhase) throws -> TrainingReport {
         let trainer = Trainer(model: model, options: TrainingOptions(epochs: epochs, batchSize: config.training.batchSize,
-                                                                     optimizer: Self.optimizer(config.training),
+                                                                     optimizer: config.training.engineOptimizer,
                                                                      seed: UInt64(config.seed)))
         return try trainer.train(on: images,
-                                 onBatch: { epoch, batch, batches, loss in onBatch(phase, epoch, epochs, batch, batches, loss) },
+                                 onBatch: { epoch, batch, batches, loss in
+                                     onBatch(BatchProgress(phase: phase, epoch: epoch, epochs: epochs, batch: batch,
+                                                           batches: batches, loss: loss))
+                                 },
                                  onEpoch: { onEpoch(phase, $0) },
                                  shouldStop: shouldStop)
     }
@@ -140,6 +118,29 @@ struct JobRunner {
                           meanEpochSeconds: epochSeconds.isEmpty ? .nan : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
                           meanStepSeconds: report.meanStepSeconds, inferenceSeconds: evaluation.seconds,
                           parameterCount: parameterCount, pruning: pruning)
+    }
+}
+
+/// Where a job is in its training, after each batch.
+struct BatchProgress: Sendable {
+    var phase: TrainingPhase
+    /// 1-based, of `epochs`.
+    var epoch: Int
+    var epochs: Int
+    /// 1-based, of `batches` in the epoch.
+    var batch: Int
+    var batches: Int
+    /// The batch's mean loss.
+    var loss: Double
+}
+
+extension JobConfig {
+    /// How many epochs the job trains in `phase`.
+    func epochs(of phase: TrainingPhase) -> Int {
+        switch phase {
+        case .train: training.epochs
+        case .retrain: pruning?.retrainEpochs ?? 0
+        }
     }
 }
 

@@ -13,17 +13,8 @@ public struct PreparedRun: Sendable {
     /// Absolute path of the directory the data was read from.
     public let dataDirectory: String
     public let store: Store
-    /// Pruning jobs' base models: pruning job id -> base job id. A base is the same job
-    /// without `pruning` (a plain training job), registered outside the experiment.
-    public let baseOf: [String: String]
-    /// Base job id -> its config.
-    public let baseConfigs: [String: JobConfig]
-
-    /// Where a base job's trained model is kept: `checkpoints/<base job id>.ckpt` beside the database.
-    public func checkpointPath(baseID: String) -> String {
-        URL(fileURLWithPath: store.path).deletingLastPathComponent()
-            .appendingPathComponent("checkpoints").appendingPathComponent(baseID + ".ckpt").path
-    }
+    /// The trained models its pruning jobs start from.
+    public let bases: PruningBases
 
     /// The jobs to run: all of them, or those of `selection` in the spec's order. Ids
     /// outside the spec are the caller's to reject (see `harness worker`).

@@ -6,7 +6,8 @@ import Synchronization
 /// job's epoch and loss, an ETA), redrawn in place; otherwise plain log lines, one per
 /// epoch and per finished job, suitable for files and CI logs.
 public final class ProgressLog: Sendable {
-    public enum JobResult: Sendable {
+    /// How a job ended, for its closing line.
+    public enum JobEnd: Sendable {
         case done(Double)
         case failed(String)
         case interrupted(String)
@@ -14,7 +15,7 @@ public final class ProgressLog: Sendable {
 
     private struct Running {
         var index: Int
-        var phase = "train"
+        var phase = TrainingPhase.train
         var epoch = 1
         var epochs: Int
         var loss: Double?
@@ -67,14 +68,14 @@ public final class ProgressLog: Sendable {
         if !live { emit("[job \(index + 1)] start \(label)") }
     }
 
-    func jobProgress(runID: Int64, phase: String, epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double) {
+    func jobProgress(runID: Int64, _ progress: BatchProgress) {
         guard live else { return }
         let now = Clock.now()
         let line: String? = state.withLock {
-            $0.running[runID]?.phase = phase
-            $0.running[runID]?.epoch = epoch
-            $0.running[runID]?.epochs = epochs
-            $0.running[runID]?.loss = loss
+            $0.running[runID]?.phase = progress.phase
+            $0.running[runID]?.epoch = progress.epoch
+            $0.running[runID]?.epochs = progress.epochs
+            $0.running[runID]?.loss = progress.loss
             guard now - $0.lastDraw > 0.2 else { return nil }
             $0.lastDraw = now
             $0.lineShown = true
@@ -83,20 +84,20 @@ public final class ProgressLog: Sendable {
         if let line { write("\r\u{1B}[K" + line) }
     }
 
-    func epochFinished(runID: Int64, index: Int, label: String, phase: String, summary: EpochSummary, epochs: Int) {
+    func epochFinished(runID: Int64, index: Int, label: String, phase: TrainingPhase, summary: EpochSummary, epochs: Int) {
         guard !live else { return }
-        emit(String(format: "[job %d] %@ epoch %d/%d loss %.4f (%.1f s)", index + 1, phase, summary.epoch, epochs,
+        emit(String(format: "[job %d] %@ epoch %d/%d loss %.4f (%.1f s)", index + 1, phase.rawValue, summary.epoch, epochs,
                     summary.meanLoss, summary.seconds))
     }
 
-    func jobFinished(runID: Int64, index: Int, label: String, result: JobResult) {
+    func jobFinished(runID: Int64, index: Int, label: String, end: JobEnd) {
         let done = state.withLock { state -> String in
             state.running[runID] = nil
             if let start = state.jobStart.removeValue(forKey: runID) { state.jobSeconds.append(Clock.now() - start) }
             state.finished += 1
             return "\(state.finished)/\(state.total)"
         }
-        switch result {
+        switch end {
         case .done(let accuracy): emit(String(format: "[job %d] done (%@) accuracy %.4f  %@", index + 1, done, accuracy, label))
         case .failed(let error): emit("[job \(index + 1)] FAILED \(label): \(error)")
         case .interrupted(let reason): emit("[job \(index + 1)] \(reason): \(label)")
@@ -120,7 +121,7 @@ public final class ProgressLog: Sendable {
 
     private static func statusLine(_ s: State) -> String {
         let jobs = s.running.values.sorted { $0.index < $1.index }.map { r in
-            "#\(r.index + 1) \(r.phase == "train" ? "" : r.phase + " ")e\(r.epoch)/\(r.epochs)"
+            "#\(r.index + 1) \(r.phase == .train ? "" : r.phase.rawValue + " ")e\(r.epoch)/\(r.epochs)"
                 + (r.loss.map { String(format: " loss %.3f", $0) } ?? "")
         }
         var line = "[\(s.experiment) \(s.finished)/\(s.total)] " + jobs.joined(separator: " | ")

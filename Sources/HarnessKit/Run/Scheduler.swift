@@ -67,11 +67,6 @@ public final class Scheduler: @unchecked Sendable {
         self.log = log
     }
 
-    /// The job id: a hash of the job's canonical config and the data's fingerprint.
-    public static func jobID(canonicalConfig: String, dataFingerprint: String) -> String {
-        String(Digest.sha256Hex(Data((canonicalConfig + "\ndata:" + dataFingerprint).utf8)).prefix(16))
-    }
-
     /// Chooses workers x threads for `pending` jobs on `cores` cores: one job per core while
     /// there are enough jobs (no synchronisation inside a job is cheaper than none), and
     /// the spare cores given to each job's threads when there are fewer jobs than cores.
@@ -109,35 +104,36 @@ public final class Scheduler: @unchecked Sendable {
             throw HarnessError("\(options.specPath): \(field): asks for \(largest) training images, but the data in "
                                + "\(location.directory) holds only \(data.train.count)")
         }
-        let ids = configs.map { Self.jobID(canonicalConfig: $0.canonicalJSON(), dataFingerprint: data.fingerprint) }
-
-        // All thresholds of one configuration and seed prune the same trained base model.
-        var baseOf: [String: String] = [:], baseConfigs: [String: JobConfig] = [:]
-        for (id, config) in zip(ids, configs) where config.pruning != nil {
-            let baseID = Self.jobID(canonicalConfig: config.baseConfigJSON(), dataFingerprint: data.fingerprint)
-            var base = config
-            base.pruning = nil
-            base.gridPoint = config.gridPoint.filter { !$0.path.hasPrefix("pruning.") }
-            baseOf[id] = baseID
-            baseConfigs[baseID] = base
-        }
+        let ids = configs.map { $0.id(dataFingerprint: data.fingerprint) }
+        let bases = PruningBases(configs: configs, ids: ids, dataFingerprint: data.fingerprint,
+                                 databasePath: options.databasePath)
 
         let store = try Store(path: options.databasePath)
         try store.registerDataset(fingerprint: data.fingerprint, descriptionJSON: try data.descriptionJSON(directoryLabel: location.label))
-        try store.registerSupportJobs(baseConfigs.keys.sorted().map {
-            JobRegistration(id: $0, configJSON: baseConfigs[$0]!.canonicalJSON(), seed: baseConfigs[$0]!.seed)
-        }, datasetFingerprint: data.fingerprint)
+        try store.registerSupportJobs(bases.registrations, datasetFingerprint: data.fingerprint)
         try store.registerExperiment(name: spec.name, description: spec.description, specJSON: spec.sourceJSON,
                                      datasetFingerprint: data.fingerprint,
                                      jobs: zip(ids, configs).map { JobRegistration(id: $0, configJSON: $1.canonicalJSON(), seed: $1.seed) })
         return PreparedRun(spec: spec, configs: configs, jobIDs: ids, data: data, dataDirectory: location.directory,
-                           store: store, baseOf: baseOf, baseConfigs: baseConfigs)
+                           store: store, bases: bases)
+    }
+
+    /// What the workers of one run share, under one lock.
+    private struct SharedState {
+        /// Jobs claimed by this run: a job that fails is not claimed again (the next run retries it).
+        var attempted: Set<String> = []
+        /// Bases being trained again by a pruning job because they were done without a checkpoint.
+        var rebuilding: Set<String> = []
+        var counts = RunSummary()
+        /// The first store error, which stops every worker.
+        var fatal: Error?
     }
 
     /// Runs the prepared spec's jobs that are not done, or only those of `selection` (a
-    /// subset of `prepared.jobIDs`, as `harness worker` runs one Slurm task's jobs).
+    /// subset of `prepared.jobIDs`, as `harness worker` runs one Slurm task's jobs), on
+    /// `workers` threads that each claim and run jobs until none is left.
     public func run(_ prepared: PreparedRun, only selection: [String]? = nil) throws -> RunSummary {
-        let (spec, data, store) = (prepared.spec, prepared.data, prepared.store)
+        let (spec, store) = (prepared.spec, prepared.store)
         let (configs, ids) = prepared.select(selection)
         let statesBefore = try store.jobStates(experiment: spec.name)
         var summary = RunSummary()
@@ -148,110 +144,111 @@ public final class Scheduler: @unchecked Sendable {
                                              workers: options.workers, threads: options.threadsPerJob ?? spec.training.threads)
         log.start(experiment: spec.name, total: ids.count, alreadyDone: summary.alreadyDone, workers: workers, threads: threads)
 
-        // Base models first: the pruning jobs that need one become claimable once it is done.
-        var bases: [String] = []
-        for id in ids { if let base = prepared.baseOf[id], !bases.contains(base) { bases.append(base) } }
-        let baseIDs = bases
-        let byID = Dictionary(zip(ids, configs), uniquingKeysWith: { first, _ in first })
-            .merging(baseIDs.map { ($0, prepared.baseConfigs[$0]!) }, uniquingKeysWith: { first, _ in first })
-        let indexOf = Dictionary(zip(ids + baseIDs, (ids + baseIDs).indices), uniquingKeysWith: { first, _ in first })
-        let rerunBefore: Date? = options.force ? Date() : nil
-        let worker = WorkerIdentity.current()
-        let counts = Mutex(RunSummary())
-        // A job that fails is not claimed again by this run (the next run retries it).
-        let attempted = Mutex(Set<String>())
-        let fatal = Mutex<Error?>(nil)
-        // A base can be done without a checkpoint: its job ran as a plain job, in another
-        // experiment (pruning.json's bases are final.json's jobs) or before its checkpoint was
-        // deleted. The first pruning job that needs it trains it again and leaves the
-        // checkpoint; until the checkpoint is there, the other pruning jobs of that base wait,
-        // so it is trained once and not once per worker. These are the bases being rebuilt.
-        let rebuilding = Mutex(Set<String>())
-        let hasCheckpoint: @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: prepared.checkpointPath(baseID: $0)) }
+        let jobs = RunJobs(ids: ids, configs: configs, bases: prepared.bases, threads: threads,
+                           rerunBefore: options.force ? Date() : nil)
+        let shared = Mutex(SharedState())
         let group = DispatchGroup()
         for _ in 0..<min(workers, max(pending, 1)) {
             group.enter()
-            let thread = Thread { [self] in
+            Thread { [self] in
                 defer { group.leave() }
                 do {
-                    while !stop.isSet, fatal.withLock({ $0 == nil }) {
-                        let baseStates = try baseIDs.isEmpty ? [:] : store.states(of: baseIDs, doneSince: rerunBefore)
-                        // Choosing and claiming under one lock, so two workers cannot both set out
-                        // to rebuild the same base. (The lock order is rebuilding, then attempted.)
-                        let (claim, rebuilds): (ClaimedJob?, String?) = try rebuilding.withLock { building in
-                            let beingRebuilt = building
-                            let ready = { (base: String) in
-                                baseStates[base] == .done && (!beingRebuilt.contains(base) || hasCheckpoint(base))
-                            }
-                            let candidates = attempted.withLock { seen in
-                                baseIDs.filter { !seen.contains($0) }
-                                    + ids.filter { !seen.contains($0) && prepared.baseOf[$0].map(ready) ?? true }
-                            }
-                            guard let claimed = try store.claimNextJob(among: candidates, worker: worker,
-                                                                       rerunStartedBefore: rerunBefore) else { return (nil, nil) }
-                            guard let base = prepared.baseOf[claimed.jobID], !hasCheckpoint(base) else { return (claimed, nil) }
-                            building.insert(base)
-                            return (claimed, base)
-                        }
-                        guard let claimed = claim else {
-                            // Pruning jobs whose base another worker (or process) is training: wait for it.
-                            let building = rebuilding.withLock { $0 }
-                            let waiting = attempted.withLock { seen in
-                                ids.contains { id in
-                                    guard !seen.contains(id), let base = prepared.baseOf[id] else { return false }
-                                    return baseStates[base] == .running || building.contains(base)
-                                }
-                            }
-                            if waiting { Thread.sleep(forTimeInterval: 0.2); continue }
-                            break
-                        }
-                        defer { if let rebuilds { rebuilding.withLock { _ = $0.remove(rebuilds) } } }
-                        attempted.withLock { _ = $0.insert(claimed.jobID) }
-                        let isBase = prepared.baseConfigs[claimed.jobID] != nil
-                        let state = try runClaimed(claimed, config: byID[claimed.jobID]!, index: indexOf[claimed.jobID]!,
-                                                   total: ids.count, data: data, threads: threads, store: store,
-                                                   prepared: prepared, isBase: isBase)
-                        if isBase { continue }  // counted through the jobs that need it
-                        counts.withLock {
-                            switch state {
-                            case .done: $0.completed += 1
-                            case .failed: $0.failed += 1
-                            default: $0.interrupted += 1
-                            }
-                        }
-                    }
+                    try workerLoop(jobs, prepared, shared)
                 } catch {
-                    fatal.withLock { if $0 == nil { $0 = error } }
+                    shared.withLock { if $0.fatal == nil { $0.fatal = error } }
                     stop.set(signal: SIGTERM)
                 }
-            }
-            thread.start()
+            }.start()
         }
         group.wait()
         log.finish()
-        if let error = fatal.withLock({ $0 }) { throw error }
+        let finished = shared.withLock { $0 }
+        if let error = finished.fatal { throw error }
 
-        let finished = counts.withLock { $0 }
-        summary.completed = finished.completed
-        summary.failed = finished.failed
-        summary.interrupted = finished.interrupted
+        summary.completed = finished.counts.completed
+        summary.failed = finished.counts.failed
+        summary.interrupted = finished.counts.interrupted
         let statesAfter = try store.jobStates(experiment: spec.name)
         summary.notDone = ids.filter { statesAfter[$0] != .done }.count
         summary.stoppedBySignal = stop.isSet ? stop.signal : nil
         return summary
     }
 
+    /// The jobs one run offers its workers: the experiment's, by id, and the bases they need.
+    private struct RunJobs {
+        let ids: [String]
+        let byID: [String: JobConfig]
+        let index: [String: Int]
+        let bases: PruningBases
+        let threads: Int
+        /// With `--force`: a job counts as done only if it was done by this run.
+        let rerunBefore: Date?
+
+        init(ids: [String], configs: [JobConfig], bases: PruningBases, threads: Int, rerunBefore: Date?) {
+            self.ids = ids
+            var byID = Dictionary(zip(ids, configs), uniquingKeysWith: { first, _ in first })
+            for base in bases.ids { byID[base] = byID[base] ?? bases.job(base) }
+            self.byID = byID
+            let all = ids + bases.ids
+            index = Dictionary(zip(all, all.indices), uniquingKeysWith: { first, _ in first })
+            self.bases = bases
+            self.threads = threads
+            self.rerunBefore = rerunBefore
+        }
+    }
+
+    /// One worker: claim a job, run it, until nothing is left to claim (or a stop). Waits
+    /// while jobs it could run wait for a base model another worker is training.
+    private func workerLoop(_ jobs: RunJobs, _ prepared: PreparedRun, _ shared: borrowing Mutex<SharedState>) throws {
+        let store = prepared.store, bases = jobs.bases, worker = WorkerIdentity.current()
+        while !stop.isSet, shared.withLock({ $0.fatal == nil }) {
+            let baseStates = try bases.ids.isEmpty ? [:] : store.states(of: bases.ids, doneSince: jobs.rerunBefore)
+            // Choosing and claiming under the lock, so two workers cannot both set out to
+            // rebuild the same base.
+            let (claimed, rebuilds, waits) = try shared.withLock { state -> (ClaimedJob?, String?, Bool) in
+                let candidates = bases.claimable(jobs.ids, baseStates: baseStates, attempted: state.attempted,
+                                                 rebuilding: state.rebuilding)
+                guard let claimed = try store.claimNextJob(among: candidates, worker: worker,
+                                                           rerunStartedBefore: jobs.rerunBefore) else {
+                    return (nil, nil, bases.someJobWaits(jobs.ids, baseStates: baseStates, attempted: state.attempted,
+                                                         rebuilding: state.rebuilding))
+                }
+                state.attempted.insert(claimed.jobID)
+                guard let base = bases.base(of: claimed.jobID), !bases.hasCheckpoint(base) else { return (claimed, nil, false) }
+                state.rebuilding.insert(base)
+                return (claimed, base, false)
+            }
+            guard let claimed else {
+                if waits { Thread.sleep(forTimeInterval: 0.2); continue }
+                return
+            }
+            defer { if let rebuilds { shared.withLock { _ = $0.rebuilding.remove(rebuilds) } } }
+            let state = try runClaimed(claimed, config: jobs.byID[claimed.jobID]!, index: jobs.index[claimed.jobID]!,
+                                       total: jobs.ids.count, threads: jobs.threads, prepared: prepared)
+            if bases.isBase(claimed.jobID) { continue }  // counted through the jobs that need it
+            shared.withLock {
+                switch state {
+                case .done: $0.counts.completed += 1
+                case .failed: $0.counts.failed += 1
+                default: $0.counts.interrupted += 1
+                }
+            }
+        }
+    }
+
     /// Runs one claimed job and records its end: done, failed (an error, a NaN loss
     /// included) or interrupted (a stop request). Store errors propagate.
-    private func runClaimed(_ claimed: ClaimedJob, config: JobConfig, index: Int, total: Int, data: FashionMNIST,
-                            threads: Int, store: Store, prepared: PreparedRun, isBase: Bool) throws -> JobState {
-        let label = (isBase ? "base model of " : "") + Self.describe(config)
+    private func runClaimed(_ claimed: ClaimedJob, config: JobConfig, index: Int, total: Int, threads: Int,
+                            prepared: PreparedRun) throws -> JobState {
+        let store = prepared.store, bases = prepared.bases
+        let isBase = bases.isBase(claimed.jobID)
+        let label = (isBase ? "base model of " : "") + config.label
         log.jobStarted(runID: claimed.runID, index: index, label: label, epochs: config.training.epochs)
         var lastHeartbeat = Clock.now()
-        var runner = JobRunner(config: config, data: data, threads: threads)
+        var runner = JobRunner(config: config, data: prepared.data, threads: threads)
         runner.shouldStop = { [stop] in stop.isSet }
-        runner.onBatch = { [log] phase, epoch, epochs, batch, batches, loss in
-            log.jobProgress(runID: claimed.runID, phase: phase, epoch: epoch, epochs: epochs, batch: batch, batches: batches, loss: loss)
+        runner.onBatch = { [log] progress in
+            log.jobProgress(runID: claimed.runID, progress)
             if Clock.now() - lastHeartbeat > 30 {
                 try? store.heartbeat(runID: claimed.runID)
                 lastHeartbeat = Clock.now()
@@ -263,38 +260,34 @@ public final class Scheduler: @unchecked Sendable {
                                        seconds: summary.seconds) } catch { storeError = storeError ?? error }
             lastHeartbeat = Clock.now()
             log.epochFinished(runID: claimed.runID, index: index, label: label, phase: phase, summary: summary,
-                              epochs: phase == "train" ? config.training.epochs : config.pruning?.retrainEpochs ?? 0)
+                              epochs: config.epochs(of: phase))
         }
         do {
-            let context = prepared.baseOf[claimed.jobID].map { baseID in
-                JobRunner.PruningContext(checkpointPath: prepared.checkpointPath(baseID: baseID),
+            let pruning = bases.base(of: claimed.jobID).map { baseID in
+                JobRunner.PruningContext(checkpointPath: bases.checkpointPath(baseID: baseID),
                                          baseStepSeconds: { (try? store.meanStepSeconds(jobID: baseID)) ?? nil })
             }
-            let result = try runner.run(pruning: context,
-                                        saveCheckpoint: isBase ? prepared.checkpointPath(baseID: claimed.jobID) : nil)
+            let output = try runner.run(pruning: pruning,
+                                        saveCheckpoint: isBase ? bases.checkpointPath(baseID: claimed.jobID) : nil)
             if let storeError { throw storeError }
-            try store.finish(runID: claimed.runID, engineVersion: EngineInfo.version, outcome: result.outcome)
-            for (stage, histograms) in result.histograms {
+            try store.finish(runID: claimed.runID, engineVersion: EngineInfo.version, outcome: output.outcome)
+            for (stage, histograms) in output.histograms {
                 try store.recordWeightHistograms(runID: claimed.runID, stage: stage, histograms: histograms)
             }
-            log.jobFinished(runID: claimed.runID, index: index, label: label, result: .done(result.outcome.accuracy))
+            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .done(output.outcome.accuracy))
             return .done
         } catch TrainingError.cancelled {
             let reason = "interrupted by \(Self.signalName(stop.signal))"
             try store.interrupt(runID: claimed.runID, reason: reason)
-            log.jobFinished(runID: claimed.runID, index: index, label: label, result: .interrupted(reason))
+            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .interrupted(reason))
             return .interrupted
         } catch let error as SQLiteError {
             throw error
         } catch {
             try store.fail(runID: claimed.runID, error: "\(error)")
-            log.jobFinished(runID: claimed.runID, index: index, label: label, result: .failed("\(error)"))
+            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .failed("\(error)"))
             return .failed
         }
-    }
-
-    static func describe(_ config: JobConfig) -> String {
-        (config.gridPoint.map { "\($0.path)=\($0.value.canonicalText())" } + ["seed=\(config.seed)"]).joined(separator: " ")
     }
 
     static func signalName(_ signal: Int32) -> String {

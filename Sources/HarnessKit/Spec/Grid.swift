@@ -25,43 +25,49 @@ public struct JobConfig: Sendable, Equatable {
             && zip(lhs.gridPoint, rhs.gridPoint).allSatisfy { $0.path == $1.path && $0.value == $1.value }
     }
 
+    /// The job's settings apart from its seed.
+    public var settings: JobSettings {
+        JobSettings(dataset: dataset, model: model, training: training, pruning: pruning)
+    }
+
     /// Canonical JSON of everything that determines the job's result: sorted keys, defaults
     /// filled in, fields that do not apply left out (no cnn fields on an lstm, no momentum with
     /// adam, no dropout without dense layers), the seed included. `dataset.path` and
-    /// `training.threads` are left out: the caller adds the data's content fingerprint to the
-    /// job's identity, and the thread count is a scheduling hint.
+    /// `training.threads` are left out: the data's content fingerprint is part of the job's
+    /// identity instead (`JobIdentity`), and the thread count is a scheduling hint. Written
+    /// from `SettingField.all`.
     public func canonicalJSON() -> String {
-        settingsObject().canonicalText()
+        SettingField.identity(settings, seed: seed).canonicalText()
     }
 
     /// Canonical JSON of the trained model a pruning job starts from: this job without
     /// `pruning`, so every threshold (or sparsity) of one configuration and seed shares it.
     public func baseConfigJSON() -> String {
-        Self.withoutPruning(settingsObject()).canonicalText()
+        var base = settings
+        base.pruning = nil
+        return SettingField.identity(base, seed: seed).canonicalText()
+    }
+
+    /// The plain training job whose trained model this pruning job starts from, labelled by
+    /// the grid values that are not about pruning. Nil when the job does not prune.
+    public var baseJob: JobConfig? {
+        guard pruning != nil else { return nil }
+        var base = self
+        base.pruning = nil
+        base.gridPoint = gridPoint.filter { !$0.path.hasPrefix(SettingSection.pruning.rawValue) }
+        return base
     }
 
     /// `baseConfigJSON()` of the job whose `canonicalJSON()` was stored as `storedConfig`.
     /// Nil when the job does not prune.
     public static func baseConfigJSON(ofStored storedConfig: JSONValue) -> String? {
-        guard storedConfig["pruning"] != nil else { return nil }
-        return withoutPruning(storedConfig).canonicalText()
+        guard storedConfig[SettingSection.pruning.rawValue] != nil, case let .object(members) = storedConfig else { return nil }
+        return JSONValue.object(members.filter { $0.key != SettingSection.pruning.rawValue }).canonicalText()
     }
 
-    /// A job's settings object without its `pruning` member: the settings of its base model.
-    private static func withoutPruning(_ settings: JSONValue) -> JSONValue {
-        guard case let .object(members) = settings else { return settings }
-        return .object(members.filter { $0.key != "pruning" })
-    }
-
-    private func settingsObject() -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = [
-            ("dataset", dataset.jsonObject(for: model.type)),
-            ("model", model.jsonObject()),
-            ("training", training.jsonObject()),
-        ]
-        if let pruning { members.append(("pruning", pruning.jsonObject())) }
-        members.append(("seed", .int(seed)))
-        return .object(members)
+    /// "model.layers = 2, model.hidden = 64, seed 1": how progress lines name the job.
+    public var label: String {
+        (gridPoint.isEmpty ? "" : GridLabel.point(gridPoint) + ", ") + "seed \(seed)"
     }
 }
 
@@ -108,16 +114,16 @@ extension ExperimentSpec {
                 if let field = SettingField.byPath[grid[d].path] {
                     overrides.append(SettingEntry(field: field, value: value, path: path))
                 } else {
-                    overrides += try SettingField.variantEntries(grid[d].path, value, path: path)
+                    overrides += try SettingField.variantEntries(SettingSection(rawValue: grid[d].path)!, value, path: path)
                 }
             }
             let gridPoint = grid.indices.map { (path: grid[$0].path, value: grid[$0].values[indices[$0]]) }
 
-            let settings: ResolvedSettings
+            let settings: JobSettings
             do {
-                settings = try ResolvedSettings.resolve(base: baseEntries, overrides: overrides, pruning: pruning != nil)
+                settings = try JobSettings.resolve(base: baseEntries, overrides: overrides, pruning: pruning != nil)
             } catch var issue as SpecIssue {
-                issue.message += " (in grid point \(point + 1): \(Self.describe(gridPoint)))"
+                issue.message += " (in grid point \(point + 1): \(GridLabel.point(gridPoint)))"
                 throw issue
             }
 
@@ -126,8 +132,8 @@ extension ExperimentSpec {
             let identity = probe.canonicalJSON() + "\u{0}" + (settings.dataset.path ?? "")
             if let earlier = firstPointWithIdentity[identity] {
                 let earlierPoint = jobs[earlier * seeds.count].gridPoint
-                throw SpecIssue("$.grid", "grid points \(earlier + 1) (\(Self.describe(earlierPoint))) and \(point + 1) "
-                                + "(\(Self.describe(gridPoint))) describe the same job; a value that differs between "
+                throw SpecIssue("$.grid", "grid points \(earlier + 1) (\(GridLabel.point(earlierPoint))) and \(point + 1) "
+                                + "(\(GridLabel.point(gridPoint))) describe the same job; a value that differs between "
                                 + "them has no effect on these settings")
             }
             firstPointWithIdentity[identity] = point
@@ -139,71 +145,22 @@ extension ExperimentSpec {
         }
         return jobs
     }
+}
+
+// MARK: - Labels
+
+/// How grid values are shown to people, in progress lines, errors, plans and reports alike.
+public enum GridLabel {
+    /// A variant's `"label"` when it has one, a string without its quotes, anything else as
+    /// canonical JSON: `64`, `relu`, `[128,32]`, `{"type":"cnn"}`.
+    public static func value(_ value: JSONValue) -> String {
+        if case let .string(label)? = value[SettingField.variantLabelKey] { return label }
+        if case let .string(text) = value { return text }
+        return value.canonicalText()
+    }
 
     /// "model.layers = 2, model.hidden = 64"
-    static func describe(_ gridPoint: [(path: String, value: JSONValue)]) -> String {
-        gridPoint.map { "\($0.path) = \($0.value.canonicalText())" }.joined(separator: ", ")
-    }
-}
-
-// MARK: - Settings as JSON
-
-// Each object lists only the fields that affect a result, in the spec format's order (for
-// display); canonical text sorts the keys.
-
-extension DatasetSettings {
-    func jsonObject(for type: ModelType) -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = []
-        if let trainFraction {
-            members.append(("train_fraction", .double(trainFraction)))
-            members.append(("stratified", .bool(stratified)))
-        }
-        if let trainSize {
-            members.append(("train_size", .int(trainSize)))
-            // Stratification only shapes a subset; with the full set there is nothing to choose.
-            members.append(("stratified", .bool(stratified)))
-        }
-        if type != .cnn { members.append(("sequence", .string(sequence.rawValue))) }
-        return .object(members)
-    }
-}
-
-extension ModelSettings {
-    func jsonObject() -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = [("type", .string(type.rawValue))]
-        switch type {
-        case .lstm, .rnn:
-            members += [("layers", .int(layers)), ("hidden", .int(hidden)), ("activation", .string(activation.rawValue))]
-        case .cnn:
-            members += [("conv", .array(conv.map { .int($0) })), ("kernel", .int(kernel)), ("pool", .int(pool))]
-        }
-        members.append(("dense", .array(dense.map { .int($0) })))
-        // Dropout follows each hidden dense layer, so without one it does nothing.
-        if !dense.isEmpty { members.append(("dropout", .double(dropout))) }
-        // Written only when it is not the default: `init` came after the first results, and
-        // leaving the default out keeps the ids of every job that ran before it.
-        if initialization != .pytorch { members.append(("init", .string(initialization.rawValue))) }
-        return .object(members)
-    }
-}
-
-extension TrainingSettings {
-    func jsonObject() -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = [
-            ("epochs", .int(epochs)), ("batch_size", .int(batchSize)),
-            ("optimizer", .string(optimizer.rawValue)), ("learning_rate", .double(learningRate)),
-        ]
-        if optimizer == .sgd { members.append(("momentum", .double(momentum))) }
-        return .object(members)
-    }
-}
-
-extension PruningSettings {
-    func jsonObject() -> JSONValue {
-        var members: [(key: String, value: JSONValue)] = []
-        if let threshold { members.append(("threshold", .double(threshold))) }
-        if let sparsity { members.append(("sparsity", .double(sparsity))) }
-        members.append(("retrain_epochs", .int(retrainEpochs)))
-        return .object(members)
+    public static func point(_ entries: [(path: String, value: JSONValue)]) -> String {
+        entries.map { "\($0.path) = \(value($0.value))" }.joined(separator: ", ")
     }
 }

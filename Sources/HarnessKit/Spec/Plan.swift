@@ -40,17 +40,15 @@ public enum Plan {
     /// marked "(grid)" and the two fields that are not part of a job's identity added back.
     private static func baseSettings(_ spec: ExperimentSpec) -> [(String, [(String, String)])] {
         let gridded = Set(spec.grid.map(\.path))
-        var sections: [(String, JSONValue)] = [
-            ("dataset", spec.dataset.jsonObject(for: spec.model.type)),
-            ("model", spec.model.jsonObject()),
-            ("training", spec.training.jsonObject()),
-        ]
-        if let pruning = spec.pruning { sections.append(("pruning", pruning.jsonObject())) }
+        let settings = JobSettings(dataset: spec.dataset, model: spec.model, training: spec.training, pruning: spec.pruning)
+        let sections = SettingSection.allCases.filter { $0 != .pruning || spec.pruning != nil }.map {
+            ($0.rawValue, SettingField.identityObject($0, settings))
+        }
 
         return sections.map { section, object in
             guard case let .object(members) = object else { return (section, []) }
             var pairs = members.map { member in
-                (member.key, gridded.contains("\(section).\(member.key)") ? "(grid)" : display(member.value))
+                (member.key, gridded.contains("\(section).\(member.key)") ? "(grid)" : GridLabel.value(member.value))
             }
             for path in spec.grid.map(\.path) where path.hasPrefix(section + ".") {
                 let key = String(path.dropFirst(section.count + 1))
@@ -75,7 +73,7 @@ public enum Plan {
         let rows: [[String]] = jobs.enumerated().map { index, job in
             var cells = [String(index + 1)]
             for (column, entry) in job.gridPoint.enumerated() {
-                cells.append(display(entry.value))
+                cells.append(GridLabel.value(entry.value))
                 switch entry.value {
                 case .int, .double: break
                 default: if column + 1 < numeric.count { numeric[column + 1] = false }
@@ -102,11 +100,6 @@ public enum Plan {
         return [format(headers)] + rows.map(format)
     }
 
-    /// Strings without quotes; everything else as canonical JSON.
-    private static func display(_ value: JSONValue) -> String {
-        if case let .string(text) = value { return text }
-        return value.canonicalText()
-    }
 
     private static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 }

@@ -190,17 +190,14 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// Records (or re-records) one epoch; also a heartbeat. `phase` is "train" or "retrain".
-    public func recordEpoch(runID: Int64, phase: String, epoch: Int, loss: Double, seconds: Double) throws {
-        guard phase == "train" || phase == "retrain" else {
-            throw HarnessError("cannot record epoch \(epoch) of run \(runID): phase \"\(phase)\", expected \"train\" or \"retrain\"")
-        }
+    /// Records (or re-records) one epoch; also a heartbeat.
+    public func recordEpoch(runID: Int64, phase: TrainingPhase, epoch: Int, loss: Double, seconds: Double) throws {
         try write { db in
             _ = try runState(db, runID)
             try db.run("""
                 INSERT INTO epochs (run_id, phase, epoch, loss, seconds) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, phase, epoch) DO UPDATE SET loss = excluded.loss, seconds = excluded.seconds
-                """, [runID, phase, epoch, loss, seconds])
+                """, [runID, phase.rawValue, epoch, loss, seconds])
             try db.run("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'", [Store.now(), runID])
         }
     }
@@ -281,14 +278,11 @@ public final class Store: @unchecked Sendable {
 
     // MARK: Weight histograms
 
-    /// Records the weight histograms of run `runID` at `stage` ("before" or "after"
-    /// pruning), replacing whatever that stage held, so a retried recording leaves no
+    /// Records the weight histograms of run `runID` at `stage` (before pruning or after
+    /// retraining), replacing whatever that stage held, so a retried recording leaves no
     /// stale layers. Readers get the layers back in the order given here.
-    public func recordWeightHistograms(runID: Int64, stage: String, histograms: [WeightHistogram]) throws {
+    public func recordWeightHistograms(runID: Int64, stage: HistogramStage, histograms: [WeightHistogram]) throws {
         let context = "cannot record weight histograms of run \(runID)"
-        guard stage == "before" || stage == "after" else {
-            throw HarnessError("\(context): stage \"\(stage)\", expected \"before\" or \"after\" (pruning)")
-        }
         guard !histograms.isEmpty else { throw HarnessError("\(context) (\(stage)): no histograms, expected one per layer") }
         var seen: Set<String> = []
         var rows: [(layer: String, lower: Double, upper: Double, counts: String)] = []
@@ -311,23 +305,23 @@ public final class Store: @unchecked Sendable {
         }
         try write { db in
             _ = try runState(db, runID)
-            try db.run("DELETE FROM weight_histograms WHERE run_id = ? AND stage = ?", [runID, stage])
+            try db.run("DELETE FROM weight_histograms WHERE run_id = ? AND stage = ?", [runID, stage.rawValue])
             let insert = try db.prepare("""
                 INSERT INTO weight_histograms (run_id, stage, layer, lower, upper, counts) VALUES (?, ?, ?, ?, ?, ?)
                 """)
             for row in rows {
-                try insert.bind([runID, stage, row.layer, row.lower, row.upper, row.counts])
+                try insert.bind([runID, stage.rawValue, row.layer, row.lower, row.upper, row.counts])
                 while try insert.step() {}
             }
         }
     }
 
     /// A run's histograms at `stage`, in the order they were recorded; empty if none were.
-    public func weightHistograms(runID: Int64, stage: String) throws -> [WeightHistogram] {
+    public func weightHistograms(runID: Int64, stage: HistogramStage) throws -> [WeightHistogram] {
         let rows = try read { db in
             try db.query("""
                 SELECT layer, lower, upper, counts FROM weight_histograms WHERE run_id = ? AND stage = ? ORDER BY rowid
-                """, [runID, stage]) { (layer: $0.string(0), lower: $0.double(1), upper: $0.double(2), counts: $0.string(3)) }
+                """, [runID, stage.rawValue]) { (layer: $0.string(0), lower: $0.double(1), upper: $0.double(2), counts: $0.string(3)) }
         }
         return try rows.map { row in
             guard let counts = try? JSONDecoder().decode([Int].self, from: Data(row.counts.utf8)) else {
@@ -463,7 +457,11 @@ public final class Store: @unchecked Sendable {
                 SELECT phase, epoch, loss, seconds FROM epochs WHERE run_id = ?
                 ORDER BY phase = 'retrain', epoch
                 """, [runID]) {
-                EpochRecord(phase: $0.string(0), epoch: $0.int(1), loss: $0.optionalDouble(2), seconds: $0.double(3))
+                let phase = $0.string(0)
+                guard let known = TrainingPhase(rawValue: phase) else {
+                    throw HarnessError("run \(runID) in \(path): epoch of unknown phase \"\(phase)\"")
+                }
+                return EpochRecord(phase: known, epoch: $0.int(1), loss: $0.optionalDouble(2), seconds: $0.double(3))
             }
         }
     }

@@ -213,10 +213,20 @@ public struct JobResult: Sendable, Equatable {
     public let error: String?
 }
 
-/// One epoch's record: `phase` is "train", or "retrain" for fine-tuning after pruning.
+/// The part of a job an epoch belongs to: training, or retraining after pruning.
+public enum TrainingPhase: String, Sendable, CaseIterable {
+    case train, retrain
+}
+
+/// When a pruning run's weight histograms were taken: before pruning, or after retraining.
+public enum HistogramStage: String, Sendable, CaseIterable {
+    case before, after
+}
+
+/// One epoch's record.
 /// `loss` is nil when it was NaN (the training diverged).
 public struct EpochRecord: Sendable, Equatable {
-    public let phase: String
+    public let phase: TrainingPhase
     public let epoch: Int
     public let loss: Double?
     public let seconds: Double

@@ -1,0 +1,163 @@
+import Engine
+
+// The settings of one job, section by section, as a spec names them. Choices are the
+// engine's own enums (`ModelConfig.Kind`, `SequenceAxis`, ...): a spec value is an engine
+// value, so a model or optimizer the engine gains is one a spec can name. What each
+// setting is called in a spec, its range, when it applies and how it enters a job's
+// identity is in `SettingField.all` (SettingFields.swift); the defaults are here.
+
+public struct DatasetSettings: Sendable, Equatable {
+    /// Where the Fashion-MNIST files are; nil means the data layer's default location.
+    public var path: String?
+    /// How many training images to use; nil means all of them.
+    public var trainSize: Int?
+    /// Or which share of the training images to use (0 < f <= 1), so that one spec reduces
+    /// whatever data it runs on in the same proportions.
+    public var trainFraction: Double?
+    /// Whether a `trainSize` subset keeps the class proportions of the full set.
+    public var stratified: Bool
+    /// How a recurrent model reads an image: one row (or column) of 28 pixels per time step.
+    public var sequence: SequenceAxis
+
+    public init(path: String? = nil, trainSize: Int? = nil, trainFraction: Double? = nil, stratified: Bool = false,
+                sequence: SequenceAxis = .rows) {
+        self.path = path
+        self.trainSize = trainSize
+        self.trainFraction = trainFraction
+        self.stratified = stratified
+        self.sequence = sequence
+    }
+
+    /// Whether the job trains on a subset (and so `stratified` shapes it).
+    var isSubset: Bool { trainSize != nil || trainFraction != nil }
+}
+
+/// One model. Recurrent models (lstm, rnn, ...) use `layers`, `hidden` and `activation`; cnn
+/// models use `conv`, `kernel` and `pool`; both end in `dense` hidden ReLU layers, each
+/// followed by dropout `dropout`, then a 10-way output. Fields of the other kind hold their
+/// defaults and mean nothing. `initialization` chooses PyTorch's default weight
+/// initialisation or Keras's.
+public struct ModelSettings: Sendable, Equatable {
+    public var type: ModelConfig.Kind
+    public var layers: Int
+    public var hidden: Int
+    public var activation: RecurrentActivation
+    public var dense: [Int]
+    public var dropout: Double
+    public var conv: [Int]
+    public var kernel: Int
+    public var pool: Int
+    public var initialization: WeightInitialization
+
+    /// The defaults for `type`, the one definition of what a spec (or `harness bench`) means
+    /// when it leaves a model setting out. The cnn defaults are the Keras notebook's model:
+    /// Conv2D 32 3x3 ReLU, MaxPool 2, Dense 128 ReLU, Dropout 0.2, Dense 32 ReLU, Dropout 0.2,
+    /// Dense 10; a recurrent model goes straight from its last hidden state to the output.
+    public init(type: ModelConfig.Kind) {
+        self.type = type
+        layers = 1
+        hidden = 64
+        activation = .tanh
+        conv = [32]
+        kernel = 3
+        pool = 2
+        initialization = .pytorch
+        if type.isRecurrent {
+            dense = []
+            dropout = 0
+        } else {
+            dense = [128, 32]
+            dropout = 0.2
+        }
+    }
+
+    /// The engine's description of this model for images of `height` x `width` read along
+    /// `sequence`.
+    public func engineConfig(sequence: SequenceAxis, imageHeight: Int = 28, imageWidth: Int = 28) -> ModelConfig {
+        ModelConfig(kind: type, layers: layers, hidden: hidden, activation: activation, sequence: sequence,
+                    dense: dense, dropout: Float(dropout), conv: conv, kernel: kernel, pool: pool,
+                    classes: 10, imageHeight: imageHeight, imageWidth: imageWidth, initialization: initialization)
+    }
+}
+
+public struct TrainingSettings: Sendable, Equatable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var optimizer: OptimizerKind
+    public var learningRate: Double
+    /// Used by sgd only.
+    public var momentum: Double
+    /// A threads-per-job hint for the scheduler; not part of a job's identity.
+    public var threads: Int?
+
+    public init(epochs: Int = 10, batchSize: Int = 100, optimizer: OptimizerKind = .adam,
+                learningRate: Double = 0.001, momentum: Double = 0.9, threads: Int? = nil) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.optimizer = optimizer
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.threads = threads
+    }
+
+    /// The engine's optimizer for these settings.
+    public var engineOptimizer: OptimizerSettings {
+        switch optimizer {
+        case .adam: .adam(learningRate: Float(learningRate))
+        case .sgd: .sgd(learningRate: Float(learningRate), momentum: Float(momentum))
+        }
+    }
+}
+
+public enum OptimizerKind: String, Sendable, CaseIterable { case adam, sgd }
+
+/// Magnitude pruning after training: either remove weights with |w| < `threshold` or remove
+/// the smallest fraction `sparsity` of them, then retrain the rest for `retrainEpochs`.
+/// A valid job has exactly one of `threshold` and `sparsity`.
+public struct PruningSettings: Sendable, Equatable {
+    public var threshold: Double?
+    public var sparsity: Double?
+    public var retrainEpochs: Int
+
+    public init(threshold: Double? = nil, sparsity: Double? = nil, retrainEpochs: Int = 10) {
+        self.threshold = threshold
+        self.sparsity = sparsity
+        self.retrainEpochs = retrainEpochs
+    }
+
+    /// The engine's pruning criterion.
+    var criterion: PruningCriterion { threshold.map { .threshold(Float($0)) } ?? .sparsity(sparsity ?? 0) }
+}
+
+/// A job's settings apart from its seed: the sections of a spec, resolved.
+public struct JobSettings: Sendable, Equatable {
+    public var dataset = DatasetSettings()
+    public var model: ModelSettings
+    public var training = TrainingSettings()
+    /// Nil for a plain training job.
+    public var pruning: PruningSettings?
+
+    public init(dataset: DatasetSettings = DatasetSettings(), model: ModelSettings,
+                training: TrainingSettings = TrainingSettings(), pruning: PruningSettings? = nil) {
+        self.dataset = dataset
+        self.model = model
+        self.training = training
+        self.pruning = pruning
+    }
+
+    /// Every section at its defaults for a model of `type`, with a pruning section or not.
+    init(type: ModelConfig.Kind, pruning: Bool) {
+        self.init(model: ModelSettings(type: type), pruning: pruning ? PruningSettings() : nil)
+    }
+
+    /// Lets a pruning field be set whether or not the section exists yet.
+    var editablePruning: PruningSettings {
+        get { pruning ?? PruningSettings() }
+        set { pruning = newValue }
+    }
+
+    /// The engine's description of the job's model for images of `height` x `width`.
+    public func engineModel(imageHeight: Int, imageWidth: Int) -> ModelConfig {
+        model.engineConfig(sequence: dataset.sequence, imageHeight: imageHeight, imageWidth: imageWidth)
+    }
+}
