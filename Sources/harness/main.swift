@@ -1,38 +1,49 @@
 import Foundation
 import HarnessKit
 
-/// A subcommand: parses its own arguments and runs, returning the process's exit status.
-protocol Subcommand {
-    static var name: String { get }
-    static var summary: String { get }
-    init(arguments: [String]) throws
-    func run() throws -> Int32
-}
-
-let subcommands: [any Subcommand.Type] = [RunCommand.self, PlanCommand.self, StatusCommand.self, ReportCommand.self,
-                                         SubmitCommand.self, WorkerCommand.self, MergeCommand.self, BenchCommand.self]
-
-@MainActor func usage() -> String {
-    let lines = subcommands.map { "  \($0.name.padding(toLength: 8, withPad: " ", startingAt: 0)) \($0.summary)" }
-    return "usage: harness <command> [options]\n\ncommands:\n" + lines.joined(separator: "\n")
-}
-
-func standardError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}
-
+// Exit status: 0 success (help and --version included), 1 failure (a value refused, a
+// spec or database problem, a job that failed), 2 a command line that could not be read.
 let argv = Array(CommandLine.arguments.dropFirst())
-guard let name = argv.first, !["-h", "--help", "help"].contains(name) else {
-    print(usage())
-    exit(argv.isEmpty ? 2 : 0)
-}
-guard let command = subcommands.first(where: { $0.name == name }) else {
-    standardError("harness: unknown command \"\(name)\"\n\n" + usage())
+switch argv.first {
+case nil:
+    standardError(Commands.overview)
     exit(2)
-}
-do {
-    exit(try command.init(arguments: Array(argv.dropFirst())).run())
-} catch {
-    standardError("\(error)")
-    exit(1)
+case "-h", "--help":
+    print(Commands.overview)
+    exit(0)
+case "--version":
+    print(Help.versionLine)
+    exit(0)
+case "help":
+    guard let name = argv.dropFirst().first else {
+        print(Commands.overview)
+        exit(0)
+    }
+    guard argv.count == 2, let command = Commands.named(name) else {
+        standardError("harness help: " + (argv.count == 2 ? "unknown command \"\(name)\"" : "expected one command name")
+                      + "\n\n" + Commands.overview)
+        exit(2)
+    }
+    print(Help.render(command.command), terminator: "")
+    exit(0)
+case let name?:
+    guard let command = Commands.named(name) else {
+        standardError("harness: unknown command \"\(name)\"\n\n" + Commands.overview)
+        exit(2)
+    }
+    do {
+        switch try ParsedArguments.parse(Array(argv.dropFirst()), for: command.command) {
+        case .help:
+            print(Help.render(command.command), terminator: "")
+            exit(0)
+        case .run(let arguments):
+            exit(try command.init(arguments).run())
+        }
+    } catch let error as UsageError {
+        standardError(error.description)
+        exit(2)
+    } catch {
+        standardError("\(error)")
+        exit(1)
+    }
 }

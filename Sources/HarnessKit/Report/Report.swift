@@ -19,7 +19,7 @@ public struct ReportDocument: Sendable {
 /// The output depends only on the database (and spec file): no clocks, no host names, a
 /// fixed order everywhere and fixed decimals, so a report can be diffed and golden-tested.
 public enum Report {
-    public static let defaultDatabasePath = "results/harness.sqlite"
+    public static let defaultDatabasePath = Store.defaultPath
 
     /// The file-name stem figures of a report written to `path` get: "reports/layers.md"
     /// gives "layers", hence "layers-loss.svg" beside it.

@@ -16,7 +16,7 @@ public struct RunOptions: Sendable {
     public var force: Bool
     public var environment: [String: String]
 
-    public init(specPath: String, databasePath: String = "results/harness.sqlite", dataDirectory: String? = nil,
+    public init(specPath: String, databasePath: String = Store.defaultPath, dataDirectory: String? = nil,
                 workers: Int? = nil, threadsPerJob: Int? = nil, force: Bool = false,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.specPath = specPath

@@ -22,7 +22,7 @@ public struct SubmitOptions: Sendable {
     public var executable: String
     public var environment: [String: String]
 
-    public init(specPath: String, databasePath: String = "results/harness.sqlite", dataDirectory: String? = nil,
+    public init(specPath: String, databasePath: String = Store.defaultPath, dataDirectory: String? = nil,
                 partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int = 1, maxParallel: Int? = nil,
                 jobsPerTask: Int? = nil, mergeJob: Bool = true, dryRun: Bool = false, executable: String,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {

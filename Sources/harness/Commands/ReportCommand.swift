@@ -1,0 +1,68 @@
+import Foundation
+import HarnessKit
+
+struct ReportCommand: Subcommand {
+    static let out = Option<String>.text("out", "FILE", help: "write the markdown to FILE and the SVG figures beside it",
+                                         defaultText: "print the markdown, without figures")
+    static let rows = Option<String>.text("rows", "DIM", help: "a pivot table instead of the report: the grid dimension "
+                                          + "down its rows (e.g. model.layers); needs --cols")
+    static let cols = Option<String>.text("cols", "DIM", help: "the pivot table's dimension across its columns; needs --rows")
+    static let metric = Option<String>.text("metric", "M", help: "the pivot table's metric: one of "
+                                            + ReportMetric.names.joined(separator: ", "), default: "accuracy")
+
+    static let command = CommandDescription(
+        name: "report",
+        summary: "write an experiment's results as markdown with SVG figures, or a pivot table",
+        discussion: "Finished Slurm shards of the database's submissions are merged first (see harness merge).",
+        positionals: [Positional("SPEC|EXPERIMENT", help: "a spec file, or the name of an experiment in the database",
+                                 noun: "spec file or experiment name")],
+        options: [SharedOptions.db, out, rows, cols, metric],
+        examples: ["harness report experiments/quick.json --out results/quick.md",
+                   "harness report quick --rows model.layers --cols model.hidden --metric macro_f1"])
+
+    let subject: ReportSubject
+    let database: String
+    let output: String?
+    let pivot: PivotRequest?
+
+    init(_ arguments: ParsedArguments) throws {
+        subject = ReportSubject(argument: arguments.positionals[0])
+        database = try arguments.value(SharedOptions.db)
+        output = try arguments.optional(Self.out)
+        let usage = "usage: " + Help.usageLine(Self.command)
+        switch (try arguments.optional(Self.rows), try arguments.optional(Self.cols)) {
+        case let (rows?, columns?):
+            pivot = PivotRequest(rows: rows, columns: columns, metric: try arguments.value(Self.metric))
+        case (nil, nil):
+            guard !arguments.isGiven(Self.metric) else {
+                throw HarnessError("harness report: --metric needs --rows and --cols (a pivot table); \(usage)")
+            }
+            pivot = nil
+        default:
+            throw HarnessError("harness report: a pivot table needs both --rows and --cols; \(usage)")
+        }
+    }
+
+    func run() throws -> Int32 {
+        // Opening a missing path would create an empty database; a report only reads one.
+        guard FileManager.default.fileExists(atPath: database) else {
+            throw HarnessError("harness report: no results database at \(database) (run an experiment first, or give --db PATH)")
+        }
+        let store = try Store(path: database)
+        mergeSlurmShards(into: store, command: Self.command.name)
+        let data = try ReportData.load(store: store, subject: subject)
+        if let pivot {
+            let markdown = try Report.pivot(data, pivot)
+            if let output { try Report.writeText(markdown, to: output) } else { print(markdown, terminator: "") }
+            return 0
+        }
+        if let output {
+            let document = try Report.render(data, figureStem: Report.figureStem(forOutput: output))
+            try Report.write(document, to: output)
+            standardError("wrote \(output) and \(document.figures.count) figure\(document.figures.count == 1 ? "" : "s") beside it")
+        } else {
+            print(try Report.render(data, figureStem: nil).markdown, terminator: "")
+        }
+        return 0
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import HarnessKit
+
+struct RunCommand: Subcommand {
+    static let force = Flag("force", help: "rerun jobs that are already done (each once; earlier results are kept)")
+
+    static let command = CommandDescription(
+        name: "run",
+        summary: "run a spec's jobs that are not done yet, recording results in SQLite",
+        discussion: "Jobs already done in the database are skipped, so rerunning a spec runs only what is missing. "
+            + "Ctrl-C or SIGTERM stops claiming jobs and records the running ones as interrupted; "
+            + "a second signal quits at once.",
+        positionals: [Positional("SPEC", help: "the experiment spec, a JSON file", noun: "spec file")],
+        options: [SharedOptions.db, SharedOptions.data, SharedOptions.jobs, SharedOptions.threads, force],
+        examples: ["harness run experiments/quick.json",
+                   "harness run experiments/quick.json --data ../shared/data/fashion-mnist-prefix --jobs 2 --threads 1"])
+
+    let options: RunOptions
+
+    init(_ arguments: ParsedArguments) throws {
+        options = RunOptions(specPath: arguments.positionals[0], databasePath: try arguments.value(SharedOptions.db),
+                             dataDirectory: try arguments.optional(SharedOptions.data),
+                             workers: try arguments.optional(SharedOptions.jobs),
+                             threadsPerJob: try arguments.optional(SharedOptions.threads),
+                             force: arguments.flag(Self.force))
+    }
+
+    func run() throws -> Int32 {
+        let summary = try withStopSignals(command: Self.command.name,
+                                          whatHappens: "the running jobs are recorded as interrupted") { stop in
+            try Scheduler(options: options, stop: stop, log: .forStandardError()).run()
+        }
+        print("\(summary.total) jobs: \(summary.alreadyDone) already done, \(summary.completed) completed, "
+              + "\(summary.failed) failed, \(summary.interrupted) interrupted; \(summary.notDone) not done")
+        print("results in \(options.databasePath)")
+        if let number = summary.stoppedBySignal { return 128 + number }
+        return summary.allDone ? 0 : 1
+    }
+}
