@@ -3,23 +3,27 @@ import Foundation
 import HarnessKit
 
 struct BenchCommand: Subcommand {
-    // ModelConfig.Kind and RecurrentActivation are not CaseIterable; once they are, these
-    // lists become `.allCases`.
-    static let model = Option<ModelConfig.Kind>.choice("model", "KIND", cases: [.lstm, .rnn, .cnn],
+    // Every model setting defaults to what a spec means when it leaves the setting out
+    // (`ModelSettings(type:)`, the one definition of defaults).
+    static let model = Option<ModelConfig.Kind>.choice("model", "KIND", cases: ModelConfig.Kind.allCases,
                                                        help: "the model to time", default: .lstm)
-    static let layers = Option<Int>.integer("layers", range: 1...8, help: "recurrent layers", default: 2)
+    static let layers = Option<Int>.integer("layers", range: 1...8, help: "recurrent layers",
+                                            defaultText: specDefault(\.layers))
     static let hidden = Option<Int>.integer("hidden", range: 1...2048, help: "hidden units per recurrent layer",
-                                            default: 64)
-    static let activation = Option<RecurrentActivation>.choice("activation", "A", cases: [.tanh, .relu],
-                                                               help: "the recurrent cell's activation", default: .tanh)
-    // The CNN's defaults are the Keras notebook's: Conv2D(32, 3x3) + MaxPool 2x2, Dense 128 and 32, dropout 0.2.
-    static let conv = sizes("conv", help: "CNN: filters of each Conv2D layer", defaultText: "32")
-    static let kernel = Option<Int>.integer("kernel", range: 1...28, help: "CNN: convolution kernel size", default: 3)
-    static let pool = Option<Int>.integer("pool", range: 1...2, help: "CNN: max-pool size, 1 for none", default: 2)
+                                            defaultText: specDefault(\.hidden))
+    static let activation = Option<RecurrentActivation>.choice("activation", "A", cases: RecurrentActivation.allCases,
+                                                               help: "the recurrent cell's activation",
+                                                               default: ModelSettings(type: .lstm).activation)
+    static let conv = sizes("conv", help: "CNN: filters of each Conv2D layer", defaultText: specDefault(\.conv, of: .cnn))
+    static let kernel = Option<Int>.integer("kernel", range: 1...28, help: "CNN: convolution kernel size",
+                                            defaultText: specDefault(\.kernel, of: .cnn))
+    static let pool = Option<Int>.integer("pool", range: 1...2, help: "CNN: max-pool size, 1 for none",
+                                          defaultText: specDefault(\.pool, of: .cnn))
     static let dense = sizes("dense", help: "hidden Dense+ReLU layers of the classifier head",
-                             defaultText: "128,32 for cnn, none otherwise")
+                             defaultText: "\(specDefault(\.dense, of: .cnn)) for cnn, \(specDefault(\.dense)) otherwise")
     static let dropout = Option<Double>.number("dropout", range: 0...0.99, help: "dropout after each hidden Dense layer",
-                                               defaultText: "0.2 for cnn, 0 otherwise")
+                                               defaultText: "\(specDefault(\.dropout, of: .cnn)) for cnn, "
+                                                   + "\(specDefault(\.dropout)) otherwise")
     static let batch = Option<Int>.integer("batch", range: 1...10_000, help: "samples per batch", default: 100)
     static let threads = Option<Int>.integer("threads", range: 1...256, help: "engine threads", default: 1)
     static let batches = Option<Int>.integer("batches", range: 1...100_000,
@@ -47,18 +51,16 @@ struct BenchCommand: Subcommand {
     let peak: Bool
 
     init(_ arguments: ParsedArguments) throws {
-        let kind = try arguments.value(Self.model)
-        let isCNN = kind == .cnn
-        let config = ModelConfig(kind: kind,
-                                 layers: try arguments.value(Self.layers),
-                                 hidden: try arguments.value(Self.hidden),
-                                 activation: try arguments.value(Self.activation),
-                                 dense: try arguments.optional(Self.dense) ?? (isCNN ? [128, 32] : []),
-                                 dropout: Float(try arguments.optional(Self.dropout) ?? (isCNN ? 0.2 : 0)),
-                                 conv: try arguments.optional(Self.conv) ?? [32],
-                                 kernel: try arguments.value(Self.kernel),
-                                 pool: try arguments.value(Self.pool))
-        options = BenchmarkOptions(model: config,
+        var model = ModelSettings(type: try arguments.value(Self.model))
+        model.layers = try arguments.optional(Self.layers) ?? model.layers
+        model.hidden = try arguments.optional(Self.hidden) ?? model.hidden
+        model.activation = try arguments.value(Self.activation)
+        model.conv = try arguments.optional(Self.conv) ?? model.conv
+        model.kernel = try arguments.optional(Self.kernel) ?? model.kernel
+        model.pool = try arguments.optional(Self.pool) ?? model.pool
+        model.dense = try arguments.optional(Self.dense) ?? model.dense
+        model.dropout = try arguments.optional(Self.dropout) ?? model.dropout
+        options = BenchmarkOptions(model: model.engineConfig(sequence: .rows),
                                    batchSize: try arguments.value(Self.batch),
                                    threads: try arguments.value(Self.threads),
                                    batchesPerRepeat: try arguments.value(Self.batches),
@@ -66,6 +68,13 @@ struct BenchCommand: Subcommand {
                                    pruneSparsity: try arguments.optional(Self.pruneSparsity))
         json = arguments.flag(SharedOptions.json)
         peak = arguments.flag(Self.peak)
+    }
+
+    /// The spec's default of a model setting, as help text: "64", "[128,32]".
+    static func specDefault<Value>(_ setting: KeyPath<ModelSettings, Value>, of type: ModelConfig.Kind = .lstm) -> String {
+        let value = ModelSettings(type: type)[keyPath: setting]
+        if let sizes = value as? [Int] { return sizes.isEmpty ? "none" : sizes.map(String.init).joined(separator: ",") }
+        return "\(value)"
     }
 
     /// A comma-separated list of layer sizes, e.g. `--dense 128,32`; "none" for an empty list.
