@@ -1,16 +1,56 @@
 import Foundation
 
-/// Which optimizer to build, with its hyper-parameters.
-public enum OptimizerSettings: Sendable, Equatable {
-    /// torch.optim.Adam defaults: beta1 0.9, beta2 0.999, eps 1e-8.
-    case adam(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8)
-    /// torch.optim.SGD with momentum: v = momentum·v + g; w -= lr·v.
-    case sgd(learningRate: Float, momentum: Float)
+/// The optimizers the engine has, named as in torch.optim (Adam, AdamW, SGD).
+public enum OptimizerKind: String, Sendable, CaseIterable {
+    case adam, adamw, sgd
+}
+
+/// Which optimizer to build, with its hyper-parameters. Fields an optimizer does not
+/// use are ignored by it (momentum by Adam and AdamW; the betas and epsilon by SGD).
+public struct OptimizerSettings: Sendable, Equatable {
+    public var kind: OptimizerKind
+    public var learningRate: Float
+    /// SGD only: v = momentum·v + g (torch.optim.SGD without dampening or Nesterov).
+    public var momentum: Float
+    /// As torch.optim's `weight_decay`: Adam and SGD add weightDecay·w to the gradient (L2);
+    /// AdamW multiplies w by 1 - lr·weightDecay before its update (decoupled). 0 is off.
+    public var weightDecay: Float
+    /// torch.optim.Adam's defaults.
+    public var beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
+
+    public init(kind: OptimizerKind, learningRate: Float, momentum: Float = 0.9, weightDecay: Float = 0,
+                beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        self.kind = kind
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.weightDecay = weightDecay
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    /// torch.optim.Adam(lr, weight_decay): L2 decay, added to the gradient before the moments.
+    public static func adam(learningRate: Float, weightDecay: Float = 0) -> OptimizerSettings {
+        OptimizerSettings(kind: .adam, learningRate: learningRate, weightDecay: weightDecay)
+    }
+
+    /// torch.optim.AdamW(lr, weight_decay): decoupled decay, w *= 1 - lr·weightDecay before the Adam update.
+    public static func adamW(learningRate: Float, weightDecay: Float) -> OptimizerSettings {
+        OptimizerSettings(kind: .adamw, learningRate: learningRate, weightDecay: weightDecay)
+    }
+
+    /// torch.optim.SGD(lr, momentum, weight_decay): v = momentum·v + g + weightDecay·w; w -= lr·v.
+    public static func sgd(learningRate: Float, momentum: Float, weightDecay: Float = 0) -> OptimizerSettings {
+        OptimizerSettings(kind: .sgd, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+    }
 
     public func make(for parameters: [Parameter]) -> Optimizer {
-        switch self {
-        case let .adam(lr, b1, b2, eps): return Adam(parameters: parameters, learningRate: lr, beta1: b1, beta2: b2, epsilon: eps)
-        case let .sgd(lr, momentum): return SGD(parameters: parameters, learningRate: lr, momentum: momentum)
+        switch kind {
+        case .adam, .adamw:
+            return Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                        weightDecay: weightDecay, decoupledWeightDecay: kind == .adamw)
+        case .sgd:
+            return SGD(parameters: parameters, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
         }
     }
 }
@@ -34,25 +74,39 @@ extension Optimizer {
     public func step() { step(pool: ThreadPool(threads: 1)) }
 }
 
+/// torch.optim.Adam, and torch.optim.AdamW when the weight decay is decoupled.
 public final class Adam: Optimizer {
     public let parameters: [Parameter]
     public let learningRate: Float, beta1: Float, beta2: Float, epsilon: Float
+    /// 0: none. Otherwise L2 (weightDecay·w added to the gradient) or, when
+    /// `decoupledWeightDecay`, AdamW's w *= 1 - lr·weightDecay before the update.
+    public let weightDecay: Float
+    public let decoupledWeightDecay: Bool
     private let firstMoment: [FloatBuffer]   // m, same shape as each parameter
     private let secondMoment: [FloatBuffer]  // v
-    /// Per parameter: the mask whose zeros w, m and v already hold, and the positions it
+
+    /// The mask whose zeros a parameter's w, m and v already hold, and the positions it
     /// keeps. Set by a full masked pass. While the parameter keeps that mask and it prunes
     /// over 7/8, a step only visits the kept positions (the pruned ones would stay 0 anyway),
     /// and their m and v live compact, m[kept[j]] at compact.m[j]: scattered moments would
     /// cost a cache miss per kept weight, since the forward and backward passes evict them
     /// between steps. The dense m and v are stale for the kept positions meanwhile, and get
     /// the compact values back when the mask changes or goes.
-    private var maskedState: [(mask: FloatBuffer, kept: [Int32], compact: (m: FloatBuffer, v: FloatBuffer)?)?]
+    private struct MaskedState {
+        let mask: FloatBuffer
+        let kept: [Int32]
+        let compact: (m: FloatBuffer, v: FloatBuffer)?
+    }
+    private var maskedState: [MaskedState?]
     public private(set) var stepCount = 0
 
-    public init(parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+    public init(parameters: [Parameter], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
         self.parameters = parameters
         self.learningRate = learningRate
         self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
         firstMoment = parameters.map { FloatBuffer(count: $0.count) }
         secondMoment = parameters.map { FloatBuffer(count: $0.count) }
         maskedState = parameters.map { _ in nil }
@@ -73,8 +127,12 @@ public final class Adam: Optimizer {
         let correction2 = 1 - pow(Double(beta2), Double(stepCount))
         let stepSize = Float(Double(learningRate) / correction1)
         let rootCorrection2 = Float(correction2.squareRoot())
+        // PyTorch forms 1 - lr·wd in double and rounds it once to the parameter's float type.
+        let decay: AdamConstants.Decay = weightDecay == 0 ? .none
+            : decoupledWeightDecay ? .decoupled(factor: Float(1 - Double(learningRate) * Double(weightDecay)))
+            : .l2(weightDecay)
         let constants = AdamConstants(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
-                                      rootCorrection2: rootCorrection2)
+                                      rootCorrection2: rootCorrection2, decay: decay)
         // Per parameter: the kept positions to visit and their compact moments when it is
         // mostly pruned (over 7/8: a scalar visit costs about what 8 vector lanes do), else
         // nil for one vector pass.
@@ -89,7 +147,8 @@ public final class Adam: Optimizer {
                 let range = ThreadPool.part(thread, of: pool.threadCount, total: parameter.count, granule: 16)
                 if let (kept, keptM, keptV) = sparseVisits[index] {
                     // The kept positions inside this thread's range (kept is sorted); the pruned
-                    // ones stay 0 anyway and only have their gradients zeroed.
+                    // ones stay 0 anyway (decay of a zero weight is zero) and only have their
+                    // gradients zeroed.
                     let m = keptM.pointer, v = keptV.pointer
                     kept.withUnsafeBufferPointer { kept in
                         var j = firstIndex(in: kept, notBelow: range.lowerBound)
@@ -133,7 +192,7 @@ public final class Adam: Optimizer {
                     let m = firstMoment[index], v = secondMoment[index]
                     compact = (FloatBuffer(kept.map { m[Int($0)] }), FloatBuffer(kept.map { v[Int($0)] }))
                 }
-                maskedState[index] = (maskBuffer, kept, compact)
+                maskedState[index] = MaskedState(mask: maskBuffer, kept: kept, compact: compact)
             }
         }
     }
@@ -152,56 +211,105 @@ private func firstIndex(in values: UnsafeBufferPointer<Int32>, notBelow bound: I
 /// One Adam update, the same arithmetic in vector and scalar form (so skipping pruned
 /// positions gives bit-identical results to a masked pass over all of them):
 ///
+///     g += wd·w  (L2)   or   w *= 1 - lr·wd  (decoupled, AdamW)
 ///     m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g·g;  w -= step · m / (√v / √(1-β2^t) + ε)
+///
+/// Without decay neither extra operation runs, so results are those of plain Adam bit
+/// for bit (g + 0·w could turn a -0 gradient into +0). A pruned weight is 0, so neither
+/// decay moves it.
 struct AdamConstants {
+    enum Decay {
+        case none
+        /// torch.optim.Adam(weight_decay=wd): g + wd·w, fused as PyTorch's CPU kernel does.
+        case l2(Float)
+        /// torch.optim.AdamW: w · (1 - lr·wd).
+        case decoupled(factor: Float)
+    }
+
     let beta1: Float, beta2: Float, epsilon: Float, stepSize: Float, rootCorrection2: Float
+    let decay: Decay
 
     @inline(__always)
-    func update(_ w: inout Vector, gradient g: Vector, _ m: inout Vector, _ v: inout Vector) {
+    func update(_ w: inout Vector, gradient: Vector, _ m: inout Vector, _ v: inout Vector) {
+        var g = gradient
+        switch decay {
+        case .none: break
+        case .l2(let wd): g = g.addingProduct(Vector(repeating: wd), w)
+        case .decoupled(let factor): w *= factor
+        }
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
         w -= stepSize * m / (vsqrt(v) / rootCorrection2 + epsilon)
     }
 
-
     @inline(__always)
     func update(_ w: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
                 _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>) {
-        m.pointee = beta1 * m.pointee + (1 - beta1) * g.pointee
-        v.pointee = beta2 * v.pointee + (1 - beta2) * g.pointee * g.pointee
+        var gradient = g.pointee
+        switch decay {
+        case .none: break
+        case .l2(let wd): gradient = gradient.addingProduct(wd, w.pointee)
+        case .decoupled(let factor): w.pointee *= factor
+        }
+        m.pointee = beta1 * m.pointee + (1 - beta1) * gradient
+        v.pointee = beta2 * v.pointee + (1 - beta2) * gradient * gradient
         w.pointee -= stepSize * m.pointee / (sqrtNewton(v.pointee) / rootCorrection2 + epsilon)
     }
 }
 
+/// torch.optim.SGD with momentum (no dampening, no Nesterov) and optional L2 weight decay.
 public final class SGD: Optimizer {
     public let parameters: [Parameter]
     public let learningRate: Float, momentum: Float
+    /// Added to the gradient as weightDecay·w; 0 is off.
+    public let weightDecay: Float
     private let velocity: [FloatBuffer]
 
-    public init(parameters: [Parameter], learningRate: Float, momentum: Float) {
+    public init(parameters: [Parameter], learningRate: Float, momentum: Float, weightDecay: Float = 0) {
         self.parameters = parameters
         self.learningRate = learningRate
         self.momentum = momentum
+        self.weightDecay = weightDecay
         velocity = parameters.map { FloatBuffer(count: $0.count) }
     }
 
     public func step(pool: ThreadPool) {
+        let decay = weightDecay
         pool.run { thread in
             for (index, parameter) in parameters.enumerated() {
                 let range = ThreadPool.part(thread, of: pool.threadCount, total: parameter.count, granule: 16)
                 let w = parameter.value.pointer, g = parameter.gradient.pointer, v = velocity[index].pointer
+                // Decay gets loops of its own: without it the loops are today's, bit for bit
+                // (g + 0·w could turn a -0 gradient into +0), and each loop stays branch-free
+                // so it vectorises. g + wd·w is fused, as in PyTorch's CPU kernel; a pruned
+                // weight is 0, so its decay is too.
                 if let mask = parameter.mask?.pointer {
                     // The masking fused into the update pass (this loop vectorises; a pass
                     // per mask application made a pruned step slower than a dense one).
+                    if decay == 0 {
+                        for i in range {
+                            let vi = momentum * v[i] + g[i] * mask[i]
+                            v[i] = vi * mask[i]
+                            w[i] = (w[i] - learningRate * vi) * mask[i]
+                            g[i] = 0
+                        }
+                    } else {
+                        for i in range {
+                            let vi = momentum * v[i] + (g[i] * mask[i]).addingProduct(decay, w[i])
+                            v[i] = vi * mask[i]
+                            w[i] = (w[i] - learningRate * vi) * mask[i]
+                            g[i] = 0
+                        }
+                    }
+                } else if decay == 0 {
                     for i in range {
-                        let vi = momentum * v[i] + g[i] * mask[i]
-                        v[i] = vi * mask[i]
-                        w[i] = (w[i] - learningRate * vi) * mask[i]
+                        v[i] = momentum * v[i] + g[i]
+                        w[i] -= learningRate * v[i]
                         g[i] = 0
                     }
                 } else {
                     for i in range {
-                        v[i] = momentum * v[i] + g[i]
+                        v[i] = momentum * v[i] + g[i].addingProduct(decay, w[i])
                         w[i] -= learningRate * v[i]
                         g[i] = 0
                     }

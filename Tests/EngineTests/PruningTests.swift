@@ -189,6 +189,51 @@ final class PruningTests: XCTestCase {
         }
     }
 
+    /// Weight decay (Adam's L2, AdamW's decoupled, SGD's L2) never moves a pruned weight:
+    /// decay of a zero weight is zero. Checked on Adam's full masked pass (a mask pruning
+    /// half) and on its kept-only pass (a mask pruning 9 in 10), where the kept-only steps
+    /// must also equal full masked steps bit for bit, for any thread count.
+    func testWeightDecayKeepsPrunedWeightsZero() {
+        var g = SeededGenerator(seed: 21)
+        let start = (0..<300).map { _ in g.uniform(-1, 1) }
+        let gradients = (0..<5).map { _ in (0..<300).map { _ in g.uniform(-1, 1) } }
+        let settings: [OptimizerSettings] = [.adam(learningRate: 0.01, weightDecay: 0.1),
+                                             .adamW(learningRate: 0.01, weightDecay: 0.5),
+                                             .sgd(learningRate: 0.05, momentum: 0.9, weightDecay: 0.1)]
+        for setting in settings {
+            for keepEvery in [2, 10] {
+                let mask: [Float] = (0..<300).map { $0 % keepEvery == 0 ? 1 : 0 }
+                func run(reinstallEveryStep: Bool, threads: Int) -> [UInt32] {
+                    let pool = ThreadPool(threads: threads)
+                    let w = Parameter(name: "w", shape: [20, 15], isWeightMatrix: true)
+                    for i in 0..<300 { w.value[i] = start[i] }
+                    let optimizer = setting.make(for: [w])
+                    // A dense step first, so the optimizer's state is non-zero where the mask will prune.
+                    for i in 0..<300 { w.gradient[i] = gradients[0][i] }
+                    optimizer.step(pool: pool)
+                    w.setMask(mask)
+                    for gradient in gradients.dropFirst() {
+                        if reinstallEveryStep { w.setMask(mask) }
+                        for i in 0..<300 { w.gradient[i] = gradient[i] }
+                        optimizer.step(pool: pool)
+                    }
+                    return w.value.array.map(\.bitPattern)
+                }
+                let label = "\(setting.kind) keeping 1 in \(keepEvery)"
+                let kept = run(reinstallEveryStep: false, threads: 1)
+                for i in 0..<300 {
+                    if mask[i] == 0 {
+                        XCTAssertEqual(Float(bitPattern: kept[i]), 0, "\(label): [\(i)] stays pruned")
+                    } else {
+                        XCTAssertNotEqual(Float(bitPattern: kept[i]), start[i], "\(label): [\(i)] keeps learning")
+                    }
+                }
+                XCTAssertEqual(run(reinstallEveryStep: true, threads: 1), kept, "\(label): kept-only = full masked steps")
+                XCTAssertEqual(run(reinstallEveryStep: false, threads: 3), kept, "\(label): 3 threads")
+            }
+        }
+    }
+
     func testHistogramsCountEveryNonzeroWeight() {
         let model = SequenceClassifier(config: config(), seed: 7, pool: pool1)
         prune(model, .sparsity(0.7))

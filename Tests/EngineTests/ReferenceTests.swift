@@ -3,8 +3,9 @@ import XCTest
 @testable import Engine
 import TestSupport
 
-/// Fixed-value references computed with PyTorch 2.x (float64) and pasted here, so the
-/// tests need no PyTorch: weights and inputs come from a formula both sides evaluate.
+/// Fixed-value references computed with PyTorch 2.x and pasted here, so the tests need no
+/// PyTorch: weights and inputs come from a formula both sides evaluate. Every literal is
+/// printed by a function of `reference_values.py` (in this folder), named at its test.
 final class ReferenceTests: XCTestCase {
     /// value_i = 0.5 · sin(0.37·i + salt), i running over PyTorch's row-major layout.
     func formula(_ i: Int, _ salt: Double) -> Float { Float(0.5 * sin(0.37 * Double(i) + salt)) }
@@ -39,29 +40,34 @@ final class ReferenceTests: XCTestCase {
         return Array(UnsafeBufferPointer(start: layers[1].lastOutput, count: batch * hidden))
     }
 
-    func assertClose(_ ours: [Float], _ reference: [Double], file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose(_ ours: [Float], _ reference: [Double], _ label: String = "", file: StaticString = #filePath,
+                     line: UInt = #line) {
         XCTAssertEqual(ours.count, reference.count, file: file, line: line)
         for (a, b) in zip(ours, reference) {
-            XCTAssert(isClose(Double(a), b, relative: 2e-5, absolute: 2e-6), "\(a) vs PyTorch \(b)", file: file, line: line)
+            XCTAssert(isClose(Double(a), b, relative: 2e-5, absolute: 2e-6), "\(label) \(a) vs PyTorch \(b)", file: file, line: line)
         }
     }
 
+    /// reference_values.py: lstm_forward
     func testLSTMMatchesPyTorch() {
         assertClose(runTwoLayers(cell: .lstm, activation: .tanh),
                     [-0.2899711407, -0.252917533, -0.3485836638, -0.2765336905, -0.3051390998, -0.2604169465, -0.3303134616, -0.284211539])
     }
 
+    /// reference_values.py: rnn_tanh_forward
     func testRNNTanhMatchesPyTorch() {
         assertClose(runTwoLayers(cell: .rnn, activation: .tanh),
                     [0.7897787173, 0.8510729084, 0.5612870608, 0.2199570226, 0.7270648946, 0.8768690866, 0.6649206167, 0.1506915317])
     }
 
+    /// reference_values.py: rnn_relu_forward
     func testRNNReLUMatchesPyTorch() {
         assertClose(runTwoLayers(cell: .rnn, activation: .relu),
                     [1.0274371836, 3.4858586966, 1.0817550081, 0.0, 0.8736772922, 3.5203261043, 1.2417653312, 0.0])
     }
 
     /// torch.optim.Adam(lr=0.01) and SGD(lr=0.1, momentum=0.9), two steps from w = [1, -2, 0.5, 0].
+    /// reference_values.py: optimizer_steps
     func testOptimizerStepsMatchPyTorch() {
         let gradients: [[Float]] = [[0.1, -0.2, 0.3, 0.0], [-0.05, 0.4, 0.3, 1.0]]
         let expected: [(OptimizerSettings, [[Double]])] = [
@@ -83,6 +89,67 @@ final class ReferenceTests: XCTestCase {
         }
     }
 
+    /// Three steps of torch.optim.Adam(lr=0.01, weight_decay=0.1) (L2), AdamW(lr=0.01,
+    /// weight_decay=0.5) (decoupled) and SGD(lr=0.1, momentum=0.9, weight_decay=0.05), in
+    /// float32 like the engine. The fourth weight is 0 with zero gradients: decay leaves it 0.
+    /// The tolerance is the optimizer test's: float32 steps, where the engine's update
+    /// differs from PyTorch's only in rounding (its own square root, β1·m + (1-β1)·g for
+    /// PyTorch's lerp), a few float32 ulps per step.
+    /// reference_values.py: weight_decay_steps
+    func testWeightDecayMatchesPyTorch() {
+        let start: [Float] = [1, -2, 0.5, 0, 3]
+        let gradients: [[Float]] = [[0.1, -0.2, 0.3, 0, -0.4], [-0.05, 0.4, 0.3, 0, 0.2], [0.2, 0.1, -0.3, 0, 0]]
+        let expected: [(OptimizerSettings, [[Double]])] = [
+            (.adam(learningRate: 0.01, weightDecay: 0.1),
+             [[0.9900000095367432, -1.9900000095367432, 0.49000000953674316, 0.0, 3.009999990463257],
+              [0.981720507144928, -1.9873559474945068, 0.480000764131546, 0.0, 3.0040132999420166],
+              [0.9728278517723083, -1.983983039855957, 0.4760190546512604, 0.0, 2.9967854022979736]]),
+            (.adamW(learningRate: 0.01, weightDecay: 0.5),
+             [[0.9850000143051147, -1.9800000190734863, 0.48750001192092896, 0.0, 2.995000123977661],
+              [0.9774116277694702, -1.9737610816955566, 0.4750625193119049, 0.0, 2.9826884269714355],
+              [0.965943455696106, -1.9680488109588623, 0.4700672924518585, 0.0, 2.9698338508605957]]),
+            (.sgd(learningRate: 0.1, momentum: 0.9, weightDecay: 0.05),
+             [[0.9850000143051147, -1.9700000286102295, 0.4675000011920929, 0.0, 3.0250000953674316],
+              [0.9715750217437744, -1.9731500148773193, 0.40591248869895935, 0.0, 3.0123751163482666],
+              [0.9346346259117126, -1.9761192798614502, 0.37845417857170105, 0.0, 2.9859507083892822]]),
+        ]
+        for (settings, steps) in expected {
+            let w = Parameter(name: "w", shape: [5], isWeightMatrix: true)
+            for (i, v) in start.enumerated() { w.value[i] = v }
+            let optimizer = settings.make(for: [w])
+            for (step, (g, after)) in zip(gradients, steps).enumerated() {
+                for i in 0..<5 { w.gradient[i] = g[i] }
+                optimizer.step()
+                assertClose(w.value.array, after, "\(settings.kind) step \(step + 1)")
+                XCTAssertEqual(w.value[3], 0, "\(settings.kind): decay of a zero weight is zero")
+            }
+        }
+    }
+
+    /// With weightDecay 0 each factory builds exactly the optimizer it did before decay
+    /// existed, and every kind is built.
+    func testOptimizerSettingsFactories() throws {
+        XCTAssertEqual(OptimizerSettings.adam(learningRate: 0.01),
+                       OptimizerSettings(kind: .adam, learningRate: 0.01, momentum: 0.9, weightDecay: 0))
+        XCTAssertEqual(OptimizerSettings.sgd(learningRate: 0.1, momentum: 0.5),
+                       OptimizerSettings(kind: .sgd, learningRate: 0.1, momentum: 0.5, weightDecay: 0))
+        let adamW = OptimizerSettings.adamW(learningRate: 0.002, weightDecay: 0.01)
+        XCTAssertEqual([adamW.kind.rawValue, "\(adamW.weightDecay)"], ["adamw", "0.01"])
+        let w = [Parameter(name: "w", shape: [3], isWeightMatrix: true)]
+        for kind in OptimizerKind.allCases {
+            let optimizer = OptimizerSettings(kind: kind, learningRate: 0.1, weightDecay: 0.2).make(for: w)
+            switch kind {
+            case .adam, .adamw:
+                let adam = try XCTUnwrap(optimizer as? Adam)
+                XCTAssertEqual(adam.decoupledWeightDecay, kind == .adamw)
+                XCTAssertEqual(adam.weightDecay, 0.2)
+            case .sgd:
+                XCTAssertEqual(try XCTUnwrap(optimizer as? SGD).weightDecay, 0.2)
+            }
+        }
+    }
+
+    /// reference_values.py: log_softmax_extreme
     func testLogSoftmaxOnExtremeLogitsIsFinite() {
         var logits: [Float] = [1000, -1000, 0, 1, 2, 3]
         var labels: [Int32] = [1, 2]

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Regenerates every PyTorch reference value pasted into the Swift tests of this folder.
+
+    python3 reference_values.py              # every function, in file order
+    python3 reference_values.py gru_forward  # only the named ones
+
+Needs torch (2.x) and nothing else; the Swift build and tests never run this script.
+Each Swift test whose literals come from here names the function that printed them,
+and each function prints its literals in the order the test pastes them.
+
+Conventions shared with the tests:
+- formula(i, salt) = 0.5 * sin(0.37 * i + salt), evaluated in float64 over PyTorch's
+  row-major layout. The engine stores weights input-major (the transpose of PyTorch's
+  (out, in) matrices), so the Swift side writes W[in][out] = formula(out * rows + in).
+- Forward references run in float64 and print 10 decimals (the engine is float32, so
+  the tests compare with a tolerance). Optimizer references run in float32, as the
+  engine does, and print each float32 value exactly (as the shortest double repr).
+"""
+
+import math
+import sys
+
+import torch
+
+
+def formula(count, salt):
+    """float64 tensor of formula(i, salt) for i in 0..<count."""
+    return torch.tensor([0.5 * math.sin(0.37 * i + salt) for i in range(count)], dtype=torch.float64)
+
+
+def f10(values):
+    """Swift array literal, 10 decimals (float64 forward references)."""
+    return "[" + ", ".join(repr(round(float(v), 10)) for v in values) + "]"
+
+
+def f32(values):
+    """Swift array literal of float32 values, each printed exactly as a double."""
+    return "[" + ", ".join(repr(float(v)) for v in values) + "]"
+
+
+# MARK: recurrent forward passes (ReferenceTests.runTwoLayers)
+
+INPUT, HIDDEN, STEPS, BATCH = 3, 4, 5, 2
+
+
+def load_recurrent(module, gates):
+    """weight_ih, weight_hh, bias_ih, bias_hh of layer l from salts 4l+1 ... 4l+4."""
+    with torch.no_grad():
+        for layer in range(module.num_layers):
+            base = 4 * layer
+            inputs = INPUT if layer == 0 else HIDDEN
+            getattr(module, f"weight_ih_l{layer}").copy_(formula(gates * HIDDEN * inputs, base + 1).view(-1, inputs))
+            getattr(module, f"weight_hh_l{layer}").copy_(formula(gates * HIDDEN * HIDDEN, base + 2).view(-1, HIDDEN))
+            getattr(module, f"bias_ih_l{layer}").copy_(formula(gates * HIDDEN, base + 3))
+            getattr(module, f"bias_hh_l{layer}").copy_(formula(gates * HIDDEN, base + 4))
+
+
+def two_layer_last_output(module, gates):
+    """h_{T-1} of the second layer, (B, H), for x (T, B, I) = formula(i, 10)."""
+    module = module.double()
+    load_recurrent(module, gates)
+    x = formula(STEPS * BATCH * INPUT, 10).view(STEPS, BATCH, INPUT)
+    with torch.no_grad():
+        out, _ = module(x)
+    return out[-1].flatten()
+
+
+def lstm_forward():
+    """ReferenceTests.testLSTMMatchesPyTorch"""
+    print(f10(two_layer_last_output(torch.nn.LSTM(INPUT, HIDDEN, num_layers=2), 4)))
+
+
+def rnn_tanh_forward():
+    """ReferenceTests.testRNNTanhMatchesPyTorch"""
+    print(f10(two_layer_last_output(torch.nn.RNN(INPUT, HIDDEN, num_layers=2, nonlinearity="tanh"), 1)))
+
+
+def rnn_relu_forward():
+    """ReferenceTests.testRNNReLUMatchesPyTorch"""
+    print(f10(two_layer_last_output(torch.nn.RNN(INPUT, HIDDEN, num_layers=2, nonlinearity="relu"), 1)))
+
+
+# MARK: optimizers and loss
+
+START = [1.0, -2.0, 0.5, 0.0]
+GRADIENTS = [[0.1, -0.2, 0.3, 0.0], [-0.05, 0.4, 0.3, 1.0]]
+
+
+def optimizer_trajectory(make, start, gradients):
+    """The float32 weights after each step of `make([w])` fed `gradients`."""
+    w = torch.tensor(start, dtype=torch.float32, requires_grad=True)
+    optimizer = make([w])
+    steps = []
+    for g in gradients:
+        w.grad = torch.tensor(g, dtype=torch.float32)
+        optimizer.step()
+        steps.append(w.detach().clone())
+    return steps
+
+
+def optimizer_steps():
+    """ReferenceTests.testOptimizerStepsMatchPyTorch: Adam(lr=0.01), then SGD(lr=0.1, momentum=0.9)."""
+    for make in [lambda p: torch.optim.Adam(p, lr=0.01), lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9)]:
+        print(", ".join(f32(step) for step in optimizer_trajectory(make, START, GRADIENTS)))
+
+
+def log_softmax_extreme():
+    """ReferenceTests.testLogSoftmaxOnExtremeLogitsIsFinite: log_softmax, then the mean cross-entropy."""
+    logits = torch.tensor([[1000, -1000, 0], [1, 2, 3]], dtype=torch.float32)
+    print(f32(torch.log_softmax(logits, dim=1).flatten()))
+    print(repr(float(torch.nn.functional.cross_entropy(logits, torch.tensor([1, 2])))))
+
+
+# Weight decay: five weights (one of them 0 with zero gradients throughout, so only decay
+# could move it, and decay of 0 is 0), three steps.
+DECAY_START = [1.0, -2.0, 0.5, 0.0, 3.0]
+DECAY_GRADIENTS = [[0.1, -0.2, 0.3, 0.0, -0.4], [-0.05, 0.4, 0.3, 0.0, 0.2], [0.2, 0.1, -0.3, 0.0, 0.0]]
+
+
+def weight_decay_steps():
+    """ReferenceTests.testWeightDecayMatchesPyTorch: Adam(lr=0.01, weight_decay=0.1),
+    AdamW(lr=0.01, weight_decay=0.5), SGD(lr=0.1, momentum=0.9, weight_decay=0.05)."""
+    makers = [
+        lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.1),
+        lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.5),
+        lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.05),
+    ]
+    for make in makers:
+        print(",\n".join(f32(step) for step in optimizer_trajectory(make, DECAY_START, DECAY_GRADIENTS)))
+
+
+FUNCTIONS = [lstm_forward, rnn_tanh_forward, rnn_relu_forward, optimizer_steps, log_softmax_extreme,
+             weight_decay_steps]
+
+
+def main(names):
+    torch.set_printoptions(precision=10)
+    chosen = [f for f in FUNCTIONS if not names or f.__name__ in names]
+    unknown = set(names) - {f.__name__ for f in FUNCTIONS}
+    if unknown:
+        sys.exit(f"unknown function(s): {', '.join(sorted(unknown))}; known: {', '.join(f.__name__ for f in FUNCTIONS)}")
+    for function in chosen:
+        print(f"# {function.__name__}: {' '.join(function.__doc__.split())}")
+        function()
+        print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
