@@ -292,6 +292,7 @@ final class VariantGridTests: XCTestCase {
             var settings = JobSettings(model: ModelSettings(type: type), pruning: PruningSettings(threshold: 0.1))
             settings.dataset.trainSize = 100
             settings.model.initialization = .keras
+            settings.training.weightDecay = 0.001
             let canonical = try JSONValue.parse(JobConfig(dataset: settings.dataset, model: settings.model,
                                                           training: settings.training, pruning: settings.pruning,
                                                           seed: 3).canonicalJSON())
@@ -299,8 +300,39 @@ final class VariantGridTests: XCTestCase {
                 let present = canonical[field.section.rawValue]?[field.key] != nil
                 let expected = field.identity != .none && field.applicability.reason(field.path, settings) == nil
                     && field.value(settings) != nil
+                    && (field.identity != .unlessDefault || field.value(settings) != field.defaultValue(settings))
                 XCTAssertEqual(present, expected, "\(type): \(field.path)")
+                if field.identity == .unlessDefault { XCTAssert(present, "\(type): \(field.path) away from its default") }
             }
+        }
+    }
+
+    func testWeightDecayEntersTheIdentityOnlyAwayFromTheOptimizersDefault() throws {
+        func job(_ training: String) throws -> JobConfig {
+            try ExperimentSpec.parse(text: #"{"name": "w", "model": {"type": "lstm"}, "training": {"# + training + "}}",
+                                     filePath: "w.json").jobs()[0]
+        }
+        let plain = try job(#""optimizer": "adam""#)
+        XCTAssertEqual(try job(#""optimizer": "adam", "weight_decay": 0"#).canonicalJSON(), plain.canonicalJSON(),
+                       "adam's default decay is 0, so earlier adam jobs keep their ids")
+        let decayed = try job(#""optimizer": "adam", "weight_decay": 0.0001"#)
+        XCTAssert(decayed.canonicalJSON().contains(#""weight_decay":0.0001"#), decayed.canonicalJSON())
+        XCTAssertEqual(decayed.training.engineOptimizer, .adam(learningRate: 0.001, weightDecay: 0.0001))
+
+        // AdamW decays by 0.01 unless told otherwise, as torch.optim.AdamW does.
+        let adamw = try job(#""optimizer": "adamw""#)
+        XCTAssertEqual(adamw.training.engineOptimizer, .adamW(learningRate: 0.001, weightDecay: 0.01))
+        XCTAssertEqual(try job(#""optimizer": "adamw", "weight_decay": 0.01"#).canonicalJSON(), adamw.canonicalJSON())
+        XCTAssertNotEqual(try job(#""optimizer": "adamw", "weight_decay": 0"#).canonicalJSON(), adamw.canonicalJSON())
+        XCTAssertNotEqual(adamw.canonicalJSON(), plain.canonicalJSON())
+
+        let sgd = try job(#""optimizer": "sgd", "momentum": 0.5, "weight_decay": 0.001"#)
+        XCTAssertEqual(sgd.training.engineOptimizer, .sgd(learningRate: 0.001, momentum: 0.5, weightDecay: 0.001))
+        XCTAssertThrowsError(try job(#""weight_decay": -1"#)) {
+            XCTAssert("\($0)".contains("$.training.weight_decay: -1 is out of range; expected weight_decay >= 0"), "\($0)")
+        }
+        XCTAssertThrowsError(try job(#""optimizer": "adamw", "momentum": 0.9"#)) {
+            XCTAssert("\($0)".contains("training.momentum applies to the sgd optimizer, not adamw"), "\($0)")
         }
     }
 }

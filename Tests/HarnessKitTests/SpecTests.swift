@@ -136,6 +136,7 @@ final class SpecTests: XCTestCase {
             "model.type", "model.layers", "model.hidden", "model.activation", "model.conv", "model.kernel", "model.pool",
             "model.dense", "model.dropout", "model.init",
             "training.epochs", "training.batch_size", "training.optimizer", "training.learning_rate", "training.momentum",
+            "training.weight_decay",
             "pruning.threshold", "pruning.sparsity", "pruning.retrain_epochs",
         ])
     }

@@ -87,29 +87,37 @@ public struct TrainingSettings: Sendable, Equatable {
     public var learningRate: Double
     /// Used by sgd only.
     public var momentum: Double
+    /// PyTorch's `weight_decay`: an L2 term added to the gradient for adam and sgd, the
+    /// decoupled decay for adamw. Nil means the optimizer's default (`defaultWeightDecay`).
+    public var weightDecay: Double?
     /// A threads-per-job hint for the scheduler; not part of a job's identity.
     public var threads: Int?
 
     public init(epochs: Int = 10, batchSize: Int = 100, optimizer: OptimizerKind = .adam,
-                learningRate: Double = 0.001, momentum: Double = 0.9, threads: Int? = nil) {
+                learningRate: Double = 0.001, momentum: Double = 0.9, weightDecay: Double? = nil, threads: Int? = nil) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.optimizer = optimizer
         self.learningRate = learningRate
         self.momentum = momentum
+        self.weightDecay = weightDecay
         self.threads = threads
+    }
+
+    /// PyTorch's defaults: `torch.optim.AdamW` decays by 0.01, Adam and SGD not at all.
+    public var defaultWeightDecay: Double {
+        switch optimizer {
+        case .adamw: 0.01
+        case .adam, .sgd: 0
+        }
     }
 
     /// The engine's optimizer for these settings.
     public var engineOptimizer: OptimizerSettings {
-        switch optimizer {
-        case .adam: .adam(learningRate: Float(learningRate))
-        case .sgd: .sgd(learningRate: Float(learningRate), momentum: Float(momentum))
-        }
+        OptimizerSettings(kind: optimizer, learningRate: Float(learningRate), momentum: Float(momentum),
+                          weightDecay: Float(weightDecay ?? defaultWeightDecay))
     }
 }
-
-public enum OptimizerKind: String, Sendable, CaseIterable { case adam, sgd }
 
 /// Magnitude pruning after training: either remove weights with |w| < `threshold` or remove
 /// the smallest fraction `sparsity` of them, then retrain the rest for `retrainEpochs`.
