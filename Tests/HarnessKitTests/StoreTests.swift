@@ -100,6 +100,19 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try integer("SELECT count(*) FROM sqlite_schema"), schemaSize)
     }
 
+    /// The view lists every result column by name, and a view of another version (one
+    /// column short, as a database written before a metric was added) is replaced on open.
+    func testTheJobResultsViewFollowsTheResultColumns() throws {
+        _ = try makeStore(jobs: 1)
+        func viewColumns() throws -> [String] { try raw().query("PRAGMA table_info(job_results)") { $0.string(1) } }
+        XCTAssert(Set(ResultColumn.names).isSubset(of: Set(try viewColumns())))
+        try raw().execute("DROP VIEW job_results; CREATE VIEW job_results AS SELECT 1 AS accuracy")
+        XCTAssertEqual(try viewColumns(), ["accuracy"])
+        let reopened = try Store(path: path)
+        XCTAssert(Set(ResultColumn.names).isSubset(of: Set(try viewColumns())))
+        XCTAssertEqual(try reopened.results(experiment: "grid").count, 1)
+    }
+
     func testStoresOpeningANewDatabaseAtOnceMigrateItOnce() throws {
         let claims = Claims()   // collects errors only
         let path = self.path

@@ -1,8 +1,8 @@
 import Foundation
 
-/// A number the report aggregates over jobs: one column of the `job_results` view, read
-/// from `JobResult`, with the unit and precision it is shown in. Values stay in the
-/// database's units (fractions, seconds); only `format` scales them for display.
+/// A number the report aggregates over jobs: one result column (`ResultColumn`), with the
+/// unit and precision it is shown in. Values stay in the database's units (fractions,
+/// seconds); only `format` scales them for display.
 public struct ReportMetric: Sendable {
     /// The `job_results` column name, which is also the `--metric` name and the key of a
     /// `reference` row.
@@ -10,27 +10,17 @@ public struct ReportMetric: Sendable {
     /// Table header, unit included.
     public let title: String
     let format: NumberFormat
-    let value: @Sendable (JobResult) -> Double?
+
+    init(_ column: ResultColumn) {
+        name = column.name
+        title = column.title
+        format = column.format
+    }
+
+    func value(_ result: JobResult) -> Double? { result.metric(name) }
 
     /// Every metric `--metric` and `reference` rows accept, in the view's column order.
-    public static let all: [ReportMetric] = [
-        ReportMetric(name: "accuracy", title: "accuracy (%)", format: .percent(2)) { $0.accuracy },
-        ReportMetric(name: "macro_f1", title: "macro F1", format: .fixed(4)) { $0.macroF1 },
-        ReportMetric(name: "train_seconds", title: "train time (s)", format: .fixed(1)) { $0.trainSeconds },
-        ReportMetric(name: "mean_epoch_seconds", title: "s / epoch", format: .fixed(2)) { $0.meanEpochSeconds },
-        ReportMetric(name: "mean_step_seconds", title: "step time (ms)", format: .milliseconds(3)) { $0.meanStepSeconds },
-        ReportMetric(name: "inference_seconds", title: "inference (s)", format: .fixed(3)) { $0.inferenceSeconds },
-        ReportMetric(name: "parameter_count", title: "parameters", format: .fixed(0)) { $0.parameterCount.map(Double.init) },
-        ReportMetric(name: "accuracy_before_pruning", title: "before pruning (%)", format: .percent(2)) {
-            $0.accuracyBeforePruning
-        },
-        ReportMetric(name: "accuracy_pruned", title: "right after pruning (%)", format: .percent(2)) { $0.accuracyPruned },
-        ReportMetric(name: "sparsity", title: "sparsity (%)", format: .percent(2)) { $0.sparsity },
-        ReportMetric(name: "update_seconds", title: "update time (ms)", format: .milliseconds(3)) { $0.updateSeconds },
-        ReportMetric(name: "update_seconds_pruned", title: "update time pruned (ms)", format: .milliseconds(3)) {
-            $0.updateSecondsPruned
-        },
-    ]
+    public static let all: [ReportMetric] = ResultColumn.all.map(ReportMetric.init)
 
     public static let names: [String] = all.map(\.name)
 

@@ -261,6 +261,23 @@ final class SQLiteStatement {
 
     func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
+    /// Result column name -> index, for reading a row by column name.
+    private(set) lazy var columnIndex: [String: Int32] = {
+        var index: [String: Int32] = [:]
+        for column in 0..<sqlite3_column_count(handle) {
+            if let name = sqlite3_column_name(handle, column) { index[String(cString: name)] = column }
+        }
+        return index
+    }()
+
+    /// The index of the result column called `name`.
+    func column(_ name: String) throws -> Int32 {
+        guard let column = columnIndex[name] else {
+            throw SQLiteError(code: SQLITE_ERROR, message: "no result column \(name)", path: connection.path, sql: sql)
+        }
+        return column
+    }
+
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
     func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
     func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }

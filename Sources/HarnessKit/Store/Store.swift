@@ -216,16 +216,11 @@ public final class Store: @unchecked Sendable {
             guard state.status == .running || state.status == .interrupted else {
                 throw HarnessError("cannot finish run \(runID) of job \(state.jobID): it is already \(state.status.rawValue)")
             }
+            let columns = ResultColumn.all
             try db.run("""
-                INSERT INTO results (run_id, accuracy, macro_f1, train_seconds, mean_epoch_seconds, mean_step_seconds,
-                                     inference_seconds, parameter_count, accuracy_before_pruning, accuracy_pruned,
-                                     sparsity, nonzero_parameters, update_seconds, update_seconds_pruned,
-                                     layer_sparsity_json)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [runID, outcome.accuracy, outcome.macroF1, outcome.trainSeconds, outcome.meanEpochSeconds,
-                      outcome.meanStepSeconds, outcome.inferenceSeconds, outcome.parameterCount,
-                      pruning?.accuracyBeforePruning, pruning?.accuracyPruned, pruning?.sparsity,
-                      pruning?.nonzeroParameters, pruning?.updateSeconds, pruning?.updateSecondsPruned, layerSparsity])
+                INSERT INTO results (run_id, \(columns.map(\.name).joined(separator: ", ")), layer_sparsity_json)
+                VALUES (?\(String(repeating: ", ?", count: columns.count + 1)))
+                """, [runID] + columns.map { $0.binding(outcome) } + [layerSparsity])
 
             let insertClass = try db.prepare("""
                 INSERT INTO class_metrics (run_id, class_index, precision, recall, f1, support) VALUES (?, ?, ?, ?, ?, ?)
@@ -379,23 +374,20 @@ public final class Store: @unchecked Sendable {
             try requireExperiment(db, experiment)
             return try db.query("""
                 SELECT experiment, position, job_id, run_id, status, config, seed, dataset_fingerprint, attempts,
-                       accuracy, macro_f1, train_seconds, mean_epoch_seconds, mean_step_seconds, inference_seconds,
-                       parameter_count, accuracy_before_pruning, accuracy_pruned, sparsity, nonzero_parameters,
-                       update_seconds, update_seconds_pruned, host, engine_version, started_at, finished_at, error
+                       \(ResultColumn.names.joined(separator: ", ")),
+                       host, engine_version, started_at, finished_at, error
                 FROM job_results WHERE experiment = ? ORDER BY position
                 """, [experiment]) { row in
-                JobResult(experiment: row.string(0), position: row.int(1), jobID: row.string(2),
-                          runID: row.optionalInt64(3), state: try Store.jobState(row.string(4)),
-                          configJSON: row.string(5), seed: row.int(6), datasetFingerprint: row.string(7),
-                          attempts: row.int(8), accuracy: row.optionalDouble(9), macroF1: row.optionalDouble(10),
-                          trainSeconds: row.optionalDouble(11), meanEpochSeconds: row.optionalDouble(12),
-                          meanStepSeconds: row.optionalDouble(13), inferenceSeconds: row.optionalDouble(14),
-                          parameterCount: row.optionalInt(15), accuracyBeforePruning: row.optionalDouble(16),
-                          accuracyPruned: row.optionalDouble(17), sparsity: row.optionalDouble(18),
-                          nonzeroParameters: row.optionalInt(19), updateSeconds: row.optionalDouble(20),
-                          updateSecondsPruned: row.optionalDouble(21), host: row.optionalString(22),
-                          engineVersion: row.optionalString(23), startedAt: row.optionalString(24),
-                          finishedAt: row.optionalString(25), error: row.optionalString(26))
+                func text(_ name: String) throws -> String? { row.optionalString(try row.column(name)) }
+                var metrics: [String: Double] = [:]
+                for name in ResultColumn.names { metrics[name] = row.optionalDouble(try row.column(name)) }
+                return JobResult(experiment: try text("experiment")!, position: row.int(try row.column("position")),
+                                 jobID: try text("job_id")!, runID: row.optionalInt64(try row.column("run_id")),
+                                 state: try Store.jobState(try text("status")!), configJSON: try text("config")!,
+                                 seed: row.int(try row.column("seed")), datasetFingerprint: try text("dataset_fingerprint")!,
+                                 attempts: row.int(try row.column("attempts")), metrics: metrics,
+                                 host: try text("host"), engineVersion: try text("engine_version"),
+                                 startedAt: try text("started_at"), finishedAt: try text("finished_at"), error: try text("error"))
             }
         }
     }
@@ -526,7 +518,7 @@ public final class Store: @unchecked Sendable {
         }
         let found = try version()
         try refuseNewer(found)
-        guard found < schemaVersion else { return }
+        guard found < schemaVersion else { try refreshViews(db); return }
         try db.transaction(immediate: true) {
             let current = try version()
             try refuseNewer(current)
@@ -540,7 +532,25 @@ public final class Store: @unchecked Sendable {
                 try db.execute(migration)
             }
             try db.execute("PRAGMA user_version = \(schemaVersion)")
+            try replaceStaleViews(db)
         }
+    }
+
+    /// Replaces the `job_results` view when its stored text is not this version's
+    /// (`StoreSchema.jobResultsView`): it holds no data, and its columns follow `ResultColumn.all`.
+    private static func refreshViews(_ db: SQLiteConnection) throws {
+        guard try storedView(db) != StoreSchema.jobResultsView else { return }
+        try db.transaction(immediate: true) { try replaceStaleViews(db) }
+    }
+
+    private static func replaceStaleViews(_ db: SQLiteConnection) throws {
+        guard try storedView(db) != StoreSchema.jobResultsView else { return }
+        try db.execute("DROP VIEW IF EXISTS job_results")
+        try db.execute(StoreSchema.jobResultsView)
+    }
+
+    private static func storedView(_ db: SQLiteConnection) throws -> String? {
+        try db.query("SELECT sql FROM sqlite_schema WHERE type = 'view' AND name = 'job_results'") { $0.string(0) }.first
     }
 
     /// Checks the shapes and values that the tables cannot hold, before anything is written.

@@ -156,6 +156,40 @@ enum StoreSchema {
         LEFT JOIN results res ON res.run_id = r.id;
         """
 
+    /// The `job_results` view as this version of harness defines it: the view of version1
+    /// with the result columns taken from `ResultColumn.all`. A view holds no data, so
+    /// `Store` replaces the stored one whenever its text differs from this (after the
+    /// migrations, which add the columns it reads).
+    static var jobResultsView: String {
+        let metrics = ResultColumn.names.map { "res.\($0)" }.joined(separator: ",\n       ")
+        return """
+            CREATE VIEW job_results AS
+            SELECT ej.experiment,
+                   ej.position,
+                   ej.job_id,
+                   r.id                      AS run_id,
+                   COALESCE(r.status, 'pending') AS status,
+                   j.config_json             AS config,
+                   j.seed,
+                   j.dataset_fingerprint,
+                   (SELECT count(*) FROM runs a WHERE a.job_id = ej.job_id) AS attempts,
+                   \(metrics),
+                   res.layer_sparsity_json   AS layer_sparsity,
+                   r.host,
+                   r.pid,
+                   r.engine_version,
+                   r.started_at,
+                   r.finished_at,
+                   r.error
+            FROM experiment_jobs ej
+            JOIN jobs j ON j.id = ej.job_id
+            LEFT JOIN runs r ON r.id = COALESCE(
+                (SELECT max(d.id) FROM runs d WHERE d.job_id = ej.job_id AND d.status = 'done'),
+                (SELECT max(l.id) FROM runs l WHERE l.job_id = ej.job_id))
+            LEFT JOIN results res ON res.run_id = r.id
+            """
+    }
+
     /// Binned weight values of a run's layers before and after pruning, for the report's
     /// density plots (the paper's Fig. 5). `counts` is a JSON array of bin counts over
     /// [lower, upper] in equal bins (see Engine's `WeightHistogram`). A stage's rows are

@@ -193,24 +193,20 @@ public struct JobResult: Sendable, Equatable {
     public let datasetFingerprint: String
     /// How many runs (attempts) the job has, of any status.
     public let attempts: Int
-    public let accuracy: Double?
-    public let macroF1: Double?
-    public let trainSeconds: Double?
-    public let meanEpochSeconds: Double?
-    public let meanStepSeconds: Double?
-    public let inferenceSeconds: Double?
-    public let parameterCount: Int?
-    public let accuracyBeforePruning: Double?
-    public let accuracyPruned: Double?
-    public let sparsity: Double?
-    public let nonzeroParameters: Int?
-    public let updateSeconds: Double?
-    public let updateSecondsPruned: Double?
+    /// The run's `ResultColumn` values by column name; a metric the run does not have (a
+    /// pending job, a pruning column of a plain job, an undefined value) is absent.
+    public let metrics: [String: Double]
     public let host: String?
     public let engineVersion: String?
     public let startedAt: String?
     public let finishedAt: String?
     public let error: String?
+
+    /// The value of the result column called `name`, if the run has one.
+    public func metric(_ name: String) -> Double? { metrics[name] }
+
+    /// The test accuracy, the headline metric.
+    public var accuracy: Double? { metrics["accuracy"] }
 }
 
 /// The part of a job an epoch belongs to: training, or retraining after pruning.
