@@ -298,6 +298,64 @@ final class PruningTests: XCTestCase {
         }
     }
 
+    /// The same comparison for the GRU, whose sparse rows hold r, z and the candidate's
+    /// x and h sides apart (four a unit); with 1 and 2 threads, tanh and relu, rows and columns.
+    func testSparseInferenceMatchesDenseMaskedGRU() {
+        let sets = [images(100, seed: 8, height: 5, width: 4), images(21, seed: 9, height: 5, width: 4)]
+        for (activation, sequence, threads) in [(RecurrentActivation.tanh, SequenceAxis.rows, 1), (.tanh, .columns, 2),
+                                                (.relu, .rows, 2)] {
+            let label = "gru \(activation) \(sequence) threads \(threads)"
+            let model = SequenceClassifier(config: config(.gru, activation: activation, sequence: sequence, hidden: 20,
+                                                          dropout: 0.3, height: 5, width: 4),
+                                           seed: 11, pool: ThreadPool(threads: threads))
+            for sparsity in [0.0, 0.8] {
+                if sparsity > 0 { prune(model, .sparsity(sparsity)) }
+                let sparse = SparseSequenceModel(model)
+                let nonzero = weightMatrices(model).reduce(0) { sum, p in sum + p.value.array.filter { $0 != 0 }.count }
+                XCTAssertEqual(sparse.nonzeroWeights, nonzero, "\(label): the zero blocks of the padded rows are not stored")
+                for data in sets {
+                    let dense = logits(model, data)
+                    let ours = Array(0..<data.count).withUnsafeBufferPointer { sparse.logits(data, indices: $0) }
+                    XCTAssertEqual(ours.count, dense.count)
+                    let scale = dense.map(abs).max()!
+                    for (a, b) in zip(ours, dense) {
+                        XCTAssert(isClose(a, b, relative: 1e-4, absolute: 1e-5 * scale), "\(label) sparsity \(sparsity): \(a) vs dense \(b)")
+                    }
+                }
+                XCTAssertEqual(sparse.predict(sets[0], batchSize: 40).predictions, model.evaluate(on: sets[0]).predictions, label)
+            }
+            XCTAssertEqual(evaluatePruned(model, on: sets[0]).predictions, model.evaluate(on: sets[0]).predictions, label)
+        }
+    }
+
+    /// Magnitude pruning reaches the GRU's weight matrices (not its biases), and masked
+    /// retraining with each optimizer keeps the pruned weights at 0 while the rest learn.
+    func testPrunedGRUWeightsStayZeroThroughRetraining() throws {
+        let data = images(60, seed: 4)
+        for settings in [OptimizerSettings.adam(learningRate: 0.01), .adamW(learningRate: 0.01, weightDecay: 0.1),
+                         .sgd(learningRate: 0.05, momentum: 0.9, weightDecay: 0.01)] {
+            let model = SequenceClassifier(config: config(.gru, dropout: 0.2), seed: 5, pool: pool1)
+            let trainer = Trainer(model: model, options: TrainingOptions(epochs: 1, batchSize: 10, optimizer: settings, seed: 6))
+            _ = try trainer.train(on: data)
+            let report = prune(model, .sparsity(0.9))
+            XCTAssertEqual(report.layerSparsity.keys.sorted(), weightMatrices(model).map(\.name).sorted())
+            XCTAssert(report.layerSparsity.keys.contains("gru.1.weight_hh"))
+            let pruned = weightMatrices(model).map { p in (0..<p.count).filter { p.mask![$0] == 0 } }
+            let before = weightMatrices(model).map(\.value.array)
+            _ = try trainer.train(on: data, epochs: 2)
+            var moved = 0, keptCount = 0
+            for ((parameter, cut), old) in zip(zip(weightMatrices(model), pruned), before) {
+                for i in cut { XCTAssertEqual(parameter.value[i], 0, "\(settings.kind): \(parameter.name)[\(i)] stays pruned") }
+                // The head's pruned ReLU units can die, and their weights with them: count the GRU's.
+                guard parameter.name.hasPrefix("gru.") else { continue }
+                let kept = (0..<parameter.count).filter { parameter.mask![$0] == 1 }
+                keptCount += kept.count
+                moved += kept.filter { parameter.value[$0] != old[$0] }.count
+            }
+            XCTAssertGreaterThan(moved, keptCount * 9 / 10, "\(settings.kind): unpruned weights keep learning")
+        }
+    }
+
     // MARK: checkpoints
 
     /// A model trained, pruned and retrained, so values, masks and -0.0 all occur.
@@ -335,6 +393,24 @@ final class PruningTests: XCTestCase {
         try loadCheckpoint(checkpointData(unpruned), into: target)
         XCTAssert(target.parameters.allSatisfy { $0.mask == nil })
         XCTAssertEqual(target.parameters.map(\.value.array), unpruned.parameters.map(\.value.array))
+    }
+
+    func testGRUCheckpointRoundTripIsBitExact() throws {
+        let settings = config(.gru, activation: .relu, dropout: 0.25)
+        let source = try trainedPrunedModel(settings)
+        let bytes = checkpointData(source)
+        let target = SequenceClassifier(config: settings, seed: 99, pool: pool1)
+        try loadCheckpoint(bytes, into: target)
+        for (a, b) in zip(source.parameters, target.parameters) {
+            XCTAssertEqual(a.value.array.map(\.bitPattern), b.value.array.map(\.bitPattern), a.name)
+            XCTAssertEqual(a.mask?.array.map(\.bitPattern), b.mask?.array.map(\.bitPattern), a.name)
+        }
+        let data = images(12, seed: 15)
+        XCTAssertEqual(logits(source, data).map(\.bitPattern), logits(target, data).map(\.bitPattern))
+        XCTAssertEqual(checkpointData(target), bytes)
+        // The kind is part of the config a checkpoint must match: an LSTM's parameters have other shapes anyway.
+        assertRejected(bytes, into: SequenceClassifier(config: config(.rnn, activation: .relu, dropout: 0.25), seed: 1, pool: pool1),
+                       .configMismatch(field: "kind", checkpoint: "gru", model: "rnn"), mentioning: "kind")
     }
 
     func assertRejected(_ bytes: [UInt8], into model: Classifier, _ expected: CheckpointError, mentioning text: String,

@@ -11,11 +11,11 @@ final class ReferenceTests: XCTestCase {
     func formula(_ i: Int, _ salt: Double) -> Float { Float(0.5 * sin(0.37 * Double(i) + salt)) }
 
     /// Sets a recurrent layer's parameters as PyTorch's weight_ih (G·H, I), weight_hh (G·H, H),
-    /// bias_ih, bias_hh filled by `formula` with salts 1...4 (+ 4 per layer). Ours are stored
-    /// transposed: W[in][out] = torch[out][in].
-    func load(_ layer: RecurrentLayer, layerIndex: Int) {
+    /// bias_ih, bias_hh filled by `formula` with salts 1...4 (+ 4 per layer, + `salt`). Ours
+    /// are stored transposed: W[in][out] = torch[out][in].
+    func load(_ layer: RecurrentLayer, layerIndex: Int, salt: Double = 0) {
         let w = layer.gateCount * layer.hiddenSize
-        let base = Double(4 * layerIndex)
+        let base = Double(4 * layerIndex) + salt
         for (salt, (parameter, rows)) in [(layer.inputWeight, layer.inputSize), (layer.recurrentWeight, layer.hiddenSize)].enumerated() {
             for out in 0..<w { for input in 0..<rows { parameter.value[input * w + out] = formula(out * rows + input, base + Double(salt + 1)) } }
         }
@@ -25,7 +25,8 @@ final class ReferenceTests: XCTestCase {
         }
     }
 
-    func runTwoLayers(cell: RecurrentLayer.Cell, activation: RecurrentActivation) -> [Float] {
+    /// h_{T-1} of the second layer for x (T, B, I) = formula(i, 10 + salt).
+    func runTwoLayers(cell: RecurrentLayer.Cell, activation: RecurrentActivation, salt: Double = 0) -> [Float] {
         let (input, hidden, steps, batch) = (3, 4, 5, 2)
         var g = SeededGenerator(seed: 0)
         let pool = ThreadPool(threads: 1)
@@ -33,8 +34,8 @@ final class ReferenceTests: XCTestCase {
             RecurrentLayer(cell: cell, activation: activation, inputSize: index == 0 ? input : hidden, hiddenSize: hidden,
                            name: "l\(index)", generator: &g)
         }
-        for (index, layer) in layers.enumerated() { load(layer, layerIndex: index) }
-        let x = FloatBuffer((0..<(steps * batch * input)).map { formula($0, 10) })  // (T, B, I), as PyTorch's default layout
+        for (index, layer) in layers.enumerated() { load(layer, layerIndex: index, salt: salt) }
+        let x = FloatBuffer((0..<(steps * batch * input)).map { formula($0, 10 + salt) })  // (T, B, I), as PyTorch's default layout
         layers[0](x.pointer, steps: steps, batch: batch, pool: pool)
         layers[1](layers[0].outputs, steps: steps, batch: batch, pool: pool)
         return Array(UnsafeBufferPointer(start: layers[1].lastOutput, count: batch * hidden))
@@ -64,6 +65,21 @@ final class ReferenceTests: XCTestCase {
     func testRNNReLUMatchesPyTorch() {
         assertClose(runTwoLayers(cell: .rnn, activation: .relu),
                     [1.0274371836, 3.4858586966, 1.0817550081, 0.0, 0.8736772922, 3.5203261043, 1.2417653312, 0.0])
+    }
+
+    /// torch.nn.GRU, gates r, z, n.
+    /// reference_values.py: gru_tanh_forward
+    func testGRUTanhMatchesPyTorch() {
+        assertClose(runTwoLayers(cell: .gru, activation: .tanh),
+                    [-0.5891118124, -0.7579608875, -0.6357354081, -0.1982871683, -0.5432083504, -0.7322219497, -0.6734572465, -0.2400232509])
+    }
+
+    /// torch.nn.GRU's equations with a relu candidate (written out in the script, as
+    /// torch.nn.GRU has tanh only); salts + 3, where no output is clipped to 0.
+    /// reference_values.py: gru_relu_forward
+    func testGRUReLUMatchesPyTorch() {
+        assertClose(runTwoLayers(cell: .gru, activation: .relu, salt: 3),
+                    [0.6016136543, 0.3858388224, 0.30214076, 0.6361782225, 0.5958876042, 0.3802834653, 0.3087255722, 0.6340754037])
     }
 
     /// torch.optim.Adam(lr=0.01) and SGD(lr=0.1, momentum=0.9), two steps from w = [1, -2, 0.5, 0].

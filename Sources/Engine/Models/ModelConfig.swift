@@ -23,7 +23,28 @@ public struct ImageSet: Sendable {
 
 /// Everything that defines a model's architecture.
 public struct ModelConfig: Sendable, Equatable {
-    public enum Kind: String, Sendable { case lstm, rnn, cnn }
+    public enum Kind: String, Sendable, CaseIterable {
+        case lstm, rnn, gru, cnn
+
+        /// Built as a `SequenceClassifier` (a stack of recurrent layers over the image's
+        /// rows or columns) rather than a `ConvClassifier`.
+        public var isRecurrent: Bool {
+            switch self {
+            case .lstm, .rnn, .gru: true
+            case .cnn: false
+            }
+        }
+
+        /// The recurrent layers' cell, nil for the CNN.
+        public var recurrentCell: RecurrentLayer.Cell? {
+            switch self {
+            case .lstm: .lstm
+            case .rnn: .rnn
+            case .gru: .gru
+            case .cnn: nil
+            }
+        }
+    }
 
     public var kind: Kind
     // Recurrent models.
@@ -98,7 +119,7 @@ public enum ModelError: Error, CustomStringConvertible {
 public func makeModel(_ config: ModelConfig, seed: UInt64, threads: Int) throws -> Classifier {
     let pool = ThreadPool(threads: threads)
     switch config.kind {
-    case .lstm, .rnn: return SequenceClassifier(config: config, seed: seed, pool: pool)
+    case .lstm, .rnn, .gru: return SequenceClassifier(config: config, seed: seed, pool: pool)
     case .cnn: return try ConvClassifier(config: config, seed: seed, pool: pool)
     }
 }
