@@ -479,9 +479,3 @@ enum ReLUActivation: CellActivation {
         Vector(repeating: 0).replacing(with: 1, where: y .> 0)
     }
 }
-
-@inline(__always) func get(_ p: UnsafePointer<Float>, _ n: Int) -> Vector { n == 16 ? load(p) : loadPartial(p, n) }
-@inline(__always) func get(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Vector { get(UnsafePointer(p), n) }
-@inline(__always) func put(_ v: Vector, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-    if n == 16 { store(v, p) } else { storePartial(v, p, n) }
-}
