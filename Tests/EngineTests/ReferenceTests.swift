@@ -142,29 +142,6 @@ final class ReferenceTests: XCTestCase {
         }
     }
 
-    /// With weightDecay 0 each factory builds exactly the optimizer it did before decay
-    /// existed, and every kind is built.
-    func testOptimizerSettingsFactories() throws {
-        XCTAssertEqual(OptimizerSettings.adam(learningRate: 0.01),
-                       OptimizerSettings(kind: .adam, learningRate: 0.01, momentum: 0.9, weightDecay: 0))
-        XCTAssertEqual(OptimizerSettings.sgd(learningRate: 0.1, momentum: 0.5),
-                       OptimizerSettings(kind: .sgd, learningRate: 0.1, momentum: 0.5, weightDecay: 0))
-        let adamW = OptimizerSettings.adamW(learningRate: 0.002, weightDecay: 0.01)
-        XCTAssertEqual([adamW.kind.rawValue, "\(adamW.weightDecay)"], ["adamw", "0.01"])
-        let w = [Parameter(name: "w", shape: [3], isWeightMatrix: true)]
-        for kind in OptimizerKind.allCases {
-            let optimizer = OptimizerSettings(kind: kind, learningRate: 0.1, weightDecay: 0.2).make(for: w)
-            switch kind {
-            case .adam, .adamw:
-                let adam = try XCTUnwrap(optimizer as? Adam)
-                XCTAssertEqual(adam.decoupledWeightDecay, kind == .adamw)
-                XCTAssertEqual(adam.weightDecay, 0.2)
-            case .sgd:
-                XCTAssertEqual(try XCTUnwrap(optimizer as? SGD).weightDecay, 0.2)
-            }
-        }
-    }
-
     /// reference_values.py: log_softmax_extreme
     func testLogSoftmaxOnExtremeLogitsIsFinite() {
         var logits: [Float] = [1000, -1000, 0, 1, 2, 3]
@@ -178,99 +155,5 @@ final class ReferenceTests: XCTestCase {
         XCTAssert(d.allSatisfy(\.isFinite))
         XCTAssertEqual(d[0], 0.5, accuracy: 1e-6)   // softmax 1 for the winning logit, / batch
         XCTAssertEqual(d[1], -0.5, accuracy: 1e-6)  // true class with probability 0
-    }
-
-    func testVectorMathAgainstFoundation() {
-        var worst: (sigmoid: Double, tanh: Double) = (0, 0)
-        var x: Float = -30
-        while x <= 30 {
-            let v = Vector(repeating: x)
-            let s = Double(vsigmoid(v)[0]), t = Double(vtanh(v)[0])
-            let xd = Double(x)
-            worst.sigmoid = max(worst.sigmoid, abs(s - 1 / (1 + Foundation.exp(-xd))))
-            worst.tanh = max(worst.tanh, abs(t - Foundation.tanh(xd)))
-            x += 0.0037
-        }
-        XCTAssertLessThan(worst.sigmoid, 2e-7)
-        XCTAssertLessThan(worst.tanh, 3e-7)
-        // Odd, bounded by 1, exact at 0, and saturated far out.
-        XCTAssertEqual(vtanh(Vector(repeating: 0))[0], 0)
-        XCTAssertEqual(vsigmoid(Vector(repeating: 0))[0], 0.5)
-        XCTAssertEqual(vtanh(Vector(repeating: -1.7))[0], -vtanh(Vector(repeating: 1.7))[0])
-        XCTAssertLessThanOrEqual(vtanh(Vector(repeating: 1e30))[0], 1)
-        XCTAssertEqual(vsigmoid(Vector(repeating: 1e30))[0], 1, accuracy: 2e-7)
-        XCTAssertEqual(vsigmoid(Vector(repeating: -1e30))[0], 0, accuracy: 2e-7)
-        XCTAssert(vsigmoid(Vector(repeating: .nan))[0].isNaN, "NaN propagates so divergence is detected")
-        XCTAssert(vtanh(Vector(repeating: .nan))[0].isNaN)
-    }
-
-    func testSquareRootIsAccurateAndScalarMatchesVector() {
-        var g = SeededGenerator(seed: 12)
-        for exponent in -40...30 {
-            let x = Float(g.uniform(1, 2)) * Float(sign: .plus, exponent: exponent, significand: 1)
-            let vector = vsqrt(Vector(repeating: x))[0]
-            XCTAssertEqual(vector.bitPattern, sqrtNewton(x).bitPattern, "lane and scalar agree at \(x)")
-            XCTAssert(isClose(Double(vector), Double(x).squareRoot(), relative: 3e-7), "\(x): \(vector)")
-        }
-        XCTAssertEqual(vsqrt(Vector(repeating: 0))[0], 0)
-    }
-
-    func testGEMMAgainstNaiveProduct() {
-        var g = SeededGenerator(seed: 8)
-        // Row tails of 1-5, column tails, K past one depth chunk, M past one row block.
-        for (m, n, k) in [(1, 1, 1), (6, 16, 5), (7, 17, 3), (13, 40, 29), (50, 256, 64), (5, 3, 0),
-                          (2, 20, 300), (4, 16, 257), (203, 33, 600), (99, 48, 512)] {
-            for transposedA in [false, true] {
-                let a = (0..<(m * max(k, 1))).map { _ in g.uniform(-1, 1) }
-                let b = (0..<(max(k, 1) * n)).map { _ in g.uniform(-1, 1) }
-                var c = (0..<(m * n)).map { _ in g.uniform(-1, 1) }
-                let c0 = c
-                // A (m, k) stored either row-major or as its transpose (k, m).
-                let (rs, cs) = transposedA ? (1, m) : (k, 1)
-                gemm(m: m, n: n, k: k, a: a, aRowStride: rs, aColStride: cs, b: b, ldb: n, c: &c, ldc: n, accumulate: true)
-                for i in 0..<m {
-                    for j in 0..<n {
-                        var sum = Double(c0[i * n + j]), magnitude = abs(sum)
-                        for p in 0..<k {
-                            let term = Double(a[i * rs + p * cs]) * Double(b[p * n + j])
-                            sum += term
-                            magnitude += abs(term)
-                        }
-                        // Float32 rounding grows with the sum of the terms' magnitudes, not with the result.
-                        XCTAssertLessThanOrEqual(abs(Double(c[i * n + j]) - sum), 1e-6 * magnitude + 1e-6,
-                                  "(\(m),\(n),\(k)) transposed \(transposedA) at (\(i),\(j)): \(c[i * n + j]) vs \(sum)")
-                    }
-                }
-            }
-        }
-    }
-
-    /// Splitting M across calls (as threads do) and packing B must not change a single bit,
-    /// also when K spans several depth chunks and M several row blocks.
-    func testGEMMIsBitIdenticalAcrossSplitsAndPacking() {
-        var g = SeededGenerator(seed: 9)
-        let (m, n, k) = (200, 40, 700)
-        let a = (0..<(m * k)).map { _ in Float(g.uniform(-1, 1)) }
-        let b = (0..<(k * n)).map { _ in Float(g.uniform(-1, 1)) }
-        let start = (0..<(m * n)).map { _ in Float(g.uniform(-1, 1)) }
-        var whole = start
-        gemm(m: m, n: n, k: k, a: a, aRowStride: k, aColStride: 1, b: b, ldb: n, c: &whole, ldc: n, accumulate: true)
-        var packed = [Float](repeating: 0, count: packedPanelCount(k: k, n: n))
-        packPanels(b, k: k, n: n, kStride: n, nStride: 1, into: &packed)
-        for split in [1, 5, 97, 100, 163] {
-            var parts = start
-            a.withUnsafeBufferPointer { a in
-                packed.withUnsafeBufferPointer { p in
-                    parts.withUnsafeMutableBufferPointer { c in
-                        let bp = MatrixB.packed(p.baseAddress!, n: n)
-                        gemm(m: split, n: n, k: k, a: a.baseAddress!, aRowStride: k, aColStride: 1, b: bp,
-                             c: c.baseAddress!, ldc: n, accumulate: true)
-                        gemm(m: m - split, n: n, k: k, a: a.baseAddress! + split * k, aRowStride: k, aColStride: 1, b: bp,
-                             c: c.baseAddress! + split * n, ldc: n, accumulate: true)
-                    }
-                }
-            }
-            XCTAssertEqual(parts.map(\.bitPattern), whole.map(\.bitPattern), "rows split at \(split), B packed")
-        }
     }
 }

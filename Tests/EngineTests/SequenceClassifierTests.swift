@@ -1,33 +1,10 @@
-import Foundation
 import XCTest
 @testable import Engine
 import TestSupport
 
 /// Recurrent classifiers as whole models: what `makeModel` builds for each recurrent
 /// kind, and the determinism contract (the same bits for any thread count).
-final class SequenceClassifierTests: XCTestCase {
-    private var threadsAtStart: Int?
-
-    /// Threads of this process (Linux's /proc; nil elsewhere).
-    private func threadCount() -> Int? { try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count }
-
-    override func setUp() { threadsAtStart = threadCount() }
-
-    /// The models' pools were released when their test returned, but their workers exit on
-    /// their own time: wait for them, so a later test counting threads (ThreadPoolTests)
-    /// does not see them vanish under it.
-    override func tearDown() {
-        guard let start = threadsAtStart else { return }
-        let deadline = Date().addingTimeInterval(5)
-        while let now = threadCount(), now > start, Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
-    }
-
-    func images(_ count: Int, seed: UInt64, height: Int, width: Int, classes: Int) -> ImageSet {
-        var g = SeededGenerator(seed: seed)
-        return ImageSet(pixels: (0..<(count * height * width)).map { _ in UInt8(g.nextInt(below: 256)) },
-                        labels: (0..<count).map { _ in UInt8(g.nextInt(below: classes)) }, height: height, width: width)
-    }
-
+final class SequenceClassifierTests: SmallModelTestCase {
     func testMakeModelBuildsEveryRecurrentKind() throws {
         for kind in ModelConfig.Kind.allCases {
             XCTAssertEqual(kind.isRecurrent, kind.recurrentCell != nil, "\(kind)")
