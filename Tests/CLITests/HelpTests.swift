@@ -119,7 +119,7 @@ final class HelpTests: XCTestCase {
              "harness worker: --index I is required (the array task id, $SLURM_ARRAY_TASK_ID)"),
             (["status", "extra"], "harness status: expected no positional arguments, got \"extra\""),
             (["plan"], "harness plan: expected one spec file, got 0; usage: harness plan SPEC"),
-            (["bench", "--model", "gru"], "harness bench: --model must be one of lstm, rnn, cnn, got \"gru\""),
+            (["bench", "--model", "gpt"], "harness bench: --model must be one of lstm, rnn, gru, cnn, got \"gpt\""),
             (["bench", "--dense", "128,0"], "harness bench: --dense expects sizes 1...4096 separated by commas"),
         ] {
             let result = try HarnessBinary.run(arguments)

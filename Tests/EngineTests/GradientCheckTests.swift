@@ -133,6 +133,12 @@ final class GradientCheckTests: XCTestCase {
     /// 18 hidden units: one full 16-lane vector plus a partial one in every cell kernel.
     func testLSTMVectorTail() { checkRecurrent(cell: .lstm, activation: .tanh, layers: 1, hidden: 18) }
 
+    func testGRUTanhTwoLayers() { checkRecurrent(cell: .gru, activation: .tanh, layers: 2) }
+    func testGRUReLUTwoLayers() { checkRecurrent(cell: .gru, activation: .relu, layers: 2) }
+    /// 18 hidden units: a full vector plus a partial one in both GRU cell kernels, and
+    /// packed panels whose r, z (36 columns) and candidate (18) blocks end mid-panel.
+    func testGRUVectorTail() { checkRecurrent(cell: .gru, activation: .tanh, layers: 1, hidden: 18) }
+
     // MARK: whole model
 
     func testSequenceClassifierEndToEnd() throws {
@@ -142,5 +148,12 @@ final class GradientCheckTests: XCTestCase {
             let model = SequenceClassifier(config: config, seed: 3, pool: pool1)
             checkWholeModel(model, label: "model-\(sequence)", count: 6, epsilon: 5e-3)
         }
+    }
+
+    func testGRUClassifierEndToEnd() {
+        let config = ModelConfig(kind: .gru, layers: 2, hidden: 6, sequence: .columns, dense: [7],
+                                 classes: 4, imageHeight: 5, imageWidth: 3)
+        let model = SequenceClassifier(config: config, seed: 3, pool: pool1)
+        checkWholeModel(model, label: "gru-model", count: 6, epsilon: 5e-3)
     }
 }

@@ -86,6 +86,32 @@ final class InitializationTests: XCTestCase {
         }
     }
 
+    /// As keras.layers.GRU: Glorot-uniform kernel, orthogonal recurrent kernel, zero biases
+    /// (Keras has no forget gate to bias).
+    func testKerasGRULayer() {
+        var generator = SeededGenerator(seed: 8)
+        let layer = RecurrentLayer(cell: .gru, activation: .tanh, inputSize: 28, hiddenSize: 32, name: "gru.0",
+                                   initialization: .keras, generator: &generator)
+        assertGlorotUniform(layer.inputWeight, fanIn: 28, fanOut: 3 * 32)
+        assertOrthonormal(matrix(layer.recurrentWeight), "Wh rows")
+        for bias in [layer.inputBias, layer.recurrentBias] {
+            XCTAssertEqual(bias.count, 96)
+            XCTAssertTrue((0..<bias.count).allSatisfy { bias.value[$0] == 0 }, bias.name)
+        }
+    }
+
+    /// As torch.nn.GRU: every weight and bias U(-1/√H, 1/√H).
+    func testPyTorchGRULayer() {
+        var generator = SeededGenerator(seed: 9)
+        let layer = RecurrentLayer(cell: .gru, activation: .tanh, inputSize: 28, hiddenSize: 25, name: "gru.0",
+                                   generator: &generator)
+        for p in layer.parameters {
+            let values = p.value.array
+            XCTAssertLessThanOrEqual(values.map(abs).max()!, 0.2, p.name)
+            XCTAssertGreaterThan(values.map(abs).max()!, 0.19, p.name)
+        }
+    }
+
     func testKerasDenseAndConvolution() {
         var generator = SeededGenerator(seed: 7)
         let dense = Dense(inputSize: 200, outputSize: 50, name: "head.0", initialization: .keras, generator: &generator)

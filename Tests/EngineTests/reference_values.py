@@ -43,11 +43,11 @@ def f32(values):
 INPUT, HIDDEN, STEPS, BATCH = 3, 4, 5, 2
 
 
-def load_recurrent(module, gates):
-    """weight_ih, weight_hh, bias_ih, bias_hh of layer l from salts 4l+1 ... 4l+4."""
+def load_recurrent(module, gates, salt=0):
+    """weight_ih, weight_hh, bias_ih, bias_hh of layer l from salts 4l+1 ... 4l+4 (+ salt)."""
     with torch.no_grad():
         for layer in range(module.num_layers):
-            base = 4 * layer
+            base = 4 * layer + salt
             inputs = INPUT if layer == 0 else HIDDEN
             getattr(module, f"weight_ih_l{layer}").copy_(formula(gates * HIDDEN * inputs, base + 1).view(-1, inputs))
             getattr(module, f"weight_hh_l{layer}").copy_(formula(gates * HIDDEN * HIDDEN, base + 2).view(-1, HIDDEN))
@@ -55,11 +55,11 @@ def load_recurrent(module, gates):
             getattr(module, f"bias_hh_l{layer}").copy_(formula(gates * HIDDEN, base + 4))
 
 
-def two_layer_last_output(module, gates):
-    """h_{T-1} of the second layer, (B, H), for x (T, B, I) = formula(i, 10)."""
+def two_layer_last_output(module, gates, salt=0):
+    """h_{T-1} of the second layer, (B, H), for x (T, B, I) = formula(i, 10 + salt)."""
     module = module.double()
-    load_recurrent(module, gates)
-    x = formula(STEPS * BATCH * INPUT, 10).view(STEPS, BATCH, INPUT)
+    load_recurrent(module, gates, salt)
+    x = formula(STEPS * BATCH * INPUT, 10 + salt).view(STEPS, BATCH, INPUT)
     with torch.no_grad():
         out, _ = module(x)
     return out[-1].flatten()
@@ -78,6 +78,53 @@ def rnn_tanh_forward():
 def rnn_relu_forward():
     """ReferenceTests.testRNNReLUMatchesPyTorch"""
     print(f10(two_layer_last_output(torch.nn.RNN(INPUT, HIDDEN, num_layers=2, nonlinearity="relu"), 1)))
+
+
+class ManualGRU(torch.nn.Module):
+    """torch.nn.GRU's equations written out, with the candidate's activation a choice:
+    torch.nn.GRU has tanh only, and the engine's GRU also takes relu. Same parameter
+    names and layout as torch.nn.GRU (checked against it for tanh in gru_tanh_forward)."""
+
+    def __init__(self, input_size, hidden_size, num_layers, activation):
+        super().__init__()
+        self.num_layers, self.hidden_size, self.activation = num_layers, hidden_size, activation
+        for layer in range(num_layers):
+            inputs = input_size if layer == 0 else hidden_size
+            self.register_parameter(f"weight_ih_l{layer}", torch.nn.Parameter(torch.empty(3 * hidden_size, inputs)))
+            self.register_parameter(f"weight_hh_l{layer}", torch.nn.Parameter(torch.empty(3 * hidden_size, hidden_size)))
+            self.register_parameter(f"bias_ih_l{layer}", torch.nn.Parameter(torch.empty(3 * hidden_size)))
+            self.register_parameter(f"bias_hh_l{layer}", torch.nn.Parameter(torch.empty(3 * hidden_size)))
+
+    def forward(self, x):
+        for layer in range(self.num_layers):
+            w_ih, w_hh = getattr(self, f"weight_ih_l{layer}"), getattr(self, f"weight_hh_l{layer}")
+            b_ih, b_hh = getattr(self, f"bias_ih_l{layer}"), getattr(self, f"bias_hh_l{layer}")
+            h = x.new_zeros(x.shape[1], self.hidden_size)
+            outputs = []
+            for x_t in x:
+                gi, gh = x_t @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+                (i_r, i_z, i_n), (h_r, h_z, h_n) = gi.chunk(3, 1), gh.chunk(3, 1)
+                r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+                n = self.activation(i_n + r * h_n)
+                h = n + z * (h - n)
+                outputs.append(h)
+            x = torch.stack(outputs)
+        return x, None
+
+
+def gru_tanh_forward():
+    """ReferenceTests.testGRUTanhMatchesPyTorch"""
+    reference = two_layer_last_output(torch.nn.GRU(INPUT, HIDDEN, num_layers=2), 3)
+    manual = two_layer_last_output(ManualGRU(INPUT, HIDDEN, 2, torch.tanh), 3)
+    assert torch.allclose(reference, manual, rtol=0, atol=1e-12), "ManualGRU differs from torch.nn.GRU"
+    print(f10(reference))
+
+
+def gru_relu_forward():
+    """ReferenceTests.testGRUReLUMatchesPyTorch (ManualGRU with relu: torch.nn.GRU has tanh only),
+    every salt + 3: with the others, every candidate of the second layer is negative and
+    its outputs are all 0."""
+    print(f10(two_layer_last_output(ManualGRU(INPUT, HIDDEN, 2, torch.relu), 3, salt=3)))
 
 
 # MARK: optimizers and loss
@@ -129,8 +176,8 @@ def weight_decay_steps():
         print(",\n".join(f32(step) for step in optimizer_trajectory(make, DECAY_START, DECAY_GRADIENTS)))
 
 
-FUNCTIONS = [lstm_forward, rnn_tanh_forward, rnn_relu_forward, optimizer_steps, log_softmax_extreme,
-             weight_decay_steps]
+FUNCTIONS = [lstm_forward, rnn_tanh_forward, rnn_relu_forward, gru_tanh_forward, gru_relu_forward, optimizer_steps,
+             log_softmax_extreme, weight_decay_steps]
 
 
 def main(names):

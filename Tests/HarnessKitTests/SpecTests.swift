@@ -191,7 +191,7 @@ final class SpecTests: XCTestCase {
         assertError(#"{"name": "x", "model": {"type": "lstm"}, "dataset": {"stratified": "yes"}}"#,
                     #"$.dataset.stratified: expected true or false, found "yes""#)
         assertError(#"{"name": "x", "model": {"type": "LSTM"}}"#,
-                    #"$.model.type: expected one of "lstm", "rnn", "cnn", found "LSTM"; did you mean "lstm"?"#)
+                    #"$.model.type: expected one of "lstm", "rnn", "gru", "cnn", found "LSTM"; did you mean "lstm"?"#)
         assertError(#"{"name": "x", "model": {"type": "lstm", "init": "kera"}}"#,
                     #"$.model.init: expected one of "pytorch", "keras", found "kera"; did you mean "keras"?"#)
         assertError(#"{"name": "x", "model": {"type": "lstm"}, "grid": {"model.init": ["keras", 1]}}"#,
@@ -228,9 +228,9 @@ final class SpecTests: XCTestCase {
         assertError(#"{"model": {"type": "lstm"}}"#,
                     #"$.name: missing required field; give the experiment a name of letters, digits, ".", "_" and "-""#)
         assertError(#"{"name": "x", "model": {"layers": 2}}"#,
-                    #"$.model.type: missing required field; give one of "lstm", "rnn", "cnn""#)
+                    #"$.model.type: missing required field; give one of "lstm", "rnn", "gru", "cnn""#)
         assertError(#"{"name": "x"}"#,
-                    #"$.model: missing required section; give at least {"type": "lstm"} (model types: "lstm", "rnn", "cnn")"#)
+                    #"$.model: missing required section; give at least {"type": "lstm"} (model types: "lstm", "rnn", "gru", "cnn")"#)
         assertError(#"{"name": "two words", "model": {"type": "lstm"}}"#,
                     #"$.name: "two words" is not a valid name; use only letters, digits, ".", "_" and "-""#)
     }
@@ -239,9 +239,9 @@ final class SpecTests: XCTestCase {
         assertError(#"{"name": "x", "model": {"type": "lstm", "kernel": 3}}"#,
                     "$.model.kernel: model.kernel applies to cnn models, not lstm")
         assertError(#"{"name": "x", "model": {"type": "cnn", "hidden": 64}}"#,
-                    "$.model.hidden: model.hidden applies to lstm and rnn models, not cnn")
+                    "$.model.hidden: model.hidden applies to lstm, rnn and gru models, not cnn")
         assertError(#"{"name": "x", "model": {"type": "cnn"}, "dataset": {"sequence": "columns"}}"#,
-                    "$.dataset.sequence: dataset.sequence applies to lstm and rnn models, not cnn")
+                    "$.dataset.sequence: dataset.sequence applies to lstm, rnn and gru models, not cnn")
         assertError(#"{"name": "x", "model": {"type": "lstm"}, "training": {"momentum": 0.5}}"#,
                     "$.training.momentum: training.momentum applies to the sgd optimizer, not adam")
     }
@@ -276,7 +276,7 @@ final class SpecTests: XCTestCase {
 
     func testGridFieldMustApplyToEveryJobItIsIn() {
         assertError(#"{"name": "x", "model": {"type": "lstm"}, "grid": {"model.type": ["lstm", "cnn"], "model.hidden": [32, 64]}}"#,
-                    #"$.grid["model.hidden"][0]: model.hidden applies to lstm and rnn models, not cnn (in grid point 3: model.type = cnn, model.hidden = 32)"#)
+                    #"$.grid["model.hidden"][0]: model.hidden applies to lstm, rnn and gru models, not cnn (in grid point 3: model.type = cnn, model.hidden = 32)"#)
     }
 
     func testGridPointsThatDescribeTheSameJobAreRejected() {

@@ -259,20 +259,6 @@ private func storeRow(_ value: SIMD16<Float>, _ c: UnsafeMutablePointer<Float>, 
     }
 }
 
-/// Loads `count` (< 16) floats into the low lanes of a vector, zeros elsewhere.
-@inline(__always)
-func loadPartial(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD16<Float> {
-    var v = SIMD16<Float>()
-    for j in 0..<count { v[j] = p[j] }
-    return v
-}
-
-/// Stores the low `count` lanes of `v`.
-@inline(__always)
-func storePartial(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
-    for j in 0..<count { p[j] = v[j] }
-}
-
 /// out (N) (+)= Σ_rows x (rows, N), summed over rows in order (bias gradients).
 @inline(__always)
 public func columnSums(rows: Int, n: Int, x: UnsafePointer<Float>, ldx: Int,

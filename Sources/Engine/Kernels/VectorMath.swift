@@ -72,7 +72,3 @@ public func sqrtNewton(_ x: Float) -> Float {
     y = y * (1.5 - half * y * y)
     return x * y
 }
-
-@inline(__always) func load(_ p: UnsafePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
-@inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> Vector { UnsafeRawPointer(p).loadUnaligned(as: Vector.self) }
-@inline(__always) func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self) }

@@ -1,5 +1,5 @@
 /// A recurrent classifier: the image as a sequence (28 steps of 28 pixels, rows or
-/// columns), a stack of LSTM or RNN layers, and a dense head on the last time step.
+/// columns), a stack of LSTM, GRU or RNN layers, and a dense head on the last time step.
 public final class SequenceClassifier: Classifier {
     public let config: ModelConfig
     public let pool: ThreadPool
@@ -12,11 +12,12 @@ public final class SequenceClassifier: Classifier {
     public var features: Int { config.sequence == .rows ? config.imageWidth : config.imageHeight }
 
     public init(config: ModelConfig, seed: UInt64, pool: ThreadPool) {
-        precondition(config.kind == .lstm || config.kind == .rnn, "SequenceClassifier builds LSTM and RNN models")
+        guard let cell = config.kind.recurrentCell else {
+            preconditionFailure("SequenceClassifier builds LSTM, GRU and RNN models, not \(config.kind)")
+        }
         self.config = config
         self.pool = pool
         var generator = SeededGenerator(seed: seed, stream: "init")
-        let cell: RecurrentLayer.Cell = config.kind == .lstm ? .lstm : .rnn
         let features = config.sequence == .rows ? config.imageWidth : config.imageHeight
         var layers: [RecurrentLayer] = []
         for index in 0..<config.layers {
@@ -32,6 +33,9 @@ public final class SequenceClassifier: Classifier {
 
     public var parameters: [Parameter] { recurrent.flatMap(\.parameters) + head.parameters }
 
+    /// Per step and layer, the products' multiply-adds: (I + H)·G·H, which the GRU's three
+    /// products add up to as well ((I + H)·2H + I·H + H·H); the cells' elementwise work is
+    /// not counted.
     public var forwardFlopsPerSample: Double {
         let perStep = recurrent.reduce(0.0) { sum, layer in
             sum + 2 * Double((layer.inputSize + layer.hiddenSize) * layer.gateCount * layer.hiddenSize)

@@ -123,12 +123,3 @@ public final class Trainer {
                               trainSeconds: Clock.now() - trainStart, steps: stepCount)
     }
 }
-
-/// Monotonic seconds.
-public enum Clock {
-    public static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-}

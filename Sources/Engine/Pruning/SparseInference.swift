@@ -16,32 +16,64 @@
 /// One recurrent layer: [Wx; Wh] compressed with rows ordered (unit, gate), so the
 /// gates of one unit are produced together and its cell update follows at once. The
 /// LSTM's gates come in the order i, f, o, g: the three sigmoid gates are adjacent.
+///
+/// The GRU's candidate needs x_t · Wx_n and h_{t-1} · Wh_n apart (the reset gate scales
+/// the second), so its rows are r, z, n_x, n_h of [Wx_r Wx_z Wx_n 0; Wh_r Wh_z 0 Wh_n]
+/// (I + H, 4H): four rows a unit, and the zero blocks cost nothing once compressed.
 private struct SparseRecurrentLayer {
     let cell: RecurrentLayer.Cell
     let activation: RecurrentActivation
     let inputs: Int
     let hidden: Int
+    /// Rows a unit: G, and 4 for the GRU.
     let gates: Int
     /// The first state row of this layer's input; its own h rows follow the input rows.
     let firstRow: Int
     let weights: SparseRows   // row u·G + slot: column gate(slot)·H + u of [Wx; Wh] (I + H, G·H)
-    let bias: [Float]         // (G·H) bx + bh, in the same order as the rows
+    let bias: [Float]         // (G·H) bx + bh, in the same order as the rows (the GRU's n_x: bx, n_h: bh)
 
     init(_ layer: RecurrentLayer, firstRow: Int) {
         cell = layer.cell
         activation = layer.activation
         inputs = layer.inputSize
         hidden = layer.hiddenSize
-        gates = layer.gateCount
         self.firstRow = firstRow
-        let (h, g) = (hidden, gates)
-        let gateOfSlot = g == 4 ? [0, 1, 3, 2] : [0]  // PyTorch's gate order is i, f, g, o
-        let order = (0..<(g * h)).map { r in gateOfSlot[r % g] * h + r / g }
-        weights = SparseRows(blocks: [(UnsafePointer(layer.inputWeight.value.pointer), layer.inputSize),
-                                      (UnsafePointer(layer.recurrentWeight.value.pointer), layer.hiddenSize)],
-                             columns: g * h, order: order)
-        // The same sum the dense layer forms, so the biases agree bit for bit.
-        bias = order.map { layer.inputBias.value[$0] + layer.recurrentBias.value[$0] }
+        let h = hidden, w = layer.gateCount * hidden
+        let bx = layer.inputBias.value, bh = layer.recurrentBias.value
+        let wx = UnsafePointer(layer.inputWeight.value.pointer), wh = UnsafePointer(layer.recurrentWeight.value.pointer)
+        switch layer.cell {
+        case .lstm, .rnn:
+            let g = layer.gateCount
+            gates = g
+            // PyTorch's gate order is i, f, g, o.
+            let gateOfSlot = layer.cell == .lstm ? [0, 1, 3, 2] : [0]
+            let order = (0..<w).map { r in gateOfSlot[r % g] * h + r / g }
+            weights = SparseRows(blocks: [(wx, layer.inputSize), (wh, h)], columns: w, order: order)
+            // The same sum the dense layer forms, so the biases agree bit for bit.
+            bias = order.map { bx[$0] + bh[$0] }
+        case .gru:
+            gates = 4
+            // The zero-padded (·, 4H) blocks, built only to be compressed.
+            func padded(_ source: UnsafePointer<Float>, rows: Int, candidateColumn: Int) -> [Float] {
+                var out = [Float](repeating: 0, count: rows * 4 * h)
+                for k in 0..<rows {
+                    for j in 0..<(2 * h) { out[k * 4 * h + j] = source[k * w + j] }
+                    for j in 0..<h { out[k * 4 * h + candidateColumn + j] = source[k * w + 2 * h + j] }
+                }
+                return out
+            }
+            let px = padded(wx, rows: layer.inputSize, candidateColumn: 2 * h), ph = padded(wh, rows: h, candidateColumn: 3 * h)
+            let order = (0..<(4 * h)).map { r in (r % 4) * h + r / 4 }
+            weights = px.withUnsafeBufferPointer { px in
+                ph.withUnsafeBufferPointer { ph in
+                    SparseRows(blocks: [(px.baseAddress!, layer.inputSize), (ph.baseAddress!, h)], columns: 4 * h, order: order)
+                }
+            }
+            // r and z: the sum the dense layer forms; the candidate's biases apart, as there.
+            bias = order.map { column in
+                column < 2 * h ? bx[column] + bh[column] : column < 3 * h ? bx[column] : bh[column - h]
+            }
+        }
     }
 }
 
@@ -213,6 +245,8 @@ public final class SparseSequenceModel: @unchecked Sendable {
                         switch layer.cell {
                         case .lstm: lstmUnit(gates: gates, c: c, h: hNew, lanes: lanes, relu: relu)
                         case .rnn: rnnUnit(z: gates, h: hNew, lanes: lanes, relu: relu)
+                        case .gru: gruUnit(gates: gates, hPrev: x + (layer.inputs + u) * lanes, h: hNew, lanes: lanes,
+                                           relu: relu)
                         }
                     }
                 }
@@ -242,6 +276,21 @@ private func lstmUnit(gates: UnsafeMutablePointer<Float>, c: UnsafeMutablePointe
     for v in stride(from: 0, to: lanes, by: 16) { store(load(o + v) * load(h + v), h + v) }
 }
 
+/// One GRU unit over a tile, as RecurrentLayer's gruCellForward lane for lane:
+/// gates (4, lanes) pre-activations r, z, n_x, n_h (biases included), r and z overwritten
+/// by their activations; hPrev (lanes) h_{t-1}; h (lanes) out.
+private func gruUnit(gates: UnsafeMutablePointer<Float>, hPrev: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+                     lanes: Int, relu: Bool) {
+    let z = gates + lanes, nx = gates + 2 * lanes, nh = gates + 3 * lanes
+    for v in stride(from: 0, to: 2 * lanes, by: 16) { store(vsigmoid(load(gates + v)), gates + v) }  // r, z
+    for v in stride(from: 0, to: lanes, by: 16) { store(load(nx + v).addingProduct(load(gates + v), load(nh + v)), h + v) }
+    activate(h, count: lanes, relu: relu)
+    for v in stride(from: 0, to: lanes, by: 16) {
+        let n = load(h + v)
+        store(n.addingProduct(load(z + v), load(hPrev + v) - n), h + v)
+    }
+}
+
 /// One RNN unit over a tile: h (lanes) = act(z (lanes)).
 private func rnnUnit(z: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>, lanes: Int, relu: Bool) {
     h.update(from: z, count: lanes)
@@ -257,7 +306,7 @@ private func activate(_ x: UnsafeMutablePointer<Float>, count: Int, relu: Bool) 
     }
 }
 
-/// Evaluates `model` with sparse inference when it pays: a `SequenceClassifier` whose
+/// Evaluates `model` with sparse inference when it pays: a `SequenceClassifier` (LSTM, GRU or RNN) whose
 /// weight matrices carry masks (a pruned model) is run through `SparseSequenceModel`;
 /// any other model through the dense `evaluate`. Predictions are the same either way.
 /// The seconds reported cover prediction only, not building the sparse copy.
