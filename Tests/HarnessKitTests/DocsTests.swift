@@ -1,0 +1,53 @@
+import Engine
+import Foundation
+import XCTest
+@testable import HarnessKit
+
+/// The pages under docs/ that list facts the code also holds: a page that drifts from the
+/// code fails here.
+final class DocsTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The settings table of docs/spec-format.md: rows whose first cell is a backticked
+    /// dotted path, as (path, cells).
+    static func settingRows() throws -> [(path: String, cells: [String])] {
+        let text = try String(contentsOf: root.appendingPathComponent("docs/spec-format.md"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let first = cells.first, first.hasPrefix("`"), first.hasSuffix("`"), first.contains(".") else { return nil }
+            return (String(first.dropFirst().dropLast()), Array(cells))
+        }
+    }
+
+    func testTheSpecFormatPageListsEverySettingInTheFieldTable() throws {
+        let rows = try Self.settingRows()
+        XCTAssertEqual(rows.map(\.path), SettingField.all.map(\.path),
+                       "docs/spec-format.md's settings table must list exactly the settings of SettingField.all, in order")
+        for (row, field) in zip(rows, SettingField.all) where row.path == field.path {
+            XCTAssertEqual(row.cells.count, 5, "\(row.path): setting, type and range, default, applies to, meaning")
+            guard row.cells.count == 5 else { continue }
+            let appliesTo = Set(row.cells[3].components(separatedBy: CharacterSet(charactersIn: ", ")).filter { !$0.isEmpty })
+            switch field.applicability {
+            case .recurrent:
+                XCTAssertEqual(appliesTo, Set(ModelConfig.Kind.allCases.filter(\.isRecurrent).map(\.rawValue)), row.path)
+            case .cnn: XCTAssertEqual(appliesTo, ["cnn"], row.path)
+            case .sgd: XCTAssertEqual(appliesTo, ["sgd"], row.path)
+            case .always: break
+            }
+        }
+        // Every choice the engine offers is documented.
+        let choices: [String: [String]] = [
+            "model.type": ModelConfig.Kind.allCases.map(\.rawValue),
+            "training.optimizer": OptimizerKind.allCases.map(\.rawValue),
+            "model.activation": RecurrentActivation.allCases.map(\.rawValue),
+            "model.init": WeightInitialization.allCases.map(\.rawValue),
+            "dataset.sequence": SequenceAxis.allCases.map(\.rawValue),
+        ]
+        for (path, names) in choices {
+            let cell = try XCTUnwrap(rows.first { $0.path == path }?.cells[1], path)
+            for name in names { XCTAssert(cell.contains("\"\(name)\""), "\(path): \(name) is not documented") }
+        }
+    }
+}
