@@ -42,6 +42,35 @@ final class RunCommandTests: XCTestCase {
         XCTAssert(results.allSatisfy { $0.state == .done && ($0.accuracy ?? 0) > 0.2 }, "\(results.map(\.accuracy))")
     }
 
+    /// GRU, AdamW and weight decay, labelled variants and a pruning grid, end to end: run,
+    /// report rows under the labels, pruned GRUs that keep their pruned weights at zero.
+    func testGRUWithAdamWAndWeightDecayRunsAndReports() throws {
+        let path = directory.file("gru.json")
+        try """
+        {"name": "gru", "model": {"type": "gru", "layers": 1, "hidden": 6},
+         "training": {"epochs": 2, "batch_size": 30, "learning_rate": 0.01, "optimizer": "adamw", "weight_decay": 0.05},
+         "pruning": {"sparsity": 0.5, "retrain_epochs": 1},
+         "seeds": [1],
+         "grid": {"model": [{"type": "gru", "label": "GRU"}, {"type": "lstm", "label": "LSTM"}],
+                  "training.weight_decay": [0, 0.05]}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try HarnessBinary.run(["run", path, "--db", database, "--data", data])
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssert(run.standardOutput.contains("4 jobs: 0 already done, 4 completed, 0 failed"), run.standardOutput)
+        let results = try Store(path: database).results(experiment: "gru")
+        XCTAssert(results.allSatisfy { $0.state == .done && ($0.accuracy ?? 0) > 0.15 }, "\(results.map(\.accuracy))")
+        let configs = try results.map { try JSONValue.parse($0.configJSON) }
+        XCTAssertEqual(configs.map { $0["model"]?["type"] }, [.string("gru"), .string("gru"), .string("lstm"), .string("lstm")])
+        XCTAssertEqual(configs.map { $0["training"]?["weight_decay"] }, [.double(0), .double(0.05), .double(0), .double(0.05)],
+                       "away from adamw's default (0.01), the decay is part of the identity")
+        XCTAssert(results.allSatisfy { abs(($0.metric("sparsity") ?? 0) - 0.5) < 0.01 }, "\(results.map { $0.metric("sparsity") })")
+
+        let report = try HarnessBinary.run(["report", "gru", "--db", database, "--out", directory.file("gru.md")])
+        XCTAssertEqual(report.status, 0, report.standardError)
+        let text = try String(contentsOfFile: directory.file("gru.md"), encoding: .utf8)
+        XCTAssert(text.contains("| GRU ") && text.contains("| LSTM "), text)
+    }
+
     func testPlanPrintsJobsAndRunsNothing() throws {
         let spec = try writeSpec(epochs: 2, hidden: "[4, 6, 8]")
         let plan = try HarnessBinary.run(["plan", spec])
