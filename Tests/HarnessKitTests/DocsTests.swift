@@ -50,4 +50,22 @@ final class DocsTests: XCTestCase {
             for name in names { XCTAssert(cell.contains("\"\(name)\""), "\(path): \(name) is not documented") }
         }
     }
+
+    /// Every complete spec shown in the README or docs/ (a ```json block with "name" and
+    /// "model") parses and expands.
+    func testSpecsShownInTheDocsParse() throws {
+        let pages = ["README.md"] + (try FileManager.default.contentsOfDirectory(atPath: Self.root.appendingPathComponent("docs").path)
+            .filter { $0.hasSuffix(".md") }.map { "docs/" + $0 })
+        var checked = 0
+        for page in pages {
+            let text = try String(contentsOf: Self.root.appendingPathComponent(page), encoding: .utf8)
+            for block in text.components(separatedBy: "```json\n").dropFirst() {
+                let json = block.components(separatedBy: "```")[0]
+                guard let root = try? JSONValue.parse(json), root["name"] != nil, root["model"] != nil else { continue }
+                XCTAssertNoThrow(try ExperimentSpec.parse(text: json, filePath: page).jobs(), page)
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 0, "the README shows at least one spec")
+    }
 }
