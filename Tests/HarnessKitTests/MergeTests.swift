@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import TestSupport
 import XCTest
@@ -32,7 +33,7 @@ final class MergeTests: XCTestCase {
     private func outcome(accuracy: Double, correct: Int) -> JobOutcome {
         let matrix = (0..<10).map { row in (0..<10).map { column in column == row ? correct : (column == (row + 1) % 10 ? 1 : 0) } }
         let classes = (0..<10).map { ClassMetrics(precision: 0.5 + Double($0) / 100, recall: 0.7, f1: .nan, support: correct + 1) }
-        return JobOutcome(accuracy: accuracy, macroF1: 0.6, classes: classes, confusion: matrix, trainSeconds: 3,
+        return JobOutcome(accuracy: accuracy, macroF1: 0.6, classes: classes, confusion: ConfusionMatrix(counts: matrix), trainSeconds: 3,
                           meanEpochSeconds: 1.5, meanStepSeconds: 0.01, inferenceSeconds: 0.2, parameterCount: 1234,
                           pruning: nil)
     }

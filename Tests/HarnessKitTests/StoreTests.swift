@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import TestSupport
 import XCTest
@@ -49,7 +50,7 @@ final class StoreTests: XCTestCase {
         let classes = (0..<10).map { index in
             ClassMetrics(precision: 0.8 + Double(index) / 100, recall: 0.7, f1: 0.75, support: correct + 1)
         }
-        return JobOutcome(accuracy: accuracy, macroF1: 0.74, classes: classes, confusion: matrix,
+        return JobOutcome(accuracy: accuracy, macroF1: 0.74, classes: classes, confusion: ConfusionMatrix(counts: matrix),
                           trainSeconds: 12.5, meanEpochSeconds: 6.25, meanStepSeconds: 0.01,
                           inferenceSeconds: 0.5, parameterCount: 101_770, pruning: pruning)
     }
@@ -342,13 +343,13 @@ final class StoreTests: XCTestCase {
     func testFinishWithBadShapeThrowsBeforeWritingAnything() throws {
         let store = try makeStore(jobs: 1)
         let claimed = try XCTUnwrap(store.claimNextJob(among: ["job-0"], worker: me, rerunStartedBefore: nil))
-        var ragged = outcome().confusion
+        var ragged = outcome().confusion.counts
         ragged[3].removeLast()
         XCTAssertThrowsError(try store.finish(runID: claimed.runID, engineVersion: "v",
                                               outcome: outcome(confusion: ragged))) {
             XCTAssertTrue("\($0)".contains("row 3 has 9 entries, expected 10"), "\($0)")
         }
-        let nineByNine = Array(outcome().confusion.prefix(9).map { Array($0.prefix(9)) })
+        let nineByNine = Array(outcome().confusion.counts.prefix(9).map { Array($0.prefix(9)) })
         XCTAssertThrowsError(try store.finish(runID: claimed.runID, engineVersion: "v",
                                               outcome: outcome(confusion: nineByNine))) {
             XCTAssertTrue("\($0)".contains("10 per-class metrics for a 9x9"), "\($0)")

@@ -78,7 +78,7 @@ public enum ReportFixture {
                                      nonzeroParameters: 1000 - i, updateSeconds: 0.0005 + 0.0001 * Double(i % 2),
                                      updateSecondsPruned: 0.0012 + 0.0002 * Double(i / 2))
         return JobOutcome(accuracy: accuracy, macroF1: classes.map(\.f1).reduce(0, +) / 10, classes: classes,
-                          confusion: matrix, trainSeconds: 30 + Double(i), meanEpochSeconds: 10 + Double(i / 2),
+                          confusion: ConfusionMatrix(counts: matrix), trainSeconds: 30 + Double(i), meanEpochSeconds: 10 + Double(i / 2),
                           meanStepSeconds: 0.002, inferenceSeconds: 0.5, parameterCount: 20_000 + 1000 * (i / 2 % 2),
                           pruning: pruned ? pruning : nil)
     }

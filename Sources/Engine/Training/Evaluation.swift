@@ -1,44 +1,17 @@
-/// Test-set results: predictions, accuracy, confusion matrix and per-class metrics.
+/// Test-set results: predictions, their confusion matrix (which defines every metric), and
+/// how long predicting took.
 public struct Evaluation: Sendable {
     public let predictions: [Int]
-    /// confusion[true][predicted]
-    public let confusion: [[Int]]
+    public let confusion: ConfusionMatrix
     public let seconds: Double
 
     public var count: Int { predictions.count }
-    public var classes: Int { confusion.count }
-    public var accuracy: Double {
-        let correct = (0..<classes).reduce(0) { $0 + confusion[$1][$1] }
-        return count > 0 ? Double(correct) / Double(count) : 0
-    }
-
-    /// Of the images predicted as class c, the fraction that are c (0 when none are).
-    public func precision(_ c: Int) -> Double {
-        let predicted = (0..<classes).reduce(0) { $0 + confusion[$1][c] }
-        return predicted > 0 ? Double(confusion[c][c]) / Double(predicted) : 0
-    }
-
-    /// Of the images of class c, the fraction predicted as c (0 when there are none).
-    public func recall(_ c: Int) -> Double {
-        let actual = confusion[c].reduce(0, +)
-        return actual > 0 ? Double(confusion[c][c]) / Double(actual) : 0
-    }
-
-    public func f1(_ c: Int) -> Double {
-        let p = precision(c), r = recall(c)
-        return p + r > 0 ? 2 * p * r / (p + r) : 0
-    }
-
-    public func support(_ c: Int) -> Int { confusion[c].reduce(0, +) }
-
-    /// Unweighted mean of the per-class F1 (sklearn's f1_score(average='macro')).
-    public var macroF1: Double { (0..<classes).reduce(0) { $0 + f1($1) } / Double(classes) }
+    public var classes: Int { confusion.classes }
+    public var accuracy: Double { confusion.accuracy }
 
     public init(predictions: [Int], labels: [UInt8], classes: Int, seconds: Double) {
-        var matrix = Array(repeating: Array(repeating: 0, count: classes), count: classes)
-        for (p, y) in zip(predictions, labels) { matrix[Int(y)][p] += 1 }
         self.predictions = predictions
-        self.confusion = matrix
+        confusion = ConfusionMatrix(predictions: predictions, labels: labels, classes: classes)
         self.seconds = seconds
     }
 }

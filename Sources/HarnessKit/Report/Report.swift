@@ -307,37 +307,26 @@ private struct ReportRenderer {
                      + "(run\(plural) \(runs); seed\(plural) \(seeds)); rows are true "
                      + "classes, columns predicted classes. Per-class precision, recall and F1 are computed from this sum.")
         lines.append("")
-        let names = ReportFigures.classNames(matrix.count)
+        let names = ReportFigures.classNames(matrix.classes)
         var confusion = MarkdownTable([.init("true \\ predicted", .left)] + names.map { .init($0) })
-        for (row, counts) in matrix.enumerated() { confusion.add([names[row]] + counts.map(String.init)) }
+        for (row, counts) in matrix.counts.enumerated() { confusion.add([names[row]] + counts.map(String.init)) }
         lines.append(confusion.text)
         lines.append("")
 
-        let total = matrix.joined().reduce(0, +)
-        let correct = matrix.indices.reduce(0) { $0 + matrix[$1][$1] }
         var perClass = MarkdownTable([.init("class", .left), .init("precision"), .init("recall"), .init("F1"), .init("support")])
-        var sums = (precision: [Double](), recall: [Double](), f1: [Double]())
         func text(_ x: Double?) -> String { x.map { NumberFormat.decimal($0, 4) } ?? "–" }
         for (index, name) in names.enumerated() {
-            let predicted = matrix.reduce(0) { $0 + $1[index] }
-            let actual = matrix[index].reduce(0, +)
-            let hits = Double(matrix[index][index])
-            let precision = predicted > 0 ? hits / Double(predicted) : nil
-            let recall = actual > 0 ? hits / Double(actual) : nil
-            var f1: Double?
-            if let precision, let recall { f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0 }
-            precision.map { sums.precision.append($0) }
-            recall.map { sums.recall.append($0) }
-            f1.map { sums.f1.append($0) }
-            perClass.add([name, text(precision), text(recall), text(f1), String(actual)])
+            perClass.add([name, text(matrix.precision(index)), text(matrix.recall(index)), text(matrix.f1(index)),
+                          String(matrix.support(index))])
         }
-        func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
-        perClass.add(["macro average", text(mean(sums.precision)), text(mean(sums.recall)), text(mean(sums.f1)), String(total)])
+        perClass.add(["macro average", text(matrix.macroPrecision), text(matrix.macroRecall), text(matrix.macroF1),
+                      String(matrix.total)])
         lines.append(perClass.text)
         lines.append("")
-        let accuracy = total > 0 ? NumberFormat.decimal(100 * Double(correct) / Double(total), 2) + "%" : "–"
-        lines.append("Accuracy of the summed matrix: \(accuracy) (\(correct) of \(total) test predictions). "
-                     + "Macro averages leave out classes where a measure is undefined (never predicted or never present).")
+        let accuracy = matrix.total > 0 ? NumberFormat.decimal(100 * matrix.accuracy, 2) + "%" : "–"
+        lines.append("Accuracy of the summed matrix: \(accuracy) (\(matrix.correct) of \(matrix.total) test predictions). "
+                     + "Macro averages are over all classes, a measure that is undefined for a class (never predicted "
+                     + "or never present, shown as –) counting as 0, as in every stored macro F1.")
         lines.append("")
         figure(ReportFigures.confusion(data), missing: "")
     }

@@ -69,7 +69,7 @@ public struct ReportData: Sendable {
     /// The grid point with the highest mean accuracy over its done jobs (the first on ties).
     public let best: Int?
     /// The best point's confusion matrix summed over its done runs, and those runs' jobs.
-    let confusion: [[Int]]?
+    let confusion: ConfusionMatrix?
     let confusionJobs: [ReportJob]
 
     /// Reads the experiment from `store`. A spec file must name an experiment that is in
@@ -140,16 +140,16 @@ public struct ReportData: Sendable {
 
         // Summed over seeds, so the matrix and the per-class metrics describe the
         // configuration rather than whichever seed happened to run first.
-        var confusion: [[Int]]?
+        var confusion: ConfusionMatrix?
         var confusionJobs: [ReportJob] = []
         if let best {
             for job in points[best.index].doneJobs {
                 guard let run = job.result.runID else { continue }
                 let matrix = try store.confusion(runID: run)
-                guard !matrix.isEmpty else { continue }
+                guard matrix.classes > 0 else { continue }
                 if let sum = confusion {
-                    guard sum.count == matrix.count else { continue }
-                    confusion = zip(sum, matrix).map { zip($0, $1).map(+) }
+                    guard sum.classes == matrix.classes else { continue }
+                    confusion = sum + matrix
                 } else {
                     confusion = matrix
                 }

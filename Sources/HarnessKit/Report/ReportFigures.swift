@@ -120,10 +120,10 @@ enum ReportFigures {
     /// Fig. 6: the best grid point's confusion matrix (summed over its done runs).
     static func confusion(_ data: ReportData) -> ReportFigure? {
         guard let best = data.best, let matrix = data.confusion else { return nil }
-        let names = classNames(matrix.count)
+        let names = classNames(matrix.classes)
         let point = data.points[best]
         let chart = HeatmapChart(title: "Confusion matrix: \(data.shortLabel(point))", rowLabels: names, columnLabels: names,
-                                 counts: matrix, rowTitle: "true class", columnTitle: "predicted class",
+                                 counts: matrix.counts, rowTitle: "true class", columnTitle: "predicted class",
                                  note: "Shade: share of the true class's test samples; summed over "
                                      + "\(data.confusionJobs.count) seed\(data.confusionJobs.count == 1 ? "" : "s").")
         return ReportFigure(name: "confusion", title: chart.title,

@@ -108,12 +108,10 @@ struct JobRunner {
 
     static func outcome(_ evaluation: Evaluation, report: TrainingReport, parameterCount: Int,
                         pruning: PruningOutcome?) -> JobOutcome {
-        let classes = (0..<evaluation.classes).map {
-            ClassMetrics(precision: evaluation.precision($0), recall: evaluation.recall($0), f1: evaluation.f1($0),
-                         support: evaluation.support($0))
-        }
+        let matrix = evaluation.confusion
+        let classes = (0..<matrix.classes).map { ClassMetrics(matrix, class: $0) }
         let epochSeconds = report.epochs.map(\.seconds)
-        return JobOutcome(accuracy: evaluation.accuracy, macroF1: evaluation.macroF1, classes: classes,
+        return JobOutcome(accuracy: matrix.accuracy, macroF1: matrix.macroF1, classes: classes,
                           confusion: evaluation.confusion, trainSeconds: report.trainSeconds,
                           meanEpochSeconds: epochSeconds.isEmpty ? .nan : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
                           meanStepSeconds: report.meanStepSeconds, inferenceSeconds: evaluation.seconds,

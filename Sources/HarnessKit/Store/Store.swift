@@ -232,7 +232,7 @@ public final class Store: @unchecked Sendable {
             let insertCell = try db.prepare("""
                 INSERT INTO confusion (run_id, true_class, predicted_class, count) VALUES (?, ?, ?, ?)
                 """)
-            for (trueClass, row) in outcome.confusion.enumerated() {
+            for (trueClass, row) in outcome.confusion.counts.enumerated() {
                 for (predictedClass, count) in row.enumerated() {
                     try insertCell.bind([runID, trueClass, predictedClass, count])
                     while try insertCell.step() {}
@@ -428,8 +428,8 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// A run's confusion matrix, [true][predicted]; empty until it is done.
-    public func confusion(runID: Int64) throws -> [[Int]] {
+    /// A run's confusion matrix; empty (0 classes) until it is done.
+    public func confusion(runID: Int64) throws -> ConfusionMatrix {
         let cells = try read { db in
             try db.query("""
                 SELECT true_class, predicted_class, count FROM confusion WHERE run_id = ?
@@ -439,7 +439,7 @@ public final class Store: @unchecked Sendable {
         let classes = (cells.map(\.row).max() ?? -1) + 1
         var matrix = [[Int]](repeating: [Int](repeating: 0, count: classes), count: classes)
         for cell in cells { matrix[cell.row][cell.column] = cell.count }
-        return matrix
+        return ConfusionMatrix(counts: matrix)
     }
 
     /// A run's epochs: training first, then retraining, each by epoch.
@@ -556,9 +556,9 @@ public final class Store: @unchecked Sendable {
     /// Checks the shapes and values that the tables cannot hold, before anything is written.
     private static func validate(_ outcome: JobOutcome, runID: Int64) throws {
         let context = "cannot record the outcome of run \(runID)"
-        let classes = outcome.confusion.count
+        let classes = outcome.confusion.classes
         guard classes > 0 else { throw HarnessError("\(context): the confusion matrix is empty") }
-        for (index, row) in outcome.confusion.enumerated() {
+        for (index, row) in outcome.confusion.counts.enumerated() {
             guard row.count == classes else {
                 throw HarnessError("\(context): confusion matrix row \(index) has \(row.count) entries, expected "
                                    + "\(classes) (a square matrix, one row and column per class)")

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -105,6 +106,7 @@ public struct ClaimedJob: Sendable, Equatable {
     }
 }
 
+/// One class's metrics as `ConfusionMatrix` defines them; NaN (stored as NULL) where undefined.
 public struct ClassMetrics: Sendable, Equatable {
     public let precision: Double
     public let recall: Double
@@ -116,6 +118,18 @@ public struct ClassMetrics: Sendable, Equatable {
         self.recall = recall
         self.f1 = f1
         self.support = support
+    }
+
+    /// Class `c`'s metrics in `matrix`.
+    public init(_ matrix: ConfusionMatrix, class c: Int) {
+        self.init(precision: matrix.precision(c) ?? .nan, recall: matrix.recall(c) ?? .nan, f1: matrix.f1(c) ?? .nan,
+                  support: matrix.support(c))
+    }
+
+    /// NaN == NaN here: an undefined metric equals an undefined metric.
+    public static func == (a: ClassMetrics, b: ClassMetrics) -> Bool {
+        func same(_ x: Double, _ y: Double) -> Bool { x == y || (x.isNaN && y.isNaN) }
+        return same(a.precision, b.precision) && same(a.recall, b.recall) && same(a.f1, b.f1) && a.support == b.support
     }
 }
 
@@ -148,7 +162,7 @@ public struct JobOutcome: Sendable, Equatable {
     public let accuracy: Double
     public let macroF1: Double
     public let classes: [ClassMetrics]
-    public let confusion: [[Int]]
+    public let confusion: ConfusionMatrix
     public let trainSeconds: Double
     public let meanEpochSeconds: Double
     public let meanStepSeconds: Double
@@ -156,7 +170,7 @@ public struct JobOutcome: Sendable, Equatable {
     public let parameterCount: Int
     public let pruning: PruningOutcome?
 
-    public init(accuracy: Double, macroF1: Double, classes: [ClassMetrics], confusion: [[Int]],
+    public init(accuracy: Double, macroF1: Double, classes: [ClassMetrics], confusion: ConfusionMatrix,
                 trainSeconds: Double, meanEpochSeconds: Double, meanStepSeconds: Double,
                 inferenceSeconds: Double, parameterCount: Int, pruning: PruningOutcome?) {
         self.accuracy = accuracy
