@@ -22,7 +22,7 @@ final class SequenceClassifierTests: SmallModelTestCase {
             XCTAssertEqual(model.parameters.map(\.shape),
                            [[28, g * 64], [64, g * 64], [g * 64], [g * 64], [64, g * 64], [64, g * 64], [g * 64], [g * 64],
                             [64, 32], [32], [32, 10], [10]])
-            // torch.nn.LSTM / GRU / RNN(28, 64, num_layers=2) has 2·G·64·(28 + 64 + 2) + 2·G·64·(64 + 64 + 2) parameters.
+            // torch.nn.LSTM / GRU / RNN(28, 64, num_layers=2) has G·64·(28 + 64 + 2) + G·64·(64 + 64 + 2) parameters.
             XCTAssertEqual(model.parameterCount, g * 64 * (28 + 64 + 2) + g * 64 * (64 + 64 + 2) + 64 * 32 + 32 + 32 * 10 + 10)
             // Per step, each layer multiplies (I + H) inputs into G·H gate pre-activations.
             let perStep = 2 * Double((28 + 64) * g * 64 + (64 + 64) * g * 64)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Regenerates every PyTorch reference value pasted into the Swift tests of this folder.
 
-    python3 reference_values.py              # every function, in file order
-    python3 reference_values.py gru_forward  # only the named ones
+    python3 reference_values.py                   # every function, in file order
+    python3 reference_values.py gru_tanh_forward  # only the named ones
+    python3 reference_values.py --check           # that every test pastes what its function prints
 
 Needs torch (2.x) and nothing else; the Swift build and tests never run this script.
 Each Swift test whose literals come from here names the function that printed them,
@@ -15,9 +16,14 @@ Conventions shared with the tests:
 - Forward references run in float64 and print 10 decimals (the engine is float32, so
   the tests compare with a tolerance). Optimizer references run in float32, as the
   engine does, and print each float32 value exactly (as the shortest double repr).
+  The training reference (lstm_adam_losses) runs in float64 and prints every digit.
 """
 
+import contextlib
+import io
 import math
+import os
+import re
 import sys
 
 import torch
@@ -176,17 +182,123 @@ def weight_decay_steps():
         print(",\n".join(f32(step) for step in optimizer_trajectory(make, DECAY_START, DECAY_GRADIENTS)))
 
 
+# MARK: training (ReferenceTests.testTwoLayerLSTMAdamLossesMatchPyTorch)
+
+# A 2-layer LSTM classifier as the engine builds it (SequenceClassifier, rows as time
+# steps, no hidden dense layer): 4 steps of 3 pixels, 5 hidden units, 3 classes.
+TRAIN_STEPS, TRAIN_FEATURES, TRAIN_HIDDEN, TRAIN_CLASSES, TRAIN_BATCH = 4, 3, 5, 3, 6
+
+
+def float32_formula(count, salt):
+    """formula(i, salt) rounded to float32 (as the engine stores it), in float64."""
+    return formula(count, salt).float().double()
+
+
+def lstm_adam_losses():
+    """ReferenceTests.testTwoLayerLSTMAdamLossesMatchPyTorch: the mean cross-entropy of a
+    2-layer LSTM + Linear before and after each of three torch.optim.Adam(lr=0.02) steps, in
+    float64 from float32-rounded weights and inputs."""
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(TRAIN_FEATURES, TRAIN_HIDDEN, num_layers=2).double()
+    head = torch.nn.Linear(TRAIN_HIDDEN, TRAIN_CLASSES).double()
+    # Parameter k (in the engine's order: weight_ih, weight_hh, bias_ih, bias_hh per layer,
+    # then the head's weight and bias) = formula(i, 20 + k) over PyTorch's layout.
+    parameters = [getattr(lstm, f"{name}_l{layer}") for layer in range(2)
+                  for name in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]] + [head.weight, head.bias]
+    with torch.no_grad():
+        for k, parameter in enumerate(parameters):
+            parameter.copy_(float32_formula(parameter.numel(), 20 + k).view_as(parameter))
+    # Image b, row t, column i holds pixel (37 * n + 11) % 256, n = (b * T + t) * I + i; label b % 3.
+    count = TRAIN_BATCH * TRAIN_STEPS * TRAIN_FEATURES
+    pixels = torch.tensor([(37 * n + 11) % 256 for n in range(count)], dtype=torch.float32)
+    # x = pixel * Float(1 / 255) in float32, as the engine's loadBatch; then (T, B, I).
+    x = (pixels * torch.tensor(1 / 255, dtype=torch.float32)).double()
+    x = x.view(TRAIN_BATCH, TRAIN_STEPS, TRAIN_FEATURES).transpose(0, 1)
+    labels = torch.tensor([b % TRAIN_CLASSES for b in range(TRAIN_BATCH)])
+    optimizer = torch.optim.Adam(parameters, lr=0.02)
+
+    def loss():
+        out, _ = lstm(x)
+        return torch.nn.functional.cross_entropy(head(out[-1]), labels)
+
+    losses, smallest = [], []
+    for step in range(4):
+        optimizer.zero_grad()
+        value = loss()
+        losses.append(value.item())
+        if step == 3:
+            break
+        value.backward()
+        # Adam's first steps move each weight by about lr·sign(g): a gradient near the
+        # float32 noise of the engine's would make the two disagree on a whole step.
+        smallest.append(min(float(p.grad.abs().min()) for p in parameters))
+        optimizer.step()
+    print("[" + ", ".join(repr(v) for v in losses) + "]")
+    print(f"# smallest |gradient| at each step: {', '.join(f'{v:.2e}' for v in smallest)}")
+
+
 FUNCTIONS = [lstm_forward, rnn_tanh_forward, rnn_relu_forward, gru_tanh_forward, gru_relu_forward, optimizer_steps,
-             log_softmax_extreme, weight_decay_steps]
+             log_softmax_extreme, weight_decay_steps, lstm_adam_losses]
 
 
-def main(names):
-    torch.set_printoptions(precision=10)
-    chosen = [f for f in FUNCTIONS if not names or f.__name__ in names]
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+def printed(function):
+    """The numbers `function` prints, comment lines left out."""
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        function()
+    lines = [line for line in output.getvalue().splitlines() if not line.startswith("#")]
+    return [float(n) for n in NUMBER.findall("\n".join(lines))]
+
+
+def check():
+    """Checks that every Swift test naming a function here pastes the numbers it prints,
+    in order (the test may hold other numbers between them); exits non-zero if not."""
+    folder = os.path.dirname(os.path.abspath(__file__))
+    functions = {f.__name__: f for f in FUNCTIONS}
+    seen, failures = set(), []
+    for file in sorted(os.listdir(folder)):
+        if not file.endswith(".swift"):
+            continue
+        text = open(os.path.join(folder, file)).read()
+        for match in re.finditer(r"reference_values\.py: (\w+)", text):
+            name = match.group(1)
+            if name not in functions:
+                failures.append(f"{file}: names unknown function {name}")
+                continue
+            seen.add(name)
+            # The test's body: from its func to the first line closing it at the same indent.
+            start = text.index("func test", match.end())
+            end = text.index("\n    }\n", start)
+            pasted = [float(n) for n in NUMBER.findall(text[start:end])]
+            expected, position = printed(functions[name]), 0
+            for value in expected:
+                while position < len(pasted) and pasted[position] != value:
+                    position += 1
+                if position == len(pasted):
+                    failures.append(f"{file}: {name} prints {value!r}, missing (or out of order) in the test")
+                    break
+                position += 1
+            else:
+                print(f"ok   {file}: {name} ({len(expected)} values)")
+    failures += [f"no test names {name}" for name in functions if name not in seen]
+    for failure in failures:
+        print(f"FAIL {failure}")
+    sys.exit(1 if failures else 0)
+
+
+def main(arguments):
+    if arguments == ["--check"]:
+        check()
+    names = arguments
     unknown = set(names) - {f.__name__ for f in FUNCTIONS}
     if unknown:
         sys.exit(f"unknown function(s): {', '.join(sorted(unknown))}; known: {', '.join(f.__name__ for f in FUNCTIONS)}")
-    for function in chosen:
+    for function in FUNCTIONS:
+        if names and function.__name__ not in names:
+            continue
         print(f"# {function.__name__}: {' '.join(function.__doc__.split())}")
         function()
         print()

@@ -41,16 +41,19 @@ private struct SparseRecurrentLayer {
         let h = hidden, w = layer.gateCount * hidden
         let bx = layer.inputBias.value, bh = layer.recurrentBias.value
         let wx = UnsafePointer(layer.inputWeight.value.pointer), wh = UnsafePointer(layer.recurrentWeight.value.pointer)
-        switch layer.cell {
-        case .lstm, .rnn:
-            let g = layer.gateCount
-            gates = g
-            // PyTorch's gate order is i, f, g, o.
-            let gateOfSlot = layer.cell == .lstm ? [0, 1, 3, 2] : [0]
+        /// [Wx; Wh] as they are, the gates of a unit in the order `gateOfSlot` (indices of
+        /// PyTorch's gates), with the bias sum the dense layer forms, so they agree bit for bit.
+        func stacked(gateOfSlot: [Int]) -> (gates: Int, weights: SparseRows, bias: [Float]) {
+            let g = gateOfSlot.count
             let order = (0..<w).map { r in gateOfSlot[r % g] * h + r / g }
-            weights = SparseRows(blocks: [(wx, layer.inputSize), (wh, h)], columns: w, order: order)
-            // The same sum the dense layer forms, so the biases agree bit for bit.
-            bias = order.map { bx[$0] + bh[$0] }
+            return (g, SparseRows(blocks: [(wx, layer.inputSize), (wh, h)], columns: w, order: order),
+                    order.map { bx[$0] + bh[$0] })
+        }
+        switch layer.cell {
+        case .lstm:
+            (gates, weights, bias) = stacked(gateOfSlot: [0, 1, 3, 2])  // PyTorch's gate order is i, f, g, o
+        case .rnn:
+            (gates, weights, bias) = stacked(gateOfSlot: [0])
         case .gru:
             gates = 4
             // The zero-padded (·, 4H) blocks, built only to be compressed.
