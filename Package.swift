@@ -40,7 +40,7 @@ let package = Package(
         // Helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["Engine", "HarnessKit"], path: "Tests/TestSupport"),
 
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"],
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["reference_values.py"],
                     swiftSettings: nativeCPU),
         .testTarget(name: "HarnessKitTests", dependencies: ["HarnessKit", "Engine", "TestSupport"],
                     exclude: ["Golden"]),
