@@ -215,28 +215,9 @@ private struct ReportRenderer {
         if let note = reference?.note { lines.append("Reference note: \(note)") }
         lines.append("")
 
-        let metrics = ["accuracy", "macro_f1", "mean_epoch_seconds"].map { ReportMetric.named($0)! }
-        var columns = dimensionColumns(data.dimensions)
-        for metric in metrics {
-            columns.append(.init(metric.title))
-            if reference?.has(metric.name) == true { columns.append(.init("paper")) }
-        }
-        columns += [.init("n"), .init("jobs", .left)]
-        var table = MarkdownTable(columns)
-        for point in data.points {
-            var cells = point.values.map(GridLabel.value)
-            let done = point.doneJobs.map(\.result)
-            for metric in metrics {
-                var cell = metric.name == "mean_epoch_seconds" ? meanText(metric, done) : metric.text(metric.summary(done))
-                if metric.name == "accuracy" && point.index == data.best { cell = "**\(cell)**" }
-                cells.append(cell)
-                if reference?.has(metric.name) == true { cells.append(paper(metric, point)) }
-            }
-            cells += [String(done.count), jobsCell(point)]
-            table.add(cells)
-        }
-        lines.append(table.text)
-        lines.append("")
+        appendPointTable(PointTable(columns: [
+            .init("accuracy", bold: .highestMean), .init("macro_f1"), .init("mean_epoch_seconds", shows: .mean),
+        ], showsJobs: true))
         if let best = data.best {
             lines.append("Best configuration (highest mean accuracy, in bold): \(data.label(data.points[best])).")
         } else {
@@ -256,34 +237,13 @@ private struct ReportRenderer {
                      + "are means." + (reference.map { " \"paper\" columns: \($0.source ?? "the spec's reference values")." } ?? ""))
         lines.append("")
         // The pruning setting leads, as in Table 3.
-        let order = data.dimensions.enumerated().sorted { a, b in
-            (a.element.hasPrefix("pruning.") ? 0 : 1, a.offset) < (b.element.hasPrefix("pruning.") ? 0 : 1, b.offset)
-        }.map(\.offset)
-        let metrics: [(ReportMetric, title: String, spread: Bool)] = [
-            ("accuracy_before_pruning", "before pruning (%)", true), ("accuracy_pruned", "right after pruning (%)", true),
-            ("accuracy", "after retraining (%)", true), ("sparsity", "sparsity (%)", false),
-            ("update_seconds", "update time (ms)", false), ("update_seconds_pruned", "update time pruned (ms)", false),
-        ].map { (ReportMetric.named($0.0)!, $0.1, $0.2) }
-
-        var columns = dimensionColumns(order.map { data.dimensions[$0] })
-        for (metric, title, _) in metrics {
-            columns.append(.init(title))
-            if reference?.has(metric.name) == true { columns.append(.init("paper")) }
+        let order = data.dimensions.indices.sorted { a, b in
+            (data.dimensions[a].hasPrefix("pruning.") ? 0 : 1, a) < (data.dimensions[b].hasPrefix("pruning.") ? 0 : 1, b)
         }
-        columns.append(.init("n"))
-        var table = MarkdownTable(columns)
-        for point in data.points {
-            var cells = order.map { GridLabel.value(point.values[$0]) }
-            let done = point.doneJobs.map(\.result)
-            for (metric, _, spread) in metrics {
-                cells.append(spread ? metric.text(metric.summary(done)) : meanText(metric, done))
-                if reference?.has(metric.name) == true { cells.append(paper(metric, point)) }
-            }
-            cells.append(String(done.count))
-            table.add(cells)
-        }
-        lines.append(table.text)
-        lines.append("")
+        appendPointTable(PointTable(dimensions: order, columns: [
+            .init("accuracy_before_pruning"), .init("accuracy_pruned"), .init("accuracy", title: "after retraining (%)"),
+            .init("sparsity", shows: .mean), .init("update_seconds", shows: .mean), .init("update_seconds_pruned", shows: .mean),
+        ]))
         let weightFigures = ReportFigures.weights(data)
         if weightFigures.isEmpty {
             figure(nil, missing: "No done run has recorded weight histograms, so there are no weight density figures.")
@@ -358,6 +318,34 @@ private struct ReportRenderer {
     // MARK: Pieces
 
     /// Grid value columns: left-aligned when some value is text, right-aligned for numbers.
+    /// Appends `table` (one row per grid point) and a blank line.
+    mutating func appendPointTable(_ table: PointTable) {
+        let order = table.dimensions ?? Array(data.dimensions.indices)
+        var columns = dimensionColumns(order.map { data.dimensions[$0] })
+        for column in table.columns {
+            columns.append(.init(column.title ?? column.metric.title))
+            if reference?.has(column.metric.name) == true { columns.append(.init("paper")) }
+        }
+        columns.append(.init("n"))
+        if table.showsJobs { columns.append(.init("jobs", .left)) }
+        var markdown = MarkdownTable(columns)
+        for point in data.points {
+            var cells = order.map { GridLabel.value(point.values[$0]) }
+            let done = point.doneJobs.map(\.result)
+            for column in table.columns {
+                var cell = column.shows == .mean ? meanText(column.metric, done) : column.metric.text(column.metric.summary(done))
+                if column.bold == .highestMean && point.index == data.best { cell = "**\(cell)**" }
+                cells.append(cell)
+                if reference?.has(column.metric.name) == true { cells.append(paper(column.metric, point)) }
+            }
+            cells.append(String(done.count))
+            if table.showsJobs { cells.append(jobsCell(point)) }
+            markdown.add(cells)
+        }
+        lines.append(markdown.text)
+        lines.append("")
+    }
+
     func dimensionColumns(_ dimensions: [String]) -> [MarkdownTable.Column] {
         dimensions.map { dimension in
             let column = data.dimensions.firstIndex(of: dimension)!
@@ -411,5 +399,40 @@ private struct ReportRenderer {
         lines.append("")
         lines.append("*\(figure.caption)*")
         lines.append("")
+    }
+}
+
+/// A report table with one row per grid point: its grid values (in `dimensions` order, the
+/// grid's by default), one column per metric (each followed by a "paper" column when the
+/// spec's reference gives that metric), the number of done jobs, and optionally the jobs.
+/// A new table is a list of these columns.
+struct PointTable {
+    struct Column {
+        enum Shows { case meanAndDeviation, mean }
+        enum Bold { case none, highestMean }
+        let metric: ReportMetric
+        /// The header, when not the metric's own title.
+        var title: String?
+        var shows: Shows
+        var bold: Bold
+
+        init(_ metric: String, title: String? = nil, shows: Shows = .meanAndDeviation, bold: Bold = .none) {
+            guard let found = ReportMetric.named(metric) else { preconditionFailure("no result column \(metric)") }
+            self.metric = found
+            self.title = title
+            self.shows = shows
+            self.bold = bold
+        }
+    }
+
+    /// Indices into the grid's dimensions, in column order; nil for the grid's order.
+    var dimensions: [Int]?
+    var columns: [Column]
+    var showsJobs = false
+
+    init(dimensions: [Int]? = nil, columns: [Column], showsJobs: Bool = false) {
+        self.dimensions = dimensions
+        self.columns = columns
+        self.showsJobs = showsJobs
     }
 }
