@@ -32,7 +32,7 @@ final class PruningTests: SmallModelTestCase {
         XCTAssertEqual(report.globalSparsity, Double(expectedPruned) / Double(expectedTotal))
         XCTAssertEqual(report.layerSparsity, expectedLayer)
         XCTAssertEqual(report.nonzeroParameters, expectedNonzero)
-        XCTAssertEqual(report, pruningReport(model), "the report describes the installed masks")
+        XCTAssertEqual(report, modelSparsity(model), "the report describes the installed masks")
         for (parameter, values) in zip(model.parameters, before) {
             guard parameter.isWeightMatrix else {
                 XCTAssertNil(parameter.mask, parameter.name)

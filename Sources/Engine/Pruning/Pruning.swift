@@ -15,7 +15,7 @@ public enum PruningCriterion: Sendable, Equatable {
 }
 
 /// The pruned state of a model's weight matrices.
-public struct PruningReport: Sendable, Equatable {
+public struct ModelSparsity: Sendable, Equatable {
     /// prunedCount / prunableCount (0 for a model without weight matrices).
     public var globalSparsity: Double
     /// Fraction pruned in each weight matrix, by parameter name.
@@ -34,7 +34,7 @@ public struct PruningReport: Sendable, Equatable {
 /// weights pruned earlier are 0, so they are pruned again by any positive threshold and
 /// ranked first by any sparsity target.
 @discardableResult
-public func prune(_ model: Classifier, _ criterion: PruningCriterion) -> PruningReport {
+public func prune(_ model: Classifier, _ criterion: PruningCriterion) -> ModelSparsity {
     let matrices = model.parameters.filter(\.isWeightMatrix)
     var masks = matrices.map { [Float](repeating: 1, count: $0.count) }
     switch criterion {
@@ -68,11 +68,11 @@ public func prune(_ model: Classifier, _ criterion: PruningCriterion) -> Pruning
         }
     }
     for (parameter, mask) in zip(matrices, masks) { parameter.setMask(mask) }
-    return pruningReport(model)
+    return modelSparsity(model)
 }
 
 /// Describes the masks currently installed on `model` (a matrix without a mask counts as unpruned).
-public func pruningReport(_ model: Classifier) -> PruningReport {
+public func modelSparsity(_ model: Classifier) -> ModelSparsity {
     var layerSparsity: [String: Double] = [:]
     var prunable = 0, pruned = 0, nonzero = 0
     for parameter in model.parameters {
@@ -87,7 +87,7 @@ public func pruningReport(_ model: Classifier) -> PruningReport {
         prunable += parameter.count
         pruned += cut
     }
-    return PruningReport(globalSparsity: prunable > 0 ? Double(pruned) / Double(prunable) : 0,
+    return ModelSparsity(globalSparsity: prunable > 0 ? Double(pruned) / Double(prunable) : 0,
                          layerSparsity: layerSparsity, prunableCount: prunable, prunedCount: pruned,
                          nonzeroParameters: nonzero)
 }

@@ -22,7 +22,7 @@ public struct EpochSummary: Sendable {
     public let seconds: Double
 }
 
-public struct TrainingReport: Sendable {
+public struct TrainingHistory: Sendable {
     public var epochs: [EpochSummary]
     /// Mean wall time of one optimizer step (the paper's "average updating time of weights").
     public var meanStepSeconds: Double
@@ -69,7 +69,7 @@ public final class Trainer {
     public func train(on data: ImageSet, epochs: Int? = nil,
                       onBatch: (Int, Int, Int, Double) -> Void = { _, _, _, _ in },
                       onEpoch: (EpochSummary) -> Void = { _ in },
-                      shouldStop: () -> Bool = { false }) throws -> TrainingReport {
+                      shouldStop: () -> Bool = { false }) throws -> TrainingHistory {
         guard data.count > 0 else { throw TrainingError.emptyTrainingSet }
         let classes = model.config.classes
         let batchSize = min(options.batchSize, data.count)
@@ -119,7 +119,7 @@ public final class Trainer {
             summaries.append(summary)
             onEpoch(summary)
         }
-        return TrainingReport(epochs: summaries, meanStepSeconds: stepCount > 0 ? stepSeconds / Double(stepCount) : 0,
+        return TrainingHistory(epochs: summaries, meanStepSeconds: stepCount > 0 ? stepSeconds / Double(stepCount) : 0,
                               trainSeconds: Clock.now() - trainStart, steps: stepCount)
     }
 }

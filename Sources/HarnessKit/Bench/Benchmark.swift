@@ -115,9 +115,9 @@ public enum Benchmark {
                                            height: data.height, width: data.width))
         var trainRates: [Double] = [], inferRates: [Double] = [], stepSeconds: [Double] = []
         for _ in 0..<options.repeats {
-            let report = try trainer.train(on: data)
-            trainRates.append(Double(count) / report.trainSeconds)
-            stepSeconds.append(report.meanStepSeconds)
+            let history = try trainer.train(on: data)
+            trainRates.append(Double(count) / history.trainSeconds)
+            stepSeconds.append(history.meanStepSeconds)
             let evaluation = model.evaluate(on: data, batchSize: batch)
             inferRates.append(Double(count) / evaluation.seconds)
         }
@@ -139,9 +139,9 @@ public enum Benchmark {
                            batchSize: batch)
         trainRates = []; inferRates = []; stepSeconds = []
         for _ in 0..<options.repeats {
-            let report = try trainer.train(on: data)
-            trainRates.append(Double(count) / report.trainSeconds)
-            stepSeconds.append(report.meanStepSeconds)
+            let history = try trainer.train(on: data)
+            trainRates.append(Double(count) / history.trainSeconds)
+            stepSeconds.append(history.meanStepSeconds)
             inferRates.append(Double(count) / evaluatePruned(model, on: data, batchSize: batch).seconds)
         }
         result.prunedSparsity = pruning.globalSparsity

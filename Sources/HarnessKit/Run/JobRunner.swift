@@ -49,10 +49,10 @@ struct JobRunner {
                                   seed: seed, threads: threads)
         let train = try Self.trainingSet(config, data: data), test = data.test.imageSet
         guard let settings = config.pruning, let context else {
-            let report = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
+            let history = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
             if let saveCheckpoint { try Self.writeCheckpoint(model, to: saveCheckpoint) }
             let evaluation = model.evaluate(on: test)
-            return Output(outcome: Self.outcome(evaluation, report: report, parameterCount: model.parameterCount, pruning: nil))
+            return Output(outcome: Self.outcome(evaluation, history: history, parameterCount: model.parameterCount, pruning: nil))
         }
 
         // The base model: from its checkpoint, or trained here (training is deterministic,
@@ -66,8 +66,8 @@ struct JobRunner {
                 throw HarnessError("checkpoint \(context.checkpointPath): \(error)")
             }
         } else {
-            let report = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
-            baseStepSeconds = baseStepSeconds ?? report.meanStepSeconds
+            let history = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
+            baseStepSeconds = baseStepSeconds ?? history.meanStepSeconds
             try Self.writeCheckpoint(model, to: context.checkpointPath)
         }
         let before = model.evaluate(on: test)
@@ -78,17 +78,17 @@ struct JobRunner {
         // Retraining: a fresh optimizer; the masks keep pruned weights at exactly zero.
         let retrain = try self.train(model, on: train, epochs: settings.retrainEpochs, phase: .retrain)
         let final = evaluatePruned(model, on: test)
-        let report = pruningReport(model)
+        let sparsity = modelSparsity(model)
         let outcome = PruningOutcome(accuracyBeforePruning: before.accuracy, accuracyPruned: afterPruning.accuracy,
-                                     sparsity: report.globalSparsity, layerSparsity: report.layerSparsity,
-                                     nonzeroParameters: report.nonzeroParameters,
+                                     sparsity: sparsity.globalSparsity, layerSparsity: sparsity.layerSparsity,
+                                     nonzeroParameters: sparsity.nonzeroParameters,
                                      updateSeconds: baseStepSeconds ?? .nan,
                                      updateSecondsPruned: retrain.steps > 0 ? retrain.meanStepSeconds : .nan)
-        return Output(outcome: Self.outcome(final, report: retrain, parameterCount: model.parameterCount, pruning: outcome),
+        return Output(outcome: Self.outcome(final, history: retrain, parameterCount: model.parameterCount, pruning: outcome),
                       histograms: [(.before, histogramsBefore), (.after, weightHistograms(model, skipZeros: true))])
     }
 
-    private func train(_ model: Classifier, on images: ImageSet, epochs: Int, phase: TrainingPhase) throws -> TrainingReport {
+    private func train(_ model: Classifier, on images: ImageSet, epochs: Int, phase: TrainingPhase) throws -> TrainingHistory {
         let trainer = Trainer(model: model, options: TrainingOptions(epochs: epochs, batchSize: config.training.batchSize,
                                                                      optimizer: config.training.engineOptimizer,
                                                                      seed: UInt64(config.seed)))
@@ -106,15 +106,15 @@ struct JobRunner {
         try writeFileAtomically(Data(checkpointData(model)), to: path, what: "checkpoint")
     }
 
-    static func outcome(_ evaluation: Evaluation, report: TrainingReport, parameterCount: Int,
+    static func outcome(_ evaluation: Evaluation, history: TrainingHistory, parameterCount: Int,
                         pruning: PruningOutcome?) -> JobOutcome {
         let matrix = evaluation.confusion
         let classes = (0..<matrix.classes).map { ClassMetrics(matrix, class: $0) }
-        let epochSeconds = report.epochs.map(\.seconds)
+        let epochSeconds = history.epochs.map(\.seconds)
         return JobOutcome(accuracy: matrix.accuracy, macroF1: matrix.macroF1, classes: classes,
-                          confusion: evaluation.confusion, trainSeconds: report.trainSeconds,
+                          confusion: evaluation.confusion, trainSeconds: history.trainSeconds,
                           meanEpochSeconds: epochSeconds.isEmpty ? .nan : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
-                          meanStepSeconds: report.meanStepSeconds, inferenceSeconds: evaluation.seconds,
+                          meanStepSeconds: history.meanStepSeconds, inferenceSeconds: evaluation.seconds,
                           parameterCount: parameterCount, pruning: pruning)
     }
 }
