@@ -32,6 +32,36 @@ final class ReportCommandTests: XCTestCase {
         }
     }
 
+    /// `--out` never overwrites the database, a spec or any file that is not a report of
+    /// harness's: the command fails, naming the file, and the file is untouched.
+    func testOutRefusesToOverwriteTheDatabaseASpecOrAnotherFile() throws {
+        let database = directory.file("results/harness.sqlite")
+        let databaseBytes = try Data(contentsOf: URL(fileURLWithPath: database))
+        try #"{"name": "prune-grid", "model": {"type": "lstm"}}"#.write(toFile: directory.file("spec.json"), atomically: true, encoding: .utf8)
+        try "my notes\n".write(toFile: directory.file("notes.md"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: directory.file("out"), withIntermediateDirectories: true)
+        let cases: [([String], String)] = [
+            (["report", "prune-grid", "--out", "results/harness.sqlite"], "is the results database"),
+            (["report", "prune-grid", "--out", "results/../results/harness.sqlite-wal"], "is the results database"),
+            (["report", "prune-grid", "--out", "spec.json"], "is not a report written by harness"),
+            (["report", "prune-grid", "--out", "notes.md"], "is not a report written by harness"),
+            (["report", "prune-grid", "--out", "out"], "is a directory"),
+            (["report", "prune-grid", "--rows", "pruning.threshold", "--cols", "model.hidden", "--out", "results/harness.sqlite"],
+             "is the results database"),
+        ]
+        for (arguments, message) in cases {
+            let result = try harness(arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments): \(result.standardError)")
+            XCTAssert(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: database)), databaseBytes)
+        XCTAssertEqual(try String(contentsOfFile: directory.file("notes.md"), encoding: .utf8), "my notes\n")
+        // A report written before is overwritten, and so are its figures.
+        XCTAssertEqual(try harness(["report", "prune-grid", "--out", "reports/prune.md"]).status, 0)
+        let again = try harness(["report", "prune-grid", "--out", "reports/prune.md"])
+        XCTAssertEqual(again.status, 0, again.standardError)
+    }
+
     func testPrintsMarkdownWithoutFigures() throws {
         let result = try harness(["report", "prune-grid"])
         XCTAssertEqual(result.status, 0, result.standardError)

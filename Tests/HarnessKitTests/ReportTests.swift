@@ -439,7 +439,7 @@ final class ReportTests: XCTestCase {
         let data = try fixtureData()
         let out = directory.file("reports/sub/prune report.md")
         let document = try Report.render(data, figureStem: Report.figureStem(forOutput: out))
-        try Report.write(document, to: out)
+        try Report.write(document, to: out, database: directory.file("results/harness.sqlite"))
         let folder = directory.file("reports/sub")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         XCTAssertEqual(files, ["prune report-confusion.svg", "prune report-loss.svg", "prune report-weights-1.svg",
@@ -449,7 +449,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(markdown, document.markdown)
         XCTAssertTrue(markdown.contains("![Training loss per epoch (mean over seeds)](<prune report-loss.svg>)"))
         // Rewriting replaces the files in place.
-        try Report.write(document, to: out)
+        try Report.write(document, to: out, database: directory.file("results/harness.sqlite"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).count, files.count)
     }
 

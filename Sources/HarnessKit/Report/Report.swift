@@ -38,17 +38,62 @@ public enum Report {
     }
 
     /// Writes the figures, then the markdown (so the markdown never links a figure that is
-    /// not there yet), each atomically; figures go beside the markdown file.
-    public static func write(_ document: ReportDocument, to path: String) throws {
+    /// not there yet), each atomically; figures go beside the markdown file. Every target is
+    /// checked first (`checkTarget`), so a refused `--out` writes nothing.
+    public static func write(_ document: ReportDocument, to path: String, database: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        for figure in document.figures {
-            try writeAtomically(figure.svg, to: directory.appendingPathComponent(figure.fileName).path)
-        }
+        let figures = document.figures.map { (path: directory.appendingPathComponent($0.fileName).path, svg: $0.svg) }
+        try checkTarget(path, kind: .markdown, database: database)
+        for figure in figures { try checkTarget(figure.path, kind: .figure, database: database) }
+        for figure in figures { try writeAtomically(figure.svg, to: figure.path) }
         try writeAtomically(document.markdown, to: path)
     }
 
-    /// Writes `text` (a pivot table) to `path` atomically.
-    public static func writeText(_ text: String, to path: String) throws { try writeAtomically(text, to: path) }
+    /// Writes `text` (a pivot table) to `path` atomically, after `checkTarget`.
+    public static func writeText(_ text: String, to path: String, database: String) throws {
+        try checkTarget(path, kind: .markdown, database: database)
+        try writeAtomically(text, to: path)
+    }
+
+    enum OutputKind {
+        case markdown, figure
+
+        /// Whether `head` (a file's first bytes) is what harness writes as this kind.
+        func matches(_ head: Data) -> Bool {
+            let text = String(decoding: head, as: UTF8.self)
+            switch self {
+            case .markdown: return text.hasPrefix("# ")
+            case .figure: return text.hasPrefix("<?xml") || text.hasPrefix("<svg")
+            }
+        }
+    }
+
+    /// Refuses a report output that would destroy something: the results database (or its
+    /// -wal, -shm or -journal file), a directory, or an existing file that is not a report
+    /// (or figure) harness wrote, such as a spec or someone's notes. Paths are compared
+    /// after resolving symbolic links and "..".
+    static func checkTarget(_ path: String, kind: OutputKind, database: String) throws {
+        func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        let target = resolved(path)
+        let databaseFiles = Set(["", "-wal", "-shm", "-journal"].map { resolved(database + $0) })
+        if databaseFiles.contains(target) {
+            throw HarnessError("harness report: \(path) is the results database (or one of its files); "
+                               + "give --out a markdown file such as results/report.md")
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) else { return }
+        if isDirectory.boolValue {
+            throw HarnessError("harness report: \(path) is a directory; give --out a markdown file such as \(path)/report.md")
+        }
+        let head = FileHandle(forReadingAtPath: target).map { handle in
+            defer { try? handle.close() }
+            return (try? handle.read(upToCount: 64)) ?? Data()
+        }
+        guard let head, kind.matches(head) else {
+            throw HarnessError("harness report: \(path) exists and is not a report written by harness, so it is left as "
+                               + "it is; remove it or choose another --out")
+        }
+    }
 
     static func writeAtomically(_ text: String, to path: String) throws {
         try writeFileAtomically(Data(text.utf8), to: path)

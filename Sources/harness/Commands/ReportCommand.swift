@@ -53,12 +53,12 @@ struct ReportCommand: Subcommand {
         let data = try ReportData.load(store: store, subject: subject)
         if let pivot {
             let markdown = try Report.pivot(data, pivot)
-            if let output { try Report.writeText(markdown, to: output) } else { print(markdown, terminator: "") }
+            if let output { try Report.writeText(markdown, to: output, database: database) } else { print(markdown, terminator: "") }
             return 0
         }
         if let output {
             let document = try Report.render(data, figureStem: Report.figureStem(forOutput: output))
-            try Report.write(document, to: output)
+            try Report.write(document, to: output, database: database)
             standardError("wrote \(output) and \(document.figures.count) figure\(document.figures.count == 1 ? "" : "s") beside it")
         } else {
             print(try Report.render(data, figureStem: nil).markdown, terminator: "")
