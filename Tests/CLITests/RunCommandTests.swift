@@ -71,6 +71,23 @@ final class RunCommandTests: XCTestCase {
         XCTAssert(text.contains("| GRU ") && text.contains("| LSTM "), text)
     }
 
+    /// An invalid reference section stops plan and run before any training (it used to pass
+    /// both and fail only the report, after every job had run).
+    func testABadReferenceStopsPlanAndRunBeforeTraining() throws {
+        let path = directory.file("ref.json")
+        try """
+        {"name": "ref", "model": {"type": "lstm", "hidden": 4}, "training": {"epochs": 1, "batch_size": 30},
+         "reference": {"rows": [{"acuracy": 0.9}]}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        for command in ["plan", "run"] {
+            let result = try HarnessBinary.run([command, path, "--db", database, "--data", data].prefix(command == "plan" ? 2 : 6)
+                                                .map { $0 })
+            XCTAssertEqual(result.status, 1, "\(command): \(result.standardError)")
+            XCTAssert(result.standardError.contains("ref.json: $.reference.rows[0].acuracy: unknown key"), result.standardError)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: database))
+    }
+
     func testPlanPrintsJobsAndRunsNothing() throws {
         let spec = try writeSpec(epochs: 2, hidden: "[4, 6, 8]")
         let plan = try HarnessBinary.run(["plan", spec])

@@ -230,9 +230,9 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(ReportSubject(argument: "prune-grid"), .experiment("prune-grid"))
     }
 
+    /// A bad reference is refused when the spec is loaded (by plan and run too), not first
+    /// by the report after the training.
     func testReferenceInAnotherFormatIsRejectedNamingTheField() throws {
-        try ReportFixture.build(at: databasePath)
-        let store = try Store(path: databasePath)
         let cases: [(String, String)] = [
             (#""accuracy_before_pruning": 0.8735, "accuracy": 0.8875"#, #""accuracy_before_pruning": 0.8735, "acuracy": 0.8875"#),
             (#""source": "Shen, Table 3""#, #""source": "Shen, Table 3", "table": []"#),
@@ -247,14 +247,12 @@ final class ReportTests: XCTestCase {
         ]
         for ((old, new), message) in zip(cases, expected) {
             let path = try specFile([(old, new)])
-            let data = try ReportData.load(store: store, subject: .specFile(path))
-            XCTAssertThrowsError(try Report.render(data, figureStem: nil)) { error in
+            XCTAssertThrowsError(try ExperimentSpec.load(path: path)) { error in
                 XCTAssertTrue("\(error)".hasPrefix("\(path): " + message), "\(error)")
             }
         }
         let path = try specFile([cases[0]])
-        let data = try ReportData.load(store: store, subject: .specFile(path))
-        XCTAssertThrowsError(try Report.render(data, figureStem: nil)) {
+        XCTAssertThrowsError(try ExperimentSpec.load(path: path)) {
             XCTAssertTrue("\($0)".hasSuffix(#"; did you mean "accuracy"?"#), "\($0)")
         }
     }

@@ -87,7 +87,7 @@ final class SpecTests: XCTestCase {
     func testAcceptsEveryFieldAndKeepsTheReference() throws {
         let spec = try parse("""
             { "name": "all.fields_1-b", "description": "d", "seeds": [0, 7],
-              "reference": {"accuracy": 0.8826, "table": [[0.05, 0.8735]]},
+              "reference": {"source": "the paper", "rows": [{"accuracy": 0.8826}]},
               "dataset": {"path": "data/fashion", "train_size": 20000, "stratified": true, "sequence": "columns"},
               "model": {"type": "rnn", "layers": 3, "hidden": 128, "activation": "relu", "dense": [32], "dropout": 0.5},
               "training": {"epochs": 5, "batch_size": 32, "optimizer": "sgd", "learning_rate": 1, "momentum": 0.5, "threads": 4},
@@ -105,7 +105,7 @@ final class SpecTests: XCTestCase {
                                                        learningRate: 1.0, momentum: 0.5, threads: 4))
         XCTAssertEqual(spec.pruning, PruningSettings(threshold: nil, sparsity: 0.9, retrainEpochs: 0))
         XCTAssertEqual(spec.seeds, [0, 7])
-        XCTAssertEqual(spec.reference, try JSONValue.parse(#"{"table": [[0.05, 0.8735]], "accuracy": 0.8826}"#))
+        XCTAssertEqual(spec.reference, try JSONValue.parse(#"{"source": "the paper", "rows": [{"accuracy": 0.8826}]}"#))
     }
 
     func testLoadReadsTheFileAndNamesItInErrors() throws {

@@ -60,6 +60,9 @@ public struct ExperimentSpec: Sendable {
         do {
             let spec = try SpecReader(text: text, filePath: filePath).read(root)
             _ = try spec.expand()
+            // The reference is checked now, not when a report is first asked for, hours of
+            // training later.
+            _ = try ReferenceTable(spec: spec, origin: filePath)
             return spec
         } catch let issue as SpecIssue {
             throw issue.error(in: filePath)

@@ -12,7 +12,7 @@
 ///     }
 ///
 /// `source` and `note` are optional text. Each row's keys are grid dimensions of the spec,
-/// which say which grid points the row describes, and metric names (`ReportMetric.names`)
+/// which say which grid points the row describes, and result column names (`ResultColumn.names`)
 /// with values in the database's units: fractions for accuracies and sparsity, seconds for
 /// times; `null` means "not reported". A row matches a grid point when every dimension it
 /// names has the point's value (numbers compare by value, so 1 matches 1.0); a dimension
@@ -64,7 +64,7 @@ struct ReferenceTable: Sendable {
                 let path = JSONPath.member(rowPath, key)
                 if dimensions.contains(key) {
                     row.append((key, value))
-                } else if ReportMetric.names.contains(key) {
+                } else if ResultColumn.names.contains(key) {
                     switch value {
                     case .null: break
                     case let .int(n): metrics[key] = Double(n)
@@ -72,10 +72,10 @@ struct ReferenceTable: Sendable {
                     default: throw fail(path, "expected a number (or null), found \(value.canonicalText())")
                     }
                 } else {
-                    let known = dimensions + ReportMetric.names
+                    let known = dimensions + ResultColumn.names
                     var message = "unknown key; expected "
                         + (dimensions.isEmpty ? "" : "a grid dimension (\(dimensions.joined(separator: ", "))) or ")
-                        + "a metric (\(ReportMetric.names.joined(separator: ", ")))"
+                        + "a metric (\(ResultColumn.names.joined(separator: ", ")))"
                     if let guess = Spelling.closestMatch(to: key, among: known) { message += "; did you mean \"\(guess)\"?" }
                     throw fail(path, message)
                 }
