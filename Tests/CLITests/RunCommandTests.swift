@@ -88,6 +88,21 @@ final class RunCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: database))
     }
 
+    /// A data set without test images (or training images) is refused before the database is
+    /// touched; it used to record every job done with accuracy 0.
+    func testEmptyTestOrTrainingSetIsRefusedBeforeAnyJob() throws {
+        let spec = try writeSpec(epochs: 1)
+        for (train, test, file) in [(300, 0, "t10k-images-idx3-ubyte.gz"), (0, 100, "train-images-idx3-ubyte.gz")] {
+            let empty = directory.file("empty-\(train)-\(test)")
+            try IDXFiles.writeDataset(in: empty, trainCount: train, testCount: test)
+            let result = try HarnessBinary.run(["run", spec, "--db", database, "--data", empty])
+            XCTAssertEqual(result.status, 1, result.standardError)
+            XCTAssert(result.standardError.contains(file) && result.standardError.contains("holds no images"),
+                      result.standardError)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: database))
+        }
+    }
+
     func testPlanPrintsJobsAndRunsNothing() throws {
         let spec = try writeSpec(epochs: 2, hidden: "[4, 6, 8]")
         let plan = try HarnessBinary.run(["plan", spec])
