@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Synchronization
 import XCTest
@@ -334,5 +335,38 @@ final class TrainingSubsetTests: XCTestCase {
         let fraction = #"{"name": "x", "model": {"type": "lstm"}, "dataset": {"train_fraction": 0.5}}"#
         XCTAssert(try ExperimentSpec.parse(text: fraction, filePath: "x.json").jobs()[0].canonicalJSON()
                     .contains(#""train_fraction":0.5"#))
+    }
+}
+
+final class EvaluationStopTests: XCTestCase {
+    var directory: TemporaryDirectory!
+    var dataDirectory: String { directory.file("data") }
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+        try IDXFiles.writeDataset(in: dataDirectory, trainCount: 50, testCount: 100)
+    }
+
+    override func tearDown() { directory.remove() }
+
+    /// A stop request that arrives once training has ended is honoured by the evaluation
+    /// (it used to run the whole test set and record the job done), which also runs in
+    /// batches of the job's batch size.
+    func testAStopDuringEvaluationInterruptsTheJob() throws {
+        let spec = try ExperimentSpec.parse(text: """
+            {"name": "e", "model": {"type": "lstm", "hidden": 4}, "training": {"epochs": 1, "batch_size": 10}}
+            """, filePath: "e.json")
+        let data = try FashionMNIST.load(directory: dataDirectory)
+        let stop = Mutex(false)
+        var evaluated = 0
+        var runner = JobRunner(config: try spec.jobs()[0], data: data, threads: 1)
+        runner.onEpoch = { (_: TrainingPhase, _: EpochSummary) in stop.withLock { $0 = true } }
+        runner.shouldStop = {
+            let stopping = stop.withLock { $0 }
+            if stopping { evaluated += 1 }
+            return stopping
+        }
+        XCTAssertThrowsError(try runner.run()) { XCTAssertEqual($0 as? TrainingError, .cancelled, "\($0)") }
+        XCTAssertEqual(evaluated, 1, "the evaluation stops at its first batch")
     }
 }

@@ -177,7 +177,13 @@ public final class SparseSequenceModel: @unchecked Sendable {
 
     /// Predicts every image of `data` in batches and scores the predictions, as `Classifier.evaluate`.
     public func predict(_ data: ImageSet, batchSize: Int = 500) -> Evaluation {
-        Evaluation.predicting(data, classes: config.classes, batchSize: batchSize) { indices, use in
+        // Without a stop request there is nothing to throw.
+        try! predict(data, batchSize: batchSize, shouldStop: { false })
+    }
+
+    /// As `predict(_:batchSize:)`, throwing `TrainingError.cancelled` as soon as `shouldStop` says so.
+    public func predict(_ data: ImageSet, batchSize: Int, shouldStop: () -> Bool) throws -> Evaluation {
+        try Evaluation.predicting(data, classes: config.classes, batchSize: batchSize, shouldStop: shouldStop) { indices, use in
             logits(data, indices: indices).withUnsafeBufferPointer { use($0.baseAddress!) }
         }
     }
@@ -314,8 +320,15 @@ private func activate(_ x: UnsafeMutablePointer<Float>, count: Int, relu: Bool) 
 /// any other model through the dense `evaluate`. Predictions are the same either way.
 /// The seconds reported cover prediction only, not building the sparse copy.
 public func evaluatePruned(_ model: Classifier, on data: ImageSet, batchSize: Int = 500) -> Evaluation {
+    // Without a stop request there is nothing to throw.
+    try! evaluatePruned(model, on: data, batchSize: batchSize, shouldStop: { false })
+}
+
+/// As `evaluatePruned(_:on:batchSize:)`, throwing `TrainingError.cancelled` as soon as `shouldStop` says so.
+public func evaluatePruned(_ model: Classifier, on data: ImageSet, batchSize: Int,
+                           shouldStop: () -> Bool) throws -> Evaluation {
     if let sequence = model as? SequenceClassifier, sequence.parameters.contains(where: { $0.mask != nil }) {
-        return SparseSequenceModel(sequence).predict(data, batchSize: batchSize)
+        return try SparseSequenceModel(sequence).predict(data, batchSize: batchSize, shouldStop: shouldStop)
     }
-    return model.evaluate(on: data, batchSize: batchSize)
+    return try model.evaluate(on: data, batchSize: batchSize, shouldStop: shouldStop)
 }

@@ -51,7 +51,7 @@ struct JobRunner {
         guard let settings = config.pruning, let context else {
             let history = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
             if let saveCheckpoint { try Self.writeCheckpoint(model, to: saveCheckpoint) }
-            let evaluation = model.evaluate(on: test)
+            let evaluation = try evaluate(model, on: test, pruned: false)
             return Output(outcome: Self.outcome(evaluation, history: history, parameterCount: model.parameterCount, pruning: nil))
         }
 
@@ -70,14 +70,14 @@ struct JobRunner {
             baseStepSeconds = baseStepSeconds ?? history.meanStepSeconds
             try Self.writeCheckpoint(model, to: context.checkpointPath)
         }
-        let before = model.evaluate(on: test)
+        let before = try evaluate(model, on: test, pruned: false)
         let histogramsBefore = weightHistograms(model, skipZeros: false)
 
         prune(model, settings.criterion)
-        let afterPruning = evaluatePruned(model, on: test)
+        let afterPruning = try evaluate(model, on: test, pruned: true)
         // Retraining: a fresh optimizer; the masks keep pruned weights at exactly zero.
         let retrain = try self.train(model, on: train, epochs: settings.retrainEpochs, phase: .retrain)
-        let final = evaluatePruned(model, on: test)
+        let final = try evaluate(model, on: test, pruned: true)
         let sparsity = modelSparsity(model)
         let outcome = PruningOutcome(accuracyBeforePruning: before.accuracy, accuracyPruned: afterPruning.accuracy,
                                      sparsity: sparsity.globalSparsity, layerSparsity: sparsity.layerSparsity,
@@ -99,6 +99,14 @@ struct JobRunner {
                                  },
                                  onEpoch: { onEpoch(phase, $0) },
                                  shouldStop: shouldStop)
+    }
+
+    /// Scores `model` on the test set in batches of the job's own batch size, so evaluating
+    /// needs no more memory than training did, and stops within a batch of a stop request.
+    private func evaluate(_ model: Classifier, on test: ImageSet, pruned: Bool) throws -> Evaluation {
+        let batch = config.training.batchSize
+        return pruned ? try evaluatePruned(model, on: test, batchSize: batch, shouldStop: shouldStop)
+            : try model.evaluate(on: test, batchSize: batch, shouldStop: shouldStop)
     }
 
     /// Atomically, so a reader never sees half a checkpoint.
