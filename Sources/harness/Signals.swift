@@ -27,7 +27,3 @@ func withStopSignals<T>(command: String, whatHappens: String, _ body: (StopFlag)
     }
     return try body(stop)
 }
-
-func standardError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
-}

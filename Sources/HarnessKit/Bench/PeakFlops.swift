@@ -68,5 +68,5 @@ private func fmaChains<V: SIMD>(_: V.Type, iterations: Int) -> Float where V.Sca
 /// Keeps a result alive so the optimiser cannot drop the loop that made it.
 @inline(never)
 private func blackHole(_ value: Float) {
-    if value.bitPattern == 0x7FC0_1234 { print(value) }
+    if value.bitPattern == 0x7FC0_1234 { StandardStream.output.write("\(value)\n") }
 }

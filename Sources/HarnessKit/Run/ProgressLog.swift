@@ -38,8 +38,9 @@ public final class ProgressLog: Sendable {
     private let write: @Sendable (String) -> Void
     private let state = Mutex(State())
 
-    /// `live`: redraw a status line (use when standard error is a terminal).
-    public init(live: Bool, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    /// `live`: redraw a status line (use when standard error is a terminal). `write`
+    /// defaults to standard error, where a failed write is dropped: output never stops a run.
+    public init(live: Bool, write: @escaping @Sendable (String) -> Void = { StandardStream.error.write($0) }) {
         self.live = live
         self.write = write
     }

@@ -94,13 +94,13 @@ struct BenchCommand: Subcommand {
     func run() throws -> Int32 {
         if peak {
             let perCore = PeakFlops.measure(threads: options.threads)
-            print(json ? "{\"peak_gflops_per_core\":\(String(format: "%.1f", perCore)),\"threads\":\(options.threads)}"
-                       : "FMA peak: \(String(format: "%.1f", perCore)) GFLOP/s per core with \(options.threads) "
-                         + (options.threads == 1 ? "thread running" : "threads running"))
+            standardOutput(json ? "{\"peak_gflops_per_core\":\(String(format: "%.1f", perCore)),\"threads\":\(options.threads)}"
+                           : "FMA peak: \(String(format: "%.1f", perCore)) GFLOP/s per core with \(options.threads) "
+                             + (options.threads == 1 ? "thread running" : "threads running"))
             return 0
         }
         let result = try Benchmark.run(options)
-        print(json ? result.json() : result.text())
+        standardOutput(json ? result.json() : result.text())
         return 0
     }
 }

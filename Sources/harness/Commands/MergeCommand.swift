@@ -27,7 +27,7 @@ struct MergeCommand: Subcommand {
         let store = try Store(path: databasePath)
         let report = shards.isEmpty ? SlurmShards.mergeAll(into: store) : SlurmShards.merge(shards, into: store)
         for error in report.errors { standardError("harness merge: \(error)") }
-        print(report.summary())
+        standardOutput(report.summary())
         return report.errors.isEmpty ? 0 : 1
     }
 }

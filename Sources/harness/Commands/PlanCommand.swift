@@ -16,7 +16,7 @@ struct PlanCommand: Subcommand {
 
     func run() throws -> Int32 {
         let spec = try ExperimentSpec.load(path: specPath)
-        print(Plan.render(spec, jobs: try spec.jobs()), terminator: "")
+        standardOutput(Plan.render(spec, jobs: try spec.jobs()), terminator: "")
         return 0
     }
 }

@@ -53,7 +53,11 @@ struct ReportCommand: Subcommand {
         let data = try ReportData.load(store: store, subject: subject)
         if let pivot {
             let markdown = try Report.pivot(data, pivot)
-            if let output { try Report.writeText(markdown, to: output, database: database) } else { print(markdown, terminator: "") }
+            if let output {
+                try Report.writeText(markdown, to: output, database: database)
+            } else {
+                standardOutput(markdown, terminator: "")
+            }
             return 0
         }
         if let output {
@@ -61,7 +65,7 @@ struct ReportCommand: Subcommand {
             try Report.write(document, to: output, database: database)
             standardError("wrote \(output) and \(document.figures.count) figure\(document.figures.count == 1 ? "" : "s") beside it")
         } else {
-            print(try Report.render(data, figureStem: nil).markdown, terminator: "")
+            standardOutput(try Report.render(data, figureStem: nil).markdown, terminator: "")
         }
         return 0
     }

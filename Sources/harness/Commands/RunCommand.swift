@@ -30,9 +30,9 @@ struct RunCommand: Subcommand {
                                           whatHappens: "the running jobs are recorded as interrupted") { stop in
             try Scheduler(options: options, stop: stop, log: .forStandardError()).run()
         }
-        print("\(summary.total) jobs: \(summary.alreadyDone) already done, \(summary.completed) completed, "
-              + "\(summary.failed) failed, \(summary.interrupted) interrupted; \(summary.notDone) not done")
-        print("results in \(options.databasePath)")
+        standardOutput("\(summary.total) jobs: \(summary.alreadyDone) already done, \(summary.completed) completed, "
+                       + "\(summary.failed) failed, \(summary.interrupted) interrupted; \(summary.notDone) not done")
+        standardOutput("results in \(options.databasePath)")
         if let number = summary.stoppedBySignal { return 128 + number }
         return summary.allDone ? 0 : 1
     }

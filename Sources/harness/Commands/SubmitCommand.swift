@@ -57,7 +57,7 @@ struct SubmitCommand: Subcommand {
         let submission = try SlurmSubmitter.submit(options, log: .forStandardError())
         reportMerge(submission.merge, command: Self.command.name)
         guard let directory = submission.directory, let arrayScript = submission.arrayScript else {
-            print("nothing to submit: all \(submission.totalJobs) jobs of \(submission.experiment) are done")
+            standardOutput("nothing to submit: all \(submission.totalJobs) jobs of \(submission.experiment) are done")
             return 0
         }
         standardError("\(submission.experiment): \(submission.pendingJobs.count) of \(submission.totalJobs) jobs pending, "
@@ -68,12 +68,12 @@ struct SubmitCommand: Subcommand {
             } else {
                 standardError("run harness merge --db \(options.databasePath) once array job \(id) has ended")
             }
-            print(id)
+            standardOutput(id)
         } else {
             // --dry-run: what would have been run.
-            print("sbatch --parsable \(arrayScript)")
+            standardOutput("sbatch --parsable \(arrayScript)")
             if let mergeScript = submission.mergeScript {
-                print("sbatch --parsable --dependency=afterany:<array job id> \(mergeScript)")
+                standardOutput("sbatch --parsable --dependency=afterany:<array job id> \(mergeScript)")
             }
         }
         return 0

@@ -35,8 +35,8 @@ struct WorkerCommand: Subcommand {
             try ShardWorker.run(options, stop: stop, log: .forStandardError())
         }
         let summary = outcome.summary
-        print("task \(options.index): \(summary.total) jobs: \(summary.completed) completed, \(summary.failed) failed, "
-              + "\(summary.interrupted) interrupted; shard \(outcome.shard)")
+        standardOutput("task \(options.index): \(summary.total) jobs: \(summary.completed) completed, \(summary.failed) failed, "
+                       + "\(summary.interrupted) interrupted; shard \(outcome.shard)")
         if let number = summary.stoppedBySignal { return 128 + number }
         return summary.allDone ? 0 : 1
     }
