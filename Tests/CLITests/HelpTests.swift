@@ -90,7 +90,7 @@ final class HelpTests: XCTestCase {
         XCTAssertEqual(result.status, 2)
         XCTAssertEqual(result.standardOutput, "")
         XCTAssert(result.standardError.hasPrefix("harness run: unknown option --bogus (known: --data, --db, --force, "
-                                                 + "--jobs, --threads, --help)"), result.standardError)
+                                                 + "--jobs, --retry-failed, --threads, --help)"), result.standardError)
         XCTAssert(result.standardError.contains("see harness run --help"), result.standardError)
 
         let missing = try HarnessBinary.run(["status", "--db"])

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 import HarnessKit
 import TestSupport
@@ -101,6 +102,28 @@ final class RunCommandTests: XCTestCase {
                       result.standardError)
             XCTAssertFalse(FileManager.default.fileExists(atPath: database))
         }
+    }
+
+    /// Four processes on one database: every job runs once, and every process exits 0, the
+    /// ones that run out of jobs first waiting for those the others still run.
+    func testFourProcessesOnOneDatabaseAllExitZeroWithEachJobDoneOnce() throws {
+        let spec = try writeSpec(epochs: 2, hidden: "[4, 5, 6, 7, 8]")
+        let results = Mutex<[HarnessBinary.Result?]>(Array(repeating: nil, count: 4))
+        let arguments = ["run", spec, "--db", database, "--data", data, "--jobs", "1", "--threads", "1"]
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            let result = try? HarnessBinary.run(arguments)
+            results.withLock { $0[index] = result }
+        }
+        for (index, result) in results.withLock({ $0 }).enumerated() {
+            let result = try XCTUnwrap(result, "process \(index) did not run")
+            XCTAssertEqual(result.status, 0, "process \(index): \(result.standardOutput) \(result.standardError)")
+            XCTAssert(result.standardOutput.contains("0 not done"), result.standardOutput)
+        }
+        let store = try Store(path: database)
+        XCTAssertEqual(try store.results(experiment: "e2e").filter { $0.state == .done }.count, 10)
+        let runs = try store.runCounts(status: "done")
+        XCTAssertEqual(runs.count, 10)
+        XCTAssert(runs.values.allSatisfy { $0 == 1 }, "each job done once: \(runs)")
     }
 
     func testPlanPrintsJobsAndRunsNothing() throws {

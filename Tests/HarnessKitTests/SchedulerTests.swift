@@ -170,6 +170,31 @@ final class SchedulerTests: XCTestCase {
         XCTAssert(error.contains("class 9"), error)
     }
 
+    /// A failed job stays failed on the next run (its failure would repeat with the same
+    /// seed) and the run says so; --retry-failed runs it again.
+    func testFailedJobsAreRunAgainOnlyWithRetryFailed() throws {
+        let unbalanced = directory.file("unbalanced")
+        let labels = (0..<200).map { UInt8($0 < 197 ? $0 % 9 : 9) }
+        try IDXFiles.writeDataset(in: unbalanced, trainLabels: labels, testLabels: IDXFiles.cyclingLabels(count: 50))
+        let path = try writeSpec(name: "strata", grid: #"{"dataset.stratified": [true, false]}"#, seeds: "[1]",
+                                 extra: #""dataset": {"train_size": 100},"#)
+        func run(retryFailed: Bool) throws -> RunSummary {
+            let options = RunOptions(specPath: path, databasePath: database, dataDirectory: unbalanced, workers: 1,
+                                     threadsPerJob: 1, retryFailed: retryFailed, environment: [:])
+            return try Scheduler(options: options, log: ProgressLog(live: false, write: { _ in })).run()
+        }
+        XCTAssertEqual(try run(retryFailed: false).failed, 1)
+        let again = try run(retryFailed: false)
+        XCTAssertEqual(again.failed, 0)
+        XCTAssertEqual(again.failedBefore, 1)
+        XCTAssertEqual(again.notDone, 1)
+        XCTAssertEqual(try runCount(), 2, "the failed job was not run again")
+        let retried = try run(retryFailed: true)
+        XCTAssertEqual(retried.failed, 1)
+        XCTAssertEqual(retried.failedBefore, 0)
+        XCTAssertEqual(try runCount(), 3)
+    }
+
     func testBadInputLeavesTheDatabaseAsItWas() throws {
         let spec = try writeSpec(seeds: "[1]")
         _ = try run(spec)

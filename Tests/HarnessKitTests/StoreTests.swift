@@ -101,6 +101,34 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try integer("SELECT count(*) FROM sqlite_schema"), schemaSize)
     }
 
+    /// A lock held by another process past the busy timeout is waited out, not turned into
+    /// an error that would abort the workers (and lose their training).
+    func testALockHeldPastTheBusyTimeoutIsWaitedOut() throws {
+        _ = try makeStore(jobs: 1)
+        let store = try Store(path: path, busyTimeout: 0.1)
+        nonisolated(unsafe) let holder = try raw()   // used by one thread at a time
+        try holder.execute("BEGIN IMMEDIATE")
+        let released = expectation(description: "lock released")
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1.0) {
+            try? holder.execute("COMMIT")
+            released.fulfill()
+        }
+        let start = Date()
+        try store.registerDataset(fingerprint: "other", descriptionJSON: "{}")
+        XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.5, "it waited for the lock")
+        wait(for: [released], timeout: 5)
+        XCTAssertEqual(try integer("SELECT count(*) FROM datasets"), 2)
+
+        // With no patience left, the busy error comes through.
+        let impatient = try Store(path: path, busyTimeout: 0.05, busyPatience: 0.2)
+        let second = try raw()
+        try second.execute("BEGIN IMMEDIATE")
+        XCTAssertThrowsError(try impatient.registerDataset(fingerprint: "third", descriptionJSON: "{}")) {
+            XCTAssert(($0 as? SQLiteError)?.isBusy == true, "\($0)")
+        }
+        try second.execute("COMMIT")
+    }
+
     /// The view lists every result column by name, and a view of another version (one
     /// column short, as a database written before a metric was added) is replaced on open.
     func testTheJobResultsViewFollowsTheResultColumns() throws {
@@ -410,6 +438,9 @@ final class StoreTests: XCTestCase {
         try store.interrupt(runID: failed.runID, reason: "late SIGINT")
         XCTAssertEqual(try text("SELECT error FROM runs WHERE id = ?", [failed.runID]), "loss is NaN")
 
+        // Without retryFailed a failed job is left failed.
+        XCTAssertEqual(try store.claimNextJob(among: ["job-0"], worker: me, rerunStartedBefore: nil, retryFailed: false)?.jobID, nil)
+
         // Failed and interrupted jobs are retried, as new runs.
         let retry = try XCTUnwrap(store.claimNextJob(among: all, worker: me, rerunStartedBefore: nil))
         XCTAssertEqual(retry.jobID, "job-0")
@@ -433,6 +464,21 @@ final class StoreTests: XCTestCase {
                        "process \(deadPID) on \(me.host) died")
         XCTAssertEqual(try text("SELECT status FROM runs WHERE id = ?", [live.runID]), "running")
         XCTAssertEqual(try store.reclaimDeadRuns(staleAfter: 0), 0)
+    }
+
+    /// `status` shows how many 'running' jobs have lost their process, without changing them.
+    func testStatusMarksRunningJobsWhoseProcessIsGone() throws {
+        let store = try makeStore(jobs: 3)
+        let dead = WorkerIdentity(host: me.host, pid: try deadPID(), token: "irrelevant")
+        _ = try XCTUnwrap(store.claimNextJob(among: ["job-1"], worker: me, rerunStartedBefore: nil))
+        // (Claimed last: a claim reclaims dead owners' runs first.)
+        let orphan = try XCTUnwrap(store.claimNextJob(among: ["job-0"], worker: dead, rerunStartedBefore: nil))
+        XCTAssertEqual(try store.runningJobsWhoseProcessIsGone(), ["grid": 1])
+        XCTAssertEqual(try text("SELECT status FROM runs WHERE id = ?", [orphan.runID]), "running", "status changes nothing")
+        let table = StatusTable.render(try store.statusSummary(), gone: try store.runningJobsWhoseProcessIsGone())
+        XCTAssert(table.contains("process gone"), table)
+        XCTAssertEqual(table.split(separator: "\n")[1].split(separator: " ").last, "1", table)
+        XCTAssertFalse(StatusTable.render(try store.statusSummary()).contains("process gone"))
     }
 
     func testRunWhosePIDWasReusedIsReclaimed() throws {

@@ -14,10 +14,13 @@ public struct RunOptions: Sendable {
     public var threadsPerJob: Int?
     /// `--force`: rerun jobs that are already done (each once).
     public var force: Bool
+    /// `--retry-failed`: run again the jobs whose latest run failed (by default they are
+    /// left failed: a diverging loss fails again with the same seed).
+    public var retryFailed: Bool
     public var environment: [String: String]
 
     public init(specPath: String, databasePath: String = Store.defaultPath, dataDirectory: String? = nil,
-                workers: Int? = nil, threadsPerJob: Int? = nil, force: Bool = false,
+                workers: Int? = nil, threadsPerJob: Int? = nil, force: Bool = false, retryFailed: Bool = false,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.specPath = specPath
         self.databasePath = databasePath
@@ -25,6 +28,7 @@ public struct RunOptions: Sendable {
         self.workers = workers
         self.threadsPerJob = threadsPerJob
         self.force = force
+        self.retryFailed = retryFailed
         self.environment = environment
     }
 }
@@ -35,13 +39,17 @@ public struct RunSummary: Sendable, Equatable {
     /// Done before this run started (skipped).
     public var alreadyDone = 0
     public var completed = 0
+    /// Failed in this run.
     public var failed = 0
+    /// Failed in an earlier run and not run again (no --retry-failed).
+    public var failedBefore = 0
     public var interrupted = 0
-    /// Jobs still not done when the run ended (another process may hold them).
+    /// Jobs still not done when the run ended.
     public var notDone = 0
     public var stoppedBySignal: Int32?
 
-    public var allDone: Bool { notDone == 0 && failed == 0 }
+    /// Every job of the spec is done: the run succeeded, whichever process ran each job.
+    public var allDone: Bool { notDone == 0 }
 }
 
 /// A stop request shared by the workers and the signal handlers.
@@ -127,6 +135,8 @@ public final class Scheduler: @unchecked Sendable {
         var counts = RunSummary()
         /// The first store error, which stops every worker.
         var fatal: Error?
+        /// How many jobs were last reported as running in other processes.
+        var reportedElsewhere = 0
     }
 
     /// Runs the prepared spec's jobs that are not done, or only those of `selection` (a
@@ -170,6 +180,7 @@ public final class Scheduler: @unchecked Sendable {
         summary.interrupted = finished.counts.interrupted
         let statesAfter = try store.jobStates(experiment: spec.name)
         summary.notDone = ids.filter { statesAfter[$0] != .done }.count
+        summary.failedBefore = ids.filter { statesAfter[$0] == .failed && !finished.attempted.contains($0) }.count
         summary.stoppedBySignal = stop.isSet ? stop.signal : nil
         return summary
     }
@@ -209,7 +220,8 @@ public final class Scheduler: @unchecked Sendable {
                 let candidates = bases.claimable(jobs.ids, baseStates: baseStates, attempted: state.attempted,
                                                  rebuilding: state.rebuilding)
                 guard let claimed = try store.claimNextJob(among: candidates, worker: worker,
-                                                           rerunStartedBefore: jobs.rerunBefore) else {
+                                                           rerunStartedBefore: jobs.rerunBefore,
+                                                           retryFailed: options.retryFailed) else {
                     return (nil, nil, bases.someJobWaits(jobs.ids, baseStates: baseStates, attempted: state.attempted,
                                                          rebuilding: state.rebuilding))
                 }
@@ -220,6 +232,19 @@ public final class Scheduler: @unchecked Sendable {
             }
             guard let claimed else {
                 if waits { Thread.sleep(forTimeInterval: 0.2); continue }
+                // Jobs another process is running: wait for them (a job whose process dies
+                // is reclaimed by the next claim and run here), so that this run ends when
+                // every job is done, not as soon as it has nothing to claim.
+                let states = try store.states(of: jobs.ids)
+                let elsewhere = shared.withLock { state -> Int in
+                    let count = jobs.ids.filter { states[$0] == .running && !state.attempted.contains($0) }.count
+                    if count > 0 && count != state.reportedElsewhere {
+                        log.message("waiting for \(count) job\(count == 1 ? "" : "s") running in another process")
+                    }
+                    state.reportedElsewhere = count
+                    return count
+                }
+                if elsewhere > 0 { Thread.sleep(forTimeInterval: 1); continue }
                 return
             }
             defer { if let rebuilds { shared.withLock { _ = $0.rebuilding.remove(rebuilds) } } }

@@ -1,6 +1,7 @@
-/// `harness status`: one line per experiment with its jobs counted by state.
+/// `harness status`: one line per experiment with its jobs counted by state, and, when
+/// some 'running' jobs' processes are gone, how many (`gone`, by experiment).
 public enum StatusTable {
-    public static func render(_ rows: [Store.StatusRow]) -> String {
+    public static func render(_ rows: [Store.StatusRow], gone: [String: Int] = [:]) -> String {
         guard !rows.isEmpty else { return "no experiments in the database yet\n" }
         let states = JobState.allCases
         var experiments: [String] = []
@@ -9,10 +10,12 @@ public enum StatusTable {
             if counts[row.experiment] == nil { experiments.append(row.experiment) }
             counts[row.experiment, default: [:]][row.state, default: 0] += row.count
         }
-        let header = ["experiment"] + states.map(\.rawValue) + ["total"]
+        let showsGone = gone.values.contains { $0 > 0 }
+        let header = ["experiment"] + states.map(\.rawValue) + ["total"] + (showsGone ? ["process gone"] : [])
         let body = experiments.map { name -> [String] in
             let c = counts[name]!
             return [name] + states.map { String(c[$0] ?? 0) } + [String(c.values.reduce(0, +))]
+                + (showsGone ? [String(gone[name] ?? 0)] : [])
         }
         let widths = header.indices.map { column in ([header] + body).map { $0[column].count }.max()! }
         func line(_ cells: [String]) -> String {
@@ -21,6 +24,7 @@ public enum StatusTable {
                     : String(repeating: " ", count: widths[column] - cell.count) + cell
             }.joined(separator: "  ")
         }
-        return ([line(header)] + body.map(line)).joined(separator: "\n") + "\n"
+        let note = showsGone ? "process gone: jobs shown running whose process has died; the next harness run takes them over\n" : ""
+        return ([line(header)] + body.map(line)).joined(separator: "\n") + "\n" + note
     }
 }

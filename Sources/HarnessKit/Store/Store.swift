@@ -23,15 +23,25 @@ public final class Store: @unchecked Sendable {
     /// The staleness limit `claimNextJob` applies when it reclaims dead runs.
     public let staleAfter: TimeInterval
 
+    /// How long a transaction keeps retrying while another process holds the database's
+    /// lock past SQLite's busy timeout, before it gives up with the busy error. Long,
+    /// because what waits may be the record of hours of training.
+    public static let defaultBusyPatience: TimeInterval = 3600
+
     private let connection: SQLiteConnection
     private let lock = NSLock()
+    private let busyPatience: TimeInterval
 
     /// Opens or creates the database at `path` (and its directory) and brings its schema
-    /// up to `schemaVersion`. Refuses a database written by a newer harness.
-    public init(path: String, staleAfter: TimeInterval = Store.defaultStaleAfter) throws {
+    /// up to `schemaVersion`. Refuses a database written by a newer harness. `busyTimeout`
+    /// is SQLite's wait for a lock; a transaction that still finds it busy is retried with
+    /// backoff for up to `busyPatience` seconds.
+    public init(path: String, staleAfter: TimeInterval = Store.defaultStaleAfter, busyTimeout: TimeInterval = 30,
+                busyPatience: TimeInterval = Store.defaultBusyPatience) throws {
         self.path = path
         self.staleAfter = staleAfter
-        connection = try SQLiteConnection(path: path)
+        self.busyPatience = busyPatience
+        connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
         try Store.migrate(connection)
     }
 
@@ -107,9 +117,12 @@ public final class Store: @unchecked Sendable {
     /// Claims the first eligible job of `jobIDs` (in that order) inside one BEGIN IMMEDIATE
     /// transaction, inserting a 'running' run owned by `worker`. Eligible: no 'done' run
     /// (or, when `rerunStartedBefore` is non-nil, no 'done' run started at/after that date:
-    /// that is how --force reruns each job once), and no live 'running' run. Dead owners'
+    /// that is how --force reruns each job once), no live 'running' run, and, unless
+    /// `retryFailed`, a latest run that is not 'failed' (a failure such as a diverging loss
+    /// repeats with the same seed, so failed jobs wait for --retry-failed). Dead owners'
     /// runs are reclaimed first (see `reclaimDeadRuns`). Returns nil when nothing is eligible.
-    public func claimNextJob(among jobIDs: [String], worker: WorkerIdentity, rerunStartedBefore: Date?) throws -> ClaimedJob? {
+    public func claimNextJob(among jobIDs: [String], worker: WorkerIdentity, rerunStartedBefore: Date?,
+                             retryFailed: Bool = true) throws -> ClaimedJob? {
         guard !jobIDs.isEmpty else { return nil }
         let ids = try Store.jsonArray(jobIDs)
         let cutoff = rerunStartedBefore.map(Store.timestamp)
@@ -128,9 +141,11 @@ public final class Store: @unchecked Sendable {
                 WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.job_id = j.id AND r.status = 'running')
                   AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.job_id = j.id AND r.status = 'done'
                                                         AND (?2 IS NULL OR r.started_at >= ?2))
+                  AND (?3 OR COALESCE((SELECT r.status FROM runs r WHERE r.job_id = j.id
+                                       AND (?2 IS NULL OR r.started_at >= ?2) ORDER BY r.id DESC LIMIT 1), '') != 'failed')
                 ORDER BY c.key
                 LIMIT 1
-                """, [ids, cutoff]) { (id: $0.string(0), config: $0.string(1), seed: $0.int(2)) }.first
+                """, [ids, cutoff, retryFailed ? 1 : 0]) { (id: $0.string(0), config: $0.string(1), seed: $0.int(2)) }.first
             guard let next else { return nil }
 
             let now = Store.now()
@@ -153,30 +168,49 @@ public final class Store: @unchecked Sendable {
 
     @discardableResult
     private func reclaimDeadRuns(_ db: SQLiteConnection, staleAfter: TimeInterval) throws -> Int {
+        var reclaimed = 0
+        for run in try deadRuns(db, staleAfter: staleAfter) {
+            reclaimed += try db.run("""
+                UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND status = 'running'
+                """, [Store.now(), run.reason, run.id])
+        }
+        return reclaimed
+    }
+
+    /// The 'running' runs whose owner is dead, with why: on this host, its pid is gone or
+    /// belongs to another process now; on another host, its heartbeat is older than `staleAfter`.
+    private func deadRuns(_ db: SQLiteConnection, staleAfter: TimeInterval) throws -> [(id: Int64, jobID: String, reason: String)] {
         let thisHost = WorkerIdentity.current().host
         let staleBefore = Store.timestamp(Date().addingTimeInterval(-staleAfter))
         let running = try db.query("""
-            SELECT id, host, pid, process_token, heartbeat_at FROM runs WHERE status = 'running'
+            SELECT id, job_id, host, pid, process_token, heartbeat_at FROM runs WHERE status = 'running'
             """) { row in
-            (id: row.int64(0), owner: WorkerIdentity(host: row.string(1), pid: Int32(truncatingIfNeeded: row.int64(2)),
-                                                      token: row.string(3)),
-             heartbeat: row.string(4))
+            (id: row.int64(0), jobID: row.string(1),
+             owner: WorkerIdentity(host: row.string(2), pid: Int32(truncatingIfNeeded: row.int64(3)), token: row.string(4)),
+             heartbeat: row.string(5))
         }
-        var reclaimed = 0
-        for run in running {
-            let reason: String
+        return running.compactMap { run in
             if run.owner.host == thisHost {
-                guard !run.owner.isAliveOnThisHost() else { continue }
-                reason = "process \(run.owner.pid) on \(run.owner.host) died"
-            } else {
-                guard run.heartbeat < staleBefore else { continue }
-                reason = "process \(run.owner.pid) on \(run.owner.host) died (no heartbeat since \(run.heartbeat))"
+                guard !run.owner.isAliveOnThisHost() else { return nil }
+                return (run.id, run.jobID, "process \(run.owner.pid) on \(run.owner.host) died")
             }
-            reclaimed += try db.run("""
-                UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? WHERE id = ? AND status = 'running'
-                """, [Store.now(), reason, run.id])
+            guard run.heartbeat < staleBefore else { return nil }
+            return (run.id, run.jobID, "process \(run.owner.pid) on \(run.owner.host) died (no heartbeat since \(run.heartbeat))")
         }
-        return reclaimed
+    }
+
+    /// Per experiment, how many of its jobs are shown 'running' although the process
+    /// running them is gone (the next `harness run` reclaims them). Nothing is changed.
+    public func runningJobsWhoseProcessIsGone() throws -> [String: Int] {
+        try read { db in
+            let dead = try Store.jsonArray(try deadRuns(db, staleAfter: staleAfter).map(\.jobID))
+            let rows = try db.query("""
+                SELECT ej.experiment, count(*) FROM experiment_jobs ej JOIN json_each(?) d ON d.value = ej.job_id
+                WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.job_id = ej.job_id AND r.status = 'done')
+                GROUP BY ej.experiment
+                """, [dead]) { ($0.string(0), $0.int(1)) }
+            return Dictionary(rows, uniquingKeysWith: +)
+        }
     }
 
     // MARK: Progress of a run
@@ -473,16 +507,31 @@ public final class Store: @unchecked Sendable {
     /// Runs `body` under the lock in one BEGIN IMMEDIATE transaction.
     @discardableResult
     func write<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try connection.transaction(immediate: true) { try body(connection) }
+        try transaction(immediate: true, body)
     }
 
     /// Runs `body` under the lock in one read transaction, so its queries see one snapshot.
     func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
+        try transaction(immediate: false, body)
+    }
+
+    /// One transaction, run again (it was rolled back) while another process holds the
+    /// database's lock past the busy timeout: waits of 0.1 s doubling to 5 s, for up to
+    /// `busyPatience`. So a long write elsewhere (a merge, a backup, a sqlite3 shell left in
+    /// a transaction) delays the workers instead of aborting them with their training lost.
+    private func transaction<T>(immediate: Bool, _ body: (SQLiteConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
-        return try connection.transaction(immediate: false) { try body(connection) }
+        let giveUp = Date().addingTimeInterval(busyPatience)
+        var wait: TimeInterval = 0.1
+        while true {
+            do {
+                return try connection.transaction(immediate: immediate) { try body(connection) }
+            } catch let error as SQLiteError where error.isBusy && Date() < giveUp {
+                Thread.sleep(forTimeInterval: min(wait, max(0, giveUp.timeIntervalSinceNow)))
+                wait = min(wait * 2, 5)
+            }
+        }
     }
 
     private func runState(_ db: SQLiteConnection, _ runID: Int64) throws -> (status: JobState, jobID: String) {

@@ -22,7 +22,7 @@ struct StatusCommand: Subcommand {
         let store = try Store(path: databasePath)
         mergeSlurmShards(into: store, command: Self.command.name)
         let rows = try store.statusSummary()
-        standardOutput(StatusTable.render(rows), terminator: "")
+        standardOutput(StatusTable.render(rows, gone: try store.runningJobsWhoseProcessIsGone()), terminator: "")
         return 0
     }
 }
