@@ -78,16 +78,18 @@ public struct FashionMNIST: Sendable {
 
     private static func loadSplit(images imagesPath: String, labels labelsPath: String) throws
         -> (LabeledImages, [DataFileInfo]) {
+        // The image size is checked from the header, before the pixels are inflated.
         let storedImages = try IDX.readStored(path: imagesPath)
-        let images = try IDX.parseImages(IDX.decode(stored: storedImages, file: imagesPath), file: imagesPath)
-        guard images.rows == imageRows && images.columns == imageColumns else {
-            throw HarnessError(
-                "\(imagesPath): expected \(imageRows)x\(imageColumns) Fashion-MNIST images, "
-                    + "found \(images.rows)x\(images.columns)")
-        }
+        let images = IDX.images(try IDX.decode(stored: storedImages, file: imagesPath, kind: .images) { header in
+            let (rows, columns) = (header.dimensions[1], header.dimensions[2])
+            guard rows == imageRows && columns == imageColumns else {
+                throw HarnessError(
+                    "\(imagesPath): expected \(imageRows)x\(imageColumns) Fashion-MNIST images, found \(rows)x\(columns)")
+            }
+        })
         let storedLabels = try IDX.readStored(path: labelsPath)
-        let labels = try IDX.parseLabels(IDX.decode(stored: storedLabels, file: labelsPath), file: labelsPath,
-                                         classCount: classNames.count)
+        let labels = try IDX.labels(IDX.decode(stored: storedLabels, file: labelsPath, kind: .labels),
+                                    file: labelsPath, classCount: classNames.count)
         let set = try IDX.pair(images, labels, imagesFile: imagesPath, labelsFile: labelsPath)
 
         func info(_ path: String, _ records: Int, _ stored: Data) -> DataFileInfo {
