@@ -98,7 +98,7 @@ final class RunCommandTests: XCTestCase {
             try IDXFiles.writeDataset(in: empty, trainCount: train, testCount: test)
             let result = try HarnessBinary.run(["run", spec, "--db", database, "--data", empty])
             XCTAssertEqual(result.status, 1, result.standardError)
-            XCTAssert(result.standardError.contains(file) && result.standardError.contains("holds no images"),
+            XCTAssert(result.standardError.contains(file) && result.standardError.contains("declares 0 images"),
                       result.standardError)
             XCTAssertFalse(FileManager.default.fileExists(atPath: database))
         }

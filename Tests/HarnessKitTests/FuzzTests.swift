@@ -173,7 +173,7 @@ final class SpecFuzzTests: XCTestCase {
         #"{"name": "b.c_d-1", "description": "caf\u00e9 \ud83d\ude00 \"q\" \\ \/ \b\f\n\r\t", "model": {"type": "gru", "layers": 1, "hidden": 8}, "seeds": [0, 9223372036854775807]}"#,
         #"{"name": "subset", "dataset": {"train_size": 600, "stratified": true, "sequence": "columns", "path": "data"}, "model": {"type": "rnn", "activation": "relu", "dense": [16], "dropout": 0.5}, "training": {"optimizer": "sgd", "momentum": 0.9, "learning_rate": 0.1, "weight_decay": 0.0001, "threads": 2}, "grid": {"model.hidden": [8, 16], "training.batch_size": [10, 20, 30]}}"#,
         #"{"name": "prune", "model": {"type": "cnn", "conv": [4, 8], "kernel": 5, "pool": 1, "dense": [], "init": "keras"}, "pruning": {"retrain_epochs": 0}, "grid": {"pruning.sparsity": [0.1, 0.5, 0.9], "training.optimizer": ["adam", "adamw", "sgd"]}, "seeds": [1, 2]}"#,
-        #"{"name": "variants", "model": {"type": "lstm"}, "grid": {"model": [{"type": "lstm", "label": "LSTM"}, {"type": "cnn", "label": "CNN", "conv": [8]}, {"type": "gru", "hidden": 32}], "dataset.train_fraction": [0.5, 1]}, "reference": {"rows": [[], {}, null, true, false, -1.5e-3]}}"#,
+        #"{"name": "variants", "model": {"type": "lstm"}, "grid": {"model": [{"type": "lstm", "label": "LSTM"}, {"type": "cnn", "label": "CNN", "conv": [8]}, {"type": "gru", "hidden": 32}], "dataset.train_fraction": [0.5, 1]}, "reference": {"rows": [{}, {"dataset.train_fraction": 0.5, "accuracy": 0.5, "macro_f1": null}]}}"#,
         #"{"name": "t", "model": {"type": "lstm"}, "training": {"epochs": 1000}, "pruning": {"threshold": 0.2}, "grid": {"pruning": [{"retrain_epochs": 1}, {"retrain_epochs": 2}]}}"#,
     ]
 
