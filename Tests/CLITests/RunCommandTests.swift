@@ -126,6 +126,44 @@ final class RunCommandTests: XCTestCase {
         XCTAssert(runs.values.allSatisfy { $0 == 1 }, "each job done once: \(runs)")
     }
 
+    /// A grid over dataset.path compares data sets: each job reads its own (loaded once), its
+    /// id carries that data's fingerprint, and the report puts each job under its own path.
+    func testAGridOverDatasetPathTrainsEachJobOnItsOwnData() throws {
+        try IDXFiles.writeDataset(in: directory.file("small"), trainCount: 120, testCount: 60, seed: 7)
+        try IDXFiles.writeDataset(in: directory.file("large"), trainCount: 240, testCount: 80, seed: 8)
+        let path = directory.file("datasets.json")
+        try """
+        {"name": "datasets", "model": {"type": "lstm", "hidden": 4}, "training": {"epochs": 1, "batch_size": 30},
+         "seeds": [1, 2], "grid": {"dataset.path": ["small", "large"]}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        // --data names the run's data; the jobs here each name their own.
+        let run = try HarnessBinary.run(["run", path, "--db", database, "--data", data])
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssert(run.standardError.contains("--data applies only to the jobs without a dataset.path"), run.standardError)
+        let small = try FashionMNIST.load(directory: directory.file("small")).fingerprint
+        let large = try FashionMNIST.load(directory: directory.file("large")).fingerprint
+        let results = try Store(path: database).results(experiment: "datasets")
+        XCTAssertEqual(results.map(\.datasetFingerprint), [small, small, large, large])
+        XCTAssert(results.allSatisfy { $0.state == .done })
+        XCTAssertEqual(Set(results.map(\.jobID)).count, 4)
+
+        let report = try HarnessBinary.run(["report", "datasets", "--db", database])
+        XCTAssertEqual(report.status, 0, report.standardError)
+        XCTAssert(report.standardOutput.contains("| small ") && report.standardOutput.contains("| large "), report.standardOutput)
+        XCTAssertFalse(report.standardOutput.contains("match no grid point"), report.standardOutput)
+
+        // Two paths holding the same images would be one job: refused before the database is touched.
+        try IDXFiles.writeDataset(in: directory.file("copy"), trainCount: 120, testCount: 60, seed: 7)
+        let same = directory.file("same.json")
+        try #"{"name": "same", "model": {"type": "lstm", "hidden": 4}, "grid": {"dataset.path": ["small", "copy"]}}"#
+            .write(toFile: same, atomically: true, encoding: .utf8)
+        let other = directory.file("other.sqlite")
+        let refused = try HarnessBinary.run(["run", same, "--db", other])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssert(refused.standardError.contains("hold the same images"), refused.standardError)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: other))
+    }
+
     func testPlanPrintsJobsAndRunsNothing() throws {
         let spec = try writeSpec(epochs: 2, hidden: "[4, 6, 8]")
         let plan = try HarnessBinary.run(["plan", spec])

@@ -104,7 +104,8 @@ public struct ReportData: Sendable {
             } catch {
                 throw HarnessError("job \(result.jobID) of experiment \(spec.name) in \(store.path): config is not JSON (\(error))")
             }
-            return ReportJob(result: result, config: config, point: assign.point(configJSON: result.configJSON, config: config))
+            return ReportJob(result: result, config: config,
+                             point: assign.point(configJSON: result.configJSON, config: config, position: result.position))
         }
         let points = assign.values.enumerated().map { index, values in
             GridPoint(index: index, values: values, jobs: jobs.filter { $0.point == index })
@@ -230,25 +231,33 @@ struct PointAssignment {
     /// Each grid point's values, in `spec.jobs()` order.
     let values: [[JSONValue]]
     let dimensions: [String]
-    private let pointByConfig: [String: Int]
+    /// The grid points whose jobs have this config text: one, or several when points
+    /// differ only in settings the config leaves out (a grid over `dataset.path`).
+    private let pointsByConfig: [String: [Int]]
+    private let perPoint: Int
 
     init(_ spec: ExperimentSpec) throws {
         let jobs = try spec.jobs()
         let perPoint = spec.seeds.count
         var values: [[JSONValue]] = []
-        var pointByConfig: [String: Int] = [:]
+        var pointsByConfig: [String: [Int]] = [:]
         for (index, job) in jobs.enumerated() {
             if index % perPoint == 0 { values.append(job.gridPoint.map(\.value)) }
-            let key = job.canonicalJSON()
-            if pointByConfig[key] == nil { pointByConfig[key] = index / perPoint }
+            let key = job.canonicalJSON(), point = index / perPoint
+            if pointsByConfig[key]?.contains(point) != true { pointsByConfig[key, default: []].append(point) }
         }
         self.values = values
         dimensions = spec.grid.map(\.path)
-        self.pointByConfig = pointByConfig
+        self.pointsByConfig = pointsByConfig
+        self.perPoint = perPoint
     }
 
-    func point(configJSON: String, config: JSONValue) -> Int? {
-        if let point = pointByConfig[configJSON] { return point }
+    /// `position` is the job's place in the experiment's job order, which is the spec's
+    /// expansion order: it tells apart points whose jobs share a config text.
+    func point(configJSON: String, config: JSONValue, position: Int) -> Int? {
+        if let points = pointsByConfig[configJSON] {
+            return points.count == 1 || !points.contains(position / perPoint) ? points[0] : position / perPoint
+        }
         let found = dimensions.map { Self.configValue(config, path: $0) }
         return values.firstIndex { point in zip(point, found).allSatisfy { Self.same($0, $1) } }
     }

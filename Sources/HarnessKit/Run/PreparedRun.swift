@@ -9,12 +9,23 @@ public struct PreparedRun: Sendable {
     /// The spec's jobs in spec order; `jobIDs[i]` is the id of `configs[i]`.
     public let configs: [JobConfig]
     public let jobIDs: [String]
+    /// The run's data set: the one read by jobs that name no `dataset.path` of their own
+    /// (with a grid over `dataset.path` whose every value names one, the first job's).
     public let data: FashionMNIST
-    /// Absolute path of the directory the data was read from.
+    /// Absolute path of the directory `data` was read from.
     public let dataDirectory: String
+    /// Every data set the jobs read, by fingerprint (`data` among them), each loaded once.
+    public let datasets: [String: FashionMNIST]
+    /// The fingerprint of the data each job (and each pruning base) reads, by job id.
+    public let dataOfJob: [String: String]
     public let store: Store
     /// The trained models its pruning jobs start from.
     public let bases: PruningBases
+
+    /// The data set job `jobID` reads.
+    public func data(forJob jobID: String) -> FashionMNIST {
+        dataOfJob[jobID].flatMap { datasets[$0] } ?? data
+    }
 
     /// The jobs to run: all of them, or those of `selection` in the spec's order. Ids
     /// outside the spec are the caller's to reject (see `harness worker`).

@@ -21,23 +21,29 @@ public struct PruningBases: Sendable {
     private let baseOfJob: [String: String]
     /// Base job id -> the base job.
     private let baseJobs: [String: JobConfig]
+    /// Base job id -> the fingerprint of the data it trains on (its pruning jobs').
+    private let baseData: [String: String]
     /// Base job ids, in the order their pruning jobs first appear.
     public let ids: [String]
     /// Where checkpoints are kept: `checkpoints/` beside the database.
     public let checkpointDirectory: String
 
-    /// The bases of the pruning jobs among `jobs` (`ids[i]` is the id of `configs[i]`).
-    public init(configs: [JobConfig], ids jobIDs: [String], dataFingerprint: String, databasePath: String) {
-        var baseOfJob: [String: String] = [:], baseJobs: [String: JobConfig] = [:], order: [String] = []
-        for (id, config) in zip(jobIDs, configs) {
+    /// The bases of the pruning jobs among `configs` (`ids[i]` is the id of `configs[i]`,
+    /// which reads the data with fingerprint `fingerprints[i]`).
+    public init(configs: [JobConfig], ids jobIDs: [String], fingerprints: [String], databasePath: String) {
+        var baseOfJob: [String: String] = [:], baseJobs: [String: JobConfig] = [:], baseData: [String: String] = [:]
+        var order: [String] = []
+        for ((id, config), fingerprint) in zip(zip(jobIDs, configs), fingerprints) {
             guard let base = config.baseJob else { continue }
-            let baseID = base.id(dataFingerprint: dataFingerprint)
+            let baseID = base.id(dataFingerprint: fingerprint)
             baseOfJob[id] = baseID
             if baseJobs[baseID] == nil { order.append(baseID) }
             baseJobs[baseID] = baseJobs[baseID] ?? base
+            baseData[baseID] = fingerprint
         }
         self.baseOfJob = baseOfJob
         self.baseJobs = baseJobs
+        self.baseData = baseData
         ids = order
         checkpointDirectory = URL(fileURLWithPath: databasePath).deletingLastPathComponent()
             .appendingPathComponent("checkpoints").path
@@ -52,9 +58,15 @@ public struct PruningBases: Sendable {
     /// The base job with this id.
     public func job(_ baseID: String) -> JobConfig? { baseJobs[baseID] }
 
+    /// The fingerprint of the data a base job trains on.
+    public func dataFingerprint(of baseID: String) -> String? { baseData[baseID] }
+
     /// The base jobs for `Store.registerSupportJobs`.
     var registrations: [JobRegistration] {
-        ids.map { JobRegistration(id: $0, configJSON: baseJobs[$0]!.canonicalJSON(), seed: baseJobs[$0]!.seed) }
+        ids.map {
+            JobRegistration(id: $0, configJSON: baseJobs[$0]!.canonicalJSON(), seed: baseJobs[$0]!.seed,
+                            datasetFingerprint: baseData[$0])
+        }
     }
 
     /// Where a base job's trained model is kept.

@@ -101,29 +101,92 @@ public final class Scheduler: @unchecked Sendable {
         // touched, so a bad spec or bad data leaves it as it was.
         let spec = try ExperimentSpec.load(path: options.specPath)
         let configs = try spec.jobs()
-        let locator = DataLocator(commandLine: options.dataDirectory, environment: options.environment,
-                                  specPath: options.specPath, specDatasetPath: spec.dataset.path)
-        let location = try locator.resolve()
-        for file in location.downloaded { log.message("downloaded and verified \(file)") }
-        let data = try FashionMNIST.load(directory: location.directory)
-        log.message("data: \(data.train.count) training and \(data.test.count) test images from \(location.directory)")
-        if let largest = configs.compactMap(\.dataset.trainSize).max(), largest > data.train.count {
-            let field = spec.grid.contains { $0.path == "dataset.train_size" } ? "$.grid[\"dataset.train_size\"]" : "$.dataset.train_size"
-            throw HarnessError("\(options.specPath): \(field): asks for \(largest) training images, but the data in "
-                               + "\(location.directory) holds only \(data.train.count)")
+        let data = try loadData(spec, configs)
+        let fingerprints = configs.map { data.fingerprintOf[$0.dataset.path] ?? data.primary.fingerprint }
+        for (fingerprint, set) in data.sets {
+            let largest = zip(configs, fingerprints).filter { $0.1 == fingerprint }.compactMap(\.0.dataset.trainSize).max()
+            if let largest, largest > set.data.train.count {
+                let field = spec.grid.contains { $0.path == "dataset.train_size" } ? "$.grid[\"dataset.train_size\"]" : "$.dataset.train_size"
+                throw HarnessError("\(options.specPath): \(field): asks for \(largest) training images, but the data in "
+                                   + "\(set.location.directory) holds only \(set.data.train.count)")
+            }
         }
-        let ids = configs.map { $0.id(dataFingerprint: data.fingerprint) }
-        let bases = PruningBases(configs: configs, ids: ids, dataFingerprint: data.fingerprint,
-                                 databasePath: options.databasePath)
+        let ids = zip(configs, fingerprints).map { $0.id(dataFingerprint: $1) }
+        // Two grid points that differ only in dataset.path, on two copies of the same data.
+        var firstWithID: [String: Int] = [:]
+        for (index, id) in ids.enumerated() {
+            if let earlier = firstWithID[id] {
+                throw HarnessError("\(options.specPath): jobs \(earlier + 1) (\(configs[earlier].label)) and \(index + 1) "
+                                   + "(\(configs[index].label)) are one job: their data sets hold the same images "
+                                   + "(fingerprint \(fingerprints[index])); give dataset.path values with different data")
+            }
+            firstWithID[id] = index
+        }
+        let bases = PruningBases(configs: configs, ids: ids, fingerprints: fingerprints, databasePath: options.databasePath)
 
         let store = try Store(path: options.databasePath)
-        try store.registerDataset(fingerprint: data.fingerprint, descriptionJSON: try data.descriptionJSON(directoryLabel: location.label))
-        try store.registerSupportJobs(bases.registrations, datasetFingerprint: data.fingerprint)
+        for (fingerprint, set) in data.sets.sorted(by: { $0.key < $1.key }) {
+            try store.registerDataset(fingerprint: fingerprint,
+                                      descriptionJSON: try set.data.descriptionJSON(directoryLabel: set.location.label))
+        }
+        try store.registerSupportJobs(bases.registrations, datasetFingerprint: data.primary.fingerprint)
         try store.registerExperiment(name: spec.name, description: spec.description, specJSON: spec.sourceJSON,
-                                     datasetFingerprint: data.fingerprint,
-                                     jobs: zip(ids, configs).map { JobRegistration(id: $0, configJSON: $1.canonicalJSON(), seed: $1.seed) })
-        return PreparedRun(spec: spec, configs: configs, jobIDs: ids, data: data, dataDirectory: location.directory,
-                           store: store, bases: bases)
+                                     datasetFingerprint: data.primary.fingerprint,
+                                     jobs: zip(zip(ids, configs), fingerprints).map {
+                                         JobRegistration(id: $0.0, configJSON: $0.1.canonicalJSON(), seed: $0.1.seed,
+                                                         datasetFingerprint: $1)
+                                     })
+        var dataOfJob = Dictionary(zip(ids, fingerprints), uniquingKeysWith: { first, _ in first })
+        for base in bases.ids { dataOfJob[base] = bases.dataFingerprint(of: base) }
+        return PreparedRun(spec: spec, configs: configs, jobIDs: ids, data: data.primary,
+                           dataDirectory: data.sets[data.primary.fingerprint]!.location.directory,
+                           datasets: data.sets.mapValues(\.data), dataOfJob: dataOfJob, store: store, bases: bases)
+    }
+
+    /// The data sets a spec's jobs read, each loaded once.
+    private struct LoadedData {
+        /// The data of jobs without a `dataset.path` of their own (or of the first job).
+        var primary: FashionMNIST
+        /// By fingerprint: the data and where it was found.
+        var sets: [String: (data: FashionMNIST, location: DataLocator.Location)] = [:]
+        /// A job's `dataset.path` -> the fingerprint of the data found there.
+        var fingerprintOf: [String?: String] = [:]
+    }
+
+    /// Finds and loads each job's data. A job reads the data at its own `dataset.path` when
+    /// the spec varies that path (a grid comparing data sets), else the run's data: `--data`,
+    /// HARNESS_DATA, the spec's path or the download cache, in that order (`DataLocator`).
+    private func loadData(_ spec: ExperimentSpec, _ configs: [JobConfig]) throws -> LoadedData {
+        var paths: [String?] = []
+        for config in configs where !paths.contains(config.dataset.path) { paths.append(config.dataset.path) }
+        let perJob = paths.count > 1
+        if perJob && options.dataDirectory != nil && paths.contains(where: { $0 != nil }) {
+            log.message("--data applies only to the jobs without a dataset.path of their own: the spec varies it")
+        }
+        var loaded: LoadedData?
+        var byDirectory: [String: FashionMNIST] = [:]
+        for path in paths {
+            let own = perJob && path != nil
+            var environment = options.environment
+            if own { environment["HARNESS_DATA"] = nil }
+            let locator = DataLocator(commandLine: own ? nil : options.dataDirectory, environment: environment,
+                                      specPath: options.specPath, specDatasetPath: path)
+            let location = try locator.resolve()
+            for file in location.downloaded { log.message("downloaded and verified \(file)") }
+            let data: FashionMNIST
+            if let known = byDirectory[location.directory] {
+                data = known
+            } else {
+                data = try FashionMNIST.load(directory: location.directory)
+                byDirectory[location.directory] = data
+                log.message("data: \(data.train.count) training and \(data.test.count) test images from \(location.directory)")
+            }
+            if loaded == nil { loaded = LoadedData(primary: data) }
+            if path == nil || !perJob { loaded!.primary = data }
+            if loaded!.sets[data.fingerprint] == nil { loaded!.sets[data.fingerprint] = (data, location) }
+            loaded!.fingerprintOf[path] = data.fingerprint
+        }
+        return loaded!
     }
 
     /// What the workers of one run share, under one lock.
@@ -270,7 +333,7 @@ public final class Scheduler: @unchecked Sendable {
         let label = (isBase ? "base model of " : "") + config.label
         log.jobStarted(runID: claimed.runID, index: index, label: label, epochs: config.training.epochs)
         var lastHeartbeat = Clock.now()
-        var runner = JobRunner(config: config, data: prepared.data, threads: threads)
+        var runner = JobRunner(config: config, data: prepared.data(forJob: claimed.jobID), threads: threads)
         runner.shouldStop = { [stop] in stop.isSet }
         runner.onBatch = { [log] progress in
             log.jobProgress(runID: claimed.runID, progress)

@@ -97,7 +97,7 @@ public final class Store: @unchecked Sendable {
                 """)
             var membershipChanges = 0
             for (position, job) in jobs.enumerated() {
-                try insertJob.bind([job.id, job.configJSON, job.seed, datasetFingerprint, now])
+                try insertJob.bind([job.id, job.configJSON, job.seed, job.datasetFingerprint ?? datasetFingerprint, now])
                 while try insertJob.step() {}
                 try addMember.bind([name, job.id, position])
                 while try addMember.step() {}

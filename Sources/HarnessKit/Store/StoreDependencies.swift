@@ -12,7 +12,7 @@ extension Store {
                 """)
             let now = Store.now()
             for job in jobs {
-                try insert.bind([job.id, job.configJSON, job.seed, datasetFingerprint, now])
+                try insert.bind([job.id, job.configJSON, job.seed, job.datasetFingerprint ?? datasetFingerprint, now])
                 while try insert.step() {}
             }
         }

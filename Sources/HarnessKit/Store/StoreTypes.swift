@@ -83,11 +83,15 @@ public struct JobRegistration: Sendable, Equatable {
     public let id: String
     public let configJSON: String
     public let seed: Int
+    /// The data set the job reads, when it is not the one the registration call names
+    /// (a grid over `dataset.path`).
+    public let datasetFingerprint: String?
 
-    public init(id: String, configJSON: String, seed: Int) {
+    public init(id: String, configJSON: String, seed: Int, datasetFingerprint: String? = nil) {
         self.id = id
         self.configJSON = configJSON
         self.seed = seed
+        self.datasetFingerprint = datasetFingerprint
     }
 }
 
