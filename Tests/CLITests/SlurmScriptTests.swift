@@ -271,7 +271,10 @@ final class SlurmScriptTests: XCTestCase {
         worker.waitUntilExit()
         XCTAssertEqual(worker.terminationStatus, 128 + SIGTERM)
         let shard = submission + "/shard-0.sqlite"
-        XCTAssertEqual(try Store(path: shard).results(experiment: "tiny").map(\.state), [.interrupted, .pending, .pending, .pending])
+        // One job (the costliest, started first) was running; the others never started.
+        let shardStates = try Store(path: shard).results(experiment: "tiny").map(\.state)
+        XCTAssertEqual(shardStates.filter { $0 == .interrupted }.count, 1, "\(shardStates)")
+        XCTAssertEqual(shardStates.filter { $0 == .pending }.count, 3, "\(shardStates)")
 
         let merge = try harness(["merge", "--db", database])
         XCTAssertEqual(merge.status, 0, merge.standardError)

@@ -195,6 +195,23 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(try runCount(), 3)
     }
 
+    /// Jobs start longest first by predicted cost, and the cost is the documented formula.
+    func testJobsStartLongestFirst() throws {
+        let spec = try writeSpec(name: "order", grid: #"{"model.hidden": [4, 16, 8]}"#, seeds: "[1]", epochs: 1)
+        _ = try run(spec)
+        let started = try SQLiteConnection(path: database).query("""
+            SELECT json_extract(j.config_json, '$.model.hidden') FROM runs r JOIN jobs j ON j.id = r.job_id ORDER BY r.id
+            """) { $0.string(0) }
+        XCTAssertEqual(started, ["16", "8", "4"])
+
+        let data = try FashionMNIST.load(directory: dataDirectory)
+        let job = try ExperimentSpec.load(path: spec).jobs()[1]
+        var cost = JobCost()
+        let flops = try makeModel(job.settings.engineModel(imageHeight: 28, imageWidth: 28), seed: 0, threads: 1)
+            .forwardFlopsPerSample
+        XCTAssertEqual(cost.predicted(job, data: data), flops * (3 * 200 * 1 + 100), accuracy: 1e-6 * flops)
+    }
+
     func testBadInputLeavesTheDatabaseAsItWas() throws {
         let spec = try writeSpec(seeds: "[1]")
         _ = try run(spec)

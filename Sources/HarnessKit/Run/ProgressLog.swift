@@ -19,6 +19,8 @@ public final class ProgressLog: Sendable {
         var epoch = 1
         var epochs: Int
         var loss: Double?
+        /// Predicted cost (`JobCost`).
+        var cost: Double
     }
 
     private struct State {
@@ -28,8 +30,12 @@ public final class ProgressLog: Sendable {
         var startedJobs = 0
         var workers = 1
         var running: [Int64: Running] = [:]
-        var jobSeconds: [Double] = []
         var jobStart: [Int64: Double] = [:]
+        /// Predicted cost of the jobs not finished yet, and the seconds and cost of those
+        /// that finished in this run, whose ratio turns the one into the ETA.
+        var remainingCost = 0.0
+        var finishedSeconds = 0.0
+        var finishedCost = 0.0
         var lastDraw = 0.0
         var lineShown = false
     }
@@ -51,19 +57,20 @@ public final class ProgressLog: Sendable {
 
     public func message(_ text: String) { emit(text) }
 
-    func start(experiment: String, total: Int, alreadyDone: Int, workers: Int, threads: Int) {
+    func start(experiment: String, total: Int, alreadyDone: Int, workers: Int, threads: Int, pendingCost: Double = 0) {
         state.withLock {
             $0.experiment = experiment
             $0.total = total
             $0.finished = alreadyDone
             $0.workers = workers
+            $0.remainingCost = pendingCost
         }
         emit("\(experiment): \(total) jobs, \(alreadyDone) already done; \(workers) worker(s) x \(threads) thread(s)")
     }
 
-    func jobStarted(runID: Int64, index: Int, label: String, epochs: Int) {
+    func jobStarted(runID: Int64, index: Int, label: String, epochs: Int, cost: Double = 0) {
         state.withLock {
-            $0.running[runID] = Running(index: index, epochs: epochs)
+            $0.running[runID] = Running(index: index, epochs: epochs, cost: cost)
             $0.jobStart[runID] = Clock.now()
         }
         if !live { emit("[job \(index + 1)] start \(label)") }
@@ -93,8 +100,12 @@ public final class ProgressLog: Sendable {
 
     func jobFinished(runID: Int64, index: Int, label: String, end: JobEnd) {
         let done = state.withLock { state -> String in
-            state.running[runID] = nil
-            if let start = state.jobStart.removeValue(forKey: runID) { state.jobSeconds.append(Clock.now() - start) }
+            let cost = state.running.removeValue(forKey: runID)?.cost ?? 0
+            state.remainingCost = max(0, state.remainingCost - cost)
+            if let start = state.jobStart.removeValue(forKey: runID), case .done = end {
+                state.finishedSeconds += Clock.now() - start
+                state.finishedCost += cost
+            }
             state.finished += 1
             return "\(state.finished)/\(state.total)"
         }
@@ -126,12 +137,20 @@ public final class ProgressLog: Sendable {
                 + (r.loss.map { String(format: " loss %.3f", $0) } ?? "")
         }
         var line = "[\(s.experiment) \(s.finished)/\(s.total)] " + jobs.joined(separator: " | ")
-        if !s.jobSeconds.isEmpty {
-            let mean = s.jobSeconds.reduce(0, +) / Double(s.jobSeconds.count)
-            let remaining = Double(s.total - s.finished) * mean / Double(max(1, s.workers))
-            line += " | ETA " + formatDuration(remaining)
-        }
+        if let eta = eta(s) { line += " | ETA " + formatDuration(eta) }
         return line
+    }
+
+    /// Seconds until every job is done: the predicted cost still to run, at the seconds per
+    /// predicted operation the finished jobs took, less what the running jobs have done,
+    /// shared by the workers. Nil until a job has finished.
+    private static func eta(_ s: State, now: Double = Clock.now()) -> Double? {
+        guard s.finishedCost > 0 else { return nil }
+        let rate = s.finishedSeconds / s.finishedCost
+        let underway = s.running.keys.reduce(0.0) { sum, run in
+            sum + min(s.running[run]!.cost * rate, now - (s.jobStart[run] ?? now))
+        }
+        return max(0, s.remainingCost * rate - underway) / Double(max(1, s.workers))
     }
 }
 

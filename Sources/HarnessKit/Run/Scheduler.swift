@@ -215,10 +215,22 @@ public final class Scheduler: @unchecked Sendable {
         let pending = ids.count - summary.alreadyDone
         let (workers, threads) = Self.layout(pending: pending, cores: ProcessInfo.processInfo.activeProcessorCount,
                                              workers: options.workers, threads: options.threadsPerJob ?? spec.training.threads)
-        log.start(experiment: spec.name, total: ids.count, alreadyDone: summary.alreadyDone, workers: workers, threads: threads)
+        // Longest first, by predicted cost (JobCost): the grid's last jobs are short ones, so
+        // the workers run out of work at about the same time.
+        var costModel = JobCost()
+        var cost: [String: Double] = [:]
+        for (id, config) in zip(ids, configs) { cost[id] = costModel.predicted(config, data: prepared.data(forJob: id)) }
+        for base in prepared.bases.ids {
+            if let job = prepared.bases.job(base) { cost[base] = costModel.predicted(job, data: prepared.data(forJob: base)) }
+        }
+        let order = ids.indices.sorted { (-(cost[ids[$0]] ?? 0), $0) < (-(cost[ids[$1]] ?? 0), $1) }
+        let pendingCost = ids.filter { options.force || statesBefore[$0] != .done }.reduce(0) { $0 + (cost[$1] ?? 0) }
+            + prepared.bases.ids.reduce(0) { $0 + (cost[$1] ?? 0) }
+        log.start(experiment: spec.name, total: ids.count, alreadyDone: summary.alreadyDone, workers: workers, threads: threads,
+                  pendingCost: pendingCost)
 
-        let jobs = RunJobs(ids: ids, configs: configs, bases: prepared.bases, threads: threads,
-                           rerunBefore: options.force ? Date() : nil)
+        let jobs = RunJobs(ids: order.map { ids[$0] }, configs: order.map { configs[$0] }, indices: order,
+                           bases: prepared.bases, threads: threads, rerunBefore: options.force ? Date() : nil, cost: cost)
         let shared = Mutex(SharedState())
         let group = DispatchGroup()
         for _ in 0..<min(workers, max(pending, 1)) {
@@ -248,26 +260,34 @@ public final class Scheduler: @unchecked Sendable {
         return summary
     }
 
-    /// The jobs one run offers its workers: the experiment's, by id, and the bases they need.
+    /// The jobs one run offers its workers: the experiment's in claiming order, by id, and
+    /// the bases they need.
     private struct RunJobs {
+        /// In claiming order (longest first).
         let ids: [String]
         let byID: [String: JobConfig]
+        /// A job's number in the spec's order (0-based), as progress lines show it; bases follow.
         let index: [String: Int]
         let bases: PruningBases
         let threads: Int
         /// With `--force`: a job counts as done only if it was done by this run.
         let rerunBefore: Date?
+        /// Predicted cost by job id (`JobCost`).
+        let cost: [String: Double]
 
-        init(ids: [String], configs: [JobConfig], bases: PruningBases, threads: Int, rerunBefore: Date?) {
+        init(ids: [String], configs: [JobConfig], indices: [Int], bases: PruningBases, threads: Int, rerunBefore: Date?,
+             cost: [String: Double]) {
             self.ids = ids
             var byID = Dictionary(zip(ids, configs), uniquingKeysWith: { first, _ in first })
             for base in bases.ids { byID[base] = byID[base] ?? bases.job(base) }
             self.byID = byID
-            let all = ids + bases.ids
-            index = Dictionary(zip(all, all.indices), uniquingKeysWith: { first, _ in first })
+            var index = Dictionary(zip(ids, indices), uniquingKeysWith: { first, _ in first })
+            for (k, base) in bases.ids.enumerated() where index[base] == nil { index[base] = ids.count + k }
+            self.index = index
             self.bases = bases
             self.threads = threads
             self.rerunBefore = rerunBefore
+            self.cost = cost
         }
     }
 
@@ -312,7 +332,7 @@ public final class Scheduler: @unchecked Sendable {
             }
             defer { if let rebuilds { shared.withLock { _ = $0.rebuilding.remove(rebuilds) } } }
             let state = try runClaimed(claimed, config: jobs.byID[claimed.jobID]!, index: jobs.index[claimed.jobID]!,
-                                       total: jobs.ids.count, threads: jobs.threads, prepared: prepared)
+                                       cost: jobs.cost[claimed.jobID] ?? 0, threads: jobs.threads, prepared: prepared)
             if bases.isBase(claimed.jobID) { continue }  // counted through the jobs that need it
             shared.withLock {
                 switch state {
@@ -326,12 +346,12 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Runs one claimed job and records its end: done, failed (an error, a NaN loss
     /// included) or interrupted (a stop request). Store errors propagate.
-    private func runClaimed(_ claimed: ClaimedJob, config: JobConfig, index: Int, total: Int, threads: Int,
+    private func runClaimed(_ claimed: ClaimedJob, config: JobConfig, index: Int, cost: Double, threads: Int,
                             prepared: PreparedRun) throws -> JobState {
         let store = prepared.store, bases = prepared.bases
         let isBase = bases.isBase(claimed.jobID)
         let label = (isBase ? "base model of " : "") + config.label
-        log.jobStarted(runID: claimed.runID, index: index, label: label, epochs: config.training.epochs)
+        log.jobStarted(runID: claimed.runID, index: index, label: label, epochs: config.training.epochs, cost: cost)
         var lastHeartbeat = Clock.now()
         var runner = JobRunner(config: config, data: prepared.data(forJob: claimed.jobID), threads: threads)
         runner.shouldStop = { [stop] in stop.isSet }
