@@ -185,6 +185,55 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try integer("PRAGMA user_version"), 0)
     }
 
+    /// A file that is not a harness database is refused before anything writes to it: it
+    /// used to be switched to WAL first (and one with user_version 1 was even migrated).
+    func testAForeignFileIsRefusedAndLeftByteForByte() throws {
+        func foreign(_ name: String, _ sql: String) throws -> String {
+            let file = directory.file(name)
+            let db = try SQLiteConnection(path: file)
+            try db.execute(sql)
+            _ = try db.query("PRAGMA journal_mode=DELETE") { $0.string(0) }
+            return file
+        }
+        let files = [
+            try foreign("notes.sqlite", "CREATE TABLE notes (x); INSERT INTO notes VALUES ('keep me')"),
+            try foreign("versioned.sqlite", "CREATE TABLE notes (x); PRAGMA user_version = 1"),
+            try foreign("future-looking.sqlite", "CREATE TABLE notes (x); PRAGMA user_version = 7"),
+        ]
+        let text = directory.file("notes.txt")
+        try "not a database at all, just some text that is longer than a header".write(toFile: text, atomically: true,
+                                                                                       encoding: .utf8)
+        for file in files + [text] {
+            let before = try Data(contentsOf: URL(fileURLWithPath: file))
+            XCTAssertThrowsError(try Store(path: file), file) { error in
+                let message = "\(error)"
+                XCTAssert(message.contains("\(file) is not a harness results database"), message)
+            }
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: file)), before, "\(file) was changed")
+            for suffix in ["-wal", "-shm", "-journal"] {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: file + suffix), file + suffix)
+            }
+        }
+    }
+
+    /// An empty path would open a temporary database, and a directory path made a file
+    /// named after the directory (or failed with SQLite's "unable to open").
+    func testAnEmptyOrDirectoryPathIsRefused() throws {
+        XCTAssertThrowsError(try Store(path: "")) { error in
+            XCTAssertEqual("\(error)", "the results database path is empty; give a database file such as results/harness.sqlite")
+        }
+        let slash = directory.file("new") + "/"
+        XCTAssertThrowsError(try Store(path: slash)) { error in
+            XCTAssertEqual("\(error)", "results database \(slash) is a directory; give a database file such as \(slash)harness.sqlite")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("new")))
+        let existing = directory.file("existing")
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try Store(path: existing)) { error in
+            XCTAssertEqual("\(error)", "results database \(existing) is a directory; give a database file such as \(existing)/harness.sqlite")
+        }
+    }
+
     // MARK: Registration
 
     func testRegisteringTwiceIsIdempotentAndAddingAJobAddsOnlyIt() throws {

@@ -9,6 +9,10 @@
 enum StoreSchema {
     static let migrations: [String] = [version1, version2]
 
+    /// Tables every version has had since version 1: a file with a `user_version` but
+    /// without these is some other program's database.
+    static let coreTables = ["datasets", "experiments", "jobs", "experiment_jobs", "runs"]
+
     private static let version1 = """
         CREATE TABLE datasets (
             fingerprint      TEXT PRIMARY KEY NOT NULL,
