@@ -200,4 +200,24 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try Store(path: database).runCounts(status: "running").count, 0)
         XCTAssert(try Store(path: database).results(experiment: "e2e").allSatisfy { $0.accuracy == nil })
     }
+
+    /// `--db ""` was blamed on the file system and `--db dir/` made a file named `dir`
+    /// (or failed inside SQLite); both are refused by name before anything is opened.
+    func testDatabaseOptionNeedsAFilePath() throws {
+        let spec = try writeSpec(epochs: 1)
+        try FileManager.default.createDirectory(atPath: directory.file("existing"), withIntermediateDirectories: true)
+        for (arguments, message) in [
+            (["status", "--db", ""], "harness status: --db needs a path"),
+            (["run", spec, "--db", "", "--data", data], "harness run: --db needs a path"),
+            (["run", spec, "--db", "fresh/", "--data", data],
+             "harness run: --db fresh/ is a directory; give a database file such as fresh/harness.sqlite"),
+            (["merge", "--db", "existing"],
+             "harness merge: --db existing is a directory; give a database file such as existing/harness.sqlite"),
+        ] {
+            let result = try HarnessBinary.run(arguments, in: directory.path)
+            XCTAssertEqual(result.status, 1, "\(arguments)")
+            XCTAssertEqual(result.standardError, message + "\n", "\(arguments)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("fresh")))
+    }
 }
