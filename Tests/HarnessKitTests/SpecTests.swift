@@ -1,5 +1,11 @@
+import Foundation
 import XCTest
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 @testable import HarnessKit
 
 final class SpecTests: XCTestCase {
@@ -283,5 +289,34 @@ final class SpecTests: XCTestCase {
         // Dropout follows hidden dense layers; an lstm without any ignores it.
         assertError(#"{"name": "x", "model": {"type": "lstm"}, "grid": {"model.dropout": [0.1, 0.2]}}"#,
                     #"$.grid: grid points 1 (model.dropout = 0.1) and 2 (model.dropout = 0.2) describe the same job; a value that differs between them has no effect on these settings"#)
+    }
+}
+
+/// Messages about what a spec file holds quote it as written (reliability issue, smaller defects).
+final class SpecAsWrittenTests: XCTestCase {
+    static let file = "experiments/x.json"
+
+    private func message(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        do {
+            _ = try ExperimentSpec.parse(text: text, filePath: Self.file)
+            XCTFail("spec was accepted", file: file, line: line)
+        } catch {
+            return "\(error)"
+        }
+        return ""
+    }
+
+    /// 1e-400 underflows to 0 and a 20-digit integer does not fit an Int: they used to be
+    /// reported as "0.0" and "1e+20", numbers the file does not contain.
+    func testNumbersThatADoubleOrIntCannotHoldAreQuotedAsWritten() {
+        let underflow = message(#"{"name": "x", "model": {"type": "lstm"}, "training": {"learning_rate": 1e-400}}"#)
+        XCTAssert(underflow.hasPrefix("\(Self.file):1:"), underflow)
+        XCTAssert(underflow.contains("1e-400"), underflow)
+        XCTAssertFalse(underflow.contains("0.0"), underflow)
+
+        let huge = message(#"{"name": "x", "model": {"type": "lstm"}, "seeds": [100000000000000000000]}"#)
+        XCTAssert(huge.hasPrefix("\(Self.file):1:"), huge)
+        XCTAssert(huge.contains("100000000000000000000"), huge)
+        XCTAssertFalse(huge.contains("e+20"), huge)
     }
 }
