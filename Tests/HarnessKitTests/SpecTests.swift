@@ -319,4 +319,29 @@ final class SpecAsWrittenTests: XCTestCase {
         XCTAssert(huge.contains("100000000000000000000"), huge)
         XCTAssertFalse(huge.contains("e+20"), huge)
     }
+
+    /// A FIFO used to be reported as a permission problem ("cannot read"); it is refused by
+    /// its type, without waiting for a writer.
+    func testASpecPathThatIsNotARegularFileIsRefusedByItsType() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let fifo = directory.file("spec.json")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var text = ""
+        DispatchQueue.global().async {
+            do { _ = try ExperimentSpec.load(path: fifo) } catch { text = "\(error)" }
+            finished.signal()
+        }
+        guard finished.wait(timeout: .now() + 10) == .success else {
+            // Unblock the reader so the test process can go on.
+            let writer = open(fifo, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+            return XCTFail("ExperimentSpec.load blocked on a FIFO")
+        }
+        XCTAssertEqual(text, "\(fifo): is not a regular file but a FIFO (named pipe); a spec must be a JSON file")
+        XCTAssertThrowsError(try ExperimentSpec.load(path: directory.path)) { error in
+            XCTAssertEqual("\(error)", "\(directory.path): is not a regular file but a directory; a spec must be a JSON file")
+        }
+    }
 }
