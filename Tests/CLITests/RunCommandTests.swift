@@ -220,4 +220,24 @@ final class RunCommandTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("fresh")))
     }
+
+    /// A submission.json that cannot be read used to be skipped without a word, so its
+    /// shards were never merged; merge now names it and fails, status warns.
+    func testACorruptSubmissionFileIsNamedByMergeAndStatus() throws {
+        let spec = try writeSpec(epochs: 1, hidden: "[4]")
+        XCTAssertEqual(try HarnessBinary.run(["run", spec, "--db", database, "--data", data]).status, 0)
+        let submission = directory.file("results/slurm/e2e-20250101-120000")
+        try FileManager.default.createDirectory(atPath: submission, withIntermediateDirectories: true)
+        let manifest = submission + "/submission.json"
+        try #"{"experiment": "e2e", "database": "#.write(toFile: manifest, atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: database, toPath: submission + "/shard-0.sqlite")
+
+        let merge = try HarnessBinary.run(["merge", "--db", database])
+        XCTAssertEqual(merge.status, 1, merge.standardError)
+        XCTAssert(merge.standardError.contains("harness merge: cannot read Slurm jobs file \(manifest)"), merge.standardError)
+        XCTAssert(merge.standardError.contains("shard-0.sqlite"), merge.standardError)
+        let status = try HarnessBinary.run(["status", "--db", database])
+        XCTAssertEqual(status.status, 0, status.standardError)
+        XCTAssert(status.standardError.contains("harness status: cannot read Slurm jobs file \(manifest)"), status.standardError)
+    }
 }
