@@ -221,6 +221,35 @@ final class RunCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("fresh")))
     }
 
+    /// Two spec files with one name in one database: the second used to replace the first's
+    /// job list, so the first's results vanished from status and report. Editing the one
+    /// file in place still changes the experiment.
+    func testASecondSpecFileWithTheSameNameIsRefused() throws {
+        let spec = try writeSpec(epochs: 1, hidden: "[4]")
+        let first = try HarnessBinary.run(["run", spec, "--db", database, "--data", data])
+        XCTAssertEqual(first.status, 0, first.standardError)
+
+        let other = directory.file("other.json")
+        try """
+        {"name": "e2e", "description": "another experiment", "model": {"type": "gru", "layers": 1, "hidden": 4},
+         "training": {"epochs": 1, "batch_size": 30}, "seeds": [7]}
+        """.write(toFile: other, atomically: true, encoding: .utf8)
+        let clash = try HarnessBinary.run(["run", other, "--db", database, "--data", data])
+        XCTAssertEqual(clash.status, 1, clash.standardOutput)
+        // The recorded path is absolute with symbolic links resolved (a temporary directory may be behind one).
+        let recorded = URL(fileURLWithPath: spec).resolvingSymlinksInPath().path
+        XCTAssert(clash.standardError.contains("experiment e2e in \(database) was registered from \(recorded); \(other) "
+                                               + "has the same name: rename one (\"name\") or use another --db"),
+                  clash.standardError)
+        XCTAssertEqual(try Store(path: database).results(experiment: "e2e").count, 2)
+
+        // The same file, edited: a grid value added, so one more point.
+        _ = try writeSpec(epochs: 1, hidden: "[4, 6]")
+        let edited = try HarnessBinary.run(["run", spec, "--db", database, "--data", data])
+        XCTAssertEqual(edited.status, 0, edited.standardError)
+        XCTAssert(edited.standardOutput.contains("4 jobs: 2 already done, 2 completed"), edited.standardOutput)
+    }
+
     /// A submission.json that cannot be read used to be skipped without a word, so its
     /// shards were never merged; merge now names it and fails, status warns.
     func testACorruptSubmissionFileIsNamedByMergeAndStatus() throws {

@@ -63,8 +63,12 @@ public final class Store: @unchecked Sendable {
     /// known are left as they are (with their runs), new ones are added, and a job no
     /// longer listed leaves the experiment (its runs and results stay in the database and
     /// come back if the job is listed again). `updated_at` changes only when something did.
-    public func registerExperiment(name: String, description: String, specJSON: String, datasetFingerprint: String,
-                                   jobs: [JobRegistration]) throws {
+    ///
+    /// With `specPath`, the spec file the text was read from, a name registered from another
+    /// spec file is refused (see `requireSpecOrigin`): editing the one file changes the
+    /// experiment, a second file with the same name does not replace it.
+    public func registerExperiment(name: String, description: String, specJSON: String, specPath: String? = nil,
+                                   datasetFingerprint: String, jobs: [JobRegistration]) throws {
         var firstPosition: [String: Int] = [:]
         for (position, job) in jobs.enumerated() {
             if let earlier = firstPosition[job.id] {
@@ -80,6 +84,7 @@ public final class Store: @unchecked Sendable {
                 throw HarnessError("cannot register experiment \(name): data set \(datasetFingerprint) is not registered "
                                    + "in \(path) (register the data set first)")
             }
+            let recordPath = try specPath.map { try requireSpecOrigin(db, name: name, specJSON: specJSON, specPath: $0) }
             let now = Store.now()
             let changed = try db.run("""
                 INSERT INTO experiments (name, description, spec_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
@@ -110,6 +115,9 @@ public final class Store: @unchecked Sendable {
                 """, [name, ids])
             if membershipChanges > 0 && !changed {
                 try db.run("UPDATE experiments SET updated_at = ? WHERE name = ?", [now, name])
+            }
+            if let specPath, recordPath == true {
+                try db.run("UPDATE experiments SET spec_path = ? WHERE name = ?", [Store.canonicalSpecPath(specPath), name])
             }
         }
     }
