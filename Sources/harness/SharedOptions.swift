@@ -2,8 +2,16 @@ import HarnessKit
 
 /// Options several commands take, declared once so they read and print the same everywhere.
 enum SharedOptions {
-    /// The main results database.
-    static let db = Option<String>.text("db", "PATH", help: "the results database", default: Store.defaultPath)
+    /// The main results database: a file path, refused when empty or a directory (SQLite
+    /// would open a temporary database, or create a file named after the directory).
+    static let db = Option<String>("db", "PATH", help: "the results database", default: Store.defaultPath) { text in
+        switch DatabasePath.problem(text) {
+        case nil: return text
+        case .empty: throw InvalidValue(reason: "needs a path")
+        case let .directory(path, suggestion):
+            throw InvalidValue(reason: "\(path) is a directory; give a database file such as \(suggestion)")
+        }
+    }
 
     static let data = Option<String>.text(
         "data", "DIR", help: "the directory holding the four Fashion-MNIST files",

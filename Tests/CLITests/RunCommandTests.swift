@@ -238,4 +238,73 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try Store(path: database).runCounts(status: "running").count, 0)
         XCTAssert(try Store(path: database).results(experiment: "e2e").allSatisfy { $0.accuracy == nil })
     }
+
+    /// `--db ""` was blamed on the file system and `--db dir/` made a file named `dir`
+    /// (or failed inside SQLite); both are refused by name before anything is opened.
+    func testDatabaseOptionNeedsAFilePath() throws {
+        let spec = try writeSpec(epochs: 1)
+        try FileManager.default.createDirectory(atPath: directory.file("existing"), withIntermediateDirectories: true)
+        for (arguments, message) in [
+            (["status", "--db", ""], "harness status: --db needs a path"),
+            (["run", spec, "--db", "", "--data", data], "harness run: --db needs a path"),
+            (["run", spec, "--db", "fresh/", "--data", data],
+             "harness run: --db fresh/ is a directory; give a database file such as fresh/harness.sqlite"),
+            (["merge", "--db", "existing"],
+             "harness merge: --db existing is a directory; give a database file such as existing/harness.sqlite"),
+        ] {
+            let result = try HarnessBinary.run(arguments, in: directory.path)
+            XCTAssertEqual(result.status, 1, "\(arguments)")
+            XCTAssertEqual(result.standardError, message + "\n", "\(arguments)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("fresh")))
+    }
+
+    /// Two spec files with one name in one database: the second used to replace the first's
+    /// job list, so the first's results vanished from status and report. Editing the one
+    /// file in place still changes the experiment.
+    func testASecondSpecFileWithTheSameNameIsRefused() throws {
+        let spec = try writeSpec(epochs: 1, hidden: "[4]")
+        let first = try HarnessBinary.run(["run", spec, "--db", database, "--data", data])
+        XCTAssertEqual(first.status, 0, first.standardError)
+
+        let other = directory.file("other.json")
+        try """
+        {"name": "e2e", "description": "another experiment", "model": {"type": "gru", "layers": 1, "hidden": 4},
+         "training": {"epochs": 1, "batch_size": 30}, "seeds": [7]}
+        """.write(toFile: other, atomically: true, encoding: .utf8)
+        let clash = try HarnessBinary.run(["run", other, "--db", database, "--data", data])
+        XCTAssertEqual(clash.status, 1, clash.standardOutput)
+        // The recorded path is absolute with symbolic links resolved (a temporary directory may be behind one).
+        let recorded = URL(fileURLWithPath: spec).resolvingSymlinksInPath().path
+        XCTAssert(clash.standardError.contains("experiment e2e in \(database) was registered from \(recorded); \(other) "
+                                               + "has the same name: rename one (\"name\") or use another --db"),
+                  clash.standardError)
+        XCTAssertEqual(try Store(path: database).results(experiment: "e2e").count, 2)
+
+        // The same file, edited: a grid value added, so one more point.
+        _ = try writeSpec(epochs: 1, hidden: "[4, 6]")
+        let edited = try HarnessBinary.run(["run", spec, "--db", database, "--data", data])
+        XCTAssertEqual(edited.status, 0, edited.standardError)
+        XCTAssert(edited.standardOutput.contains("4 jobs: 2 already done, 2 completed"), edited.standardOutput)
+    }
+
+    /// A submission.json that cannot be read used to be skipped without a word, so its
+    /// shards were never merged; merge now names it and fails, status warns.
+    func testACorruptSubmissionFileIsNamedByMergeAndStatus() throws {
+        let spec = try writeSpec(epochs: 1, hidden: "[4]")
+        XCTAssertEqual(try HarnessBinary.run(["run", spec, "--db", database, "--data", data]).status, 0)
+        let submission = directory.file("results/slurm/e2e-20250101-120000")
+        try FileManager.default.createDirectory(atPath: submission, withIntermediateDirectories: true)
+        let manifest = submission + "/submission.json"
+        try #"{"experiment": "e2e", "database": "#.write(toFile: manifest, atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(atPath: database, toPath: submission + "/shard-0.sqlite")
+
+        let merge = try HarnessBinary.run(["merge", "--db", database])
+        XCTAssertEqual(merge.status, 1, merge.standardError)
+        XCTAssert(merge.standardError.contains("harness merge: cannot read Slurm jobs file \(manifest)"), merge.standardError)
+        XCTAssert(merge.standardError.contains("shard-0.sqlite"), merge.standardError)
+        let status = try HarnessBinary.run(["status", "--db", database])
+        XCTAssertEqual(status.status, 0, status.standardError)
+        XCTAssert(status.standardError.contains("harness status: cannot read Slurm jobs file \(manifest)"), status.standardError)
+    }
 }

@@ -23,8 +23,9 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(try JSONValue.parse("0.001"), .double(0.001))
         XCTAssertEqual(try JSONValue.parse("-2.5E-3"), .double(-0.0025))
         XCTAssertNotEqual(JSONValue.int(3), JSONValue.double(3))
-        // Too large for Int: kept as a double rather than rejected.
-        XCTAssertEqual(try JSONValue.parse("12345678901234567890"), .double(Double("12345678901234567890")!))
+        // Too large for Int: refused as written (testNumbersOutOfRangeAreRefusedAsWritten),
+        // not turned into a rounded double; written with a fraction or an exponent, it is a double.
+        XCTAssertEqual(try JSONValue.parse("12345678901234567890.0"), .double(Double("12345678901234567890")!))
     }
 
     func testObjectsKeepFileOrderAndCompareIgnoringIt() throws {
@@ -74,6 +75,31 @@ final class JSONTests: XCTestCase {
         for (text, expected) in cases {
             XCTAssertEqual(syntaxError(text)?.description, expected, "parsing \(text.debugDescription)")
         }
+    }
+
+    /// A number a Double or an Int cannot hold is refused with the text as written: it
+    /// used to become 0.0 (underflow) or a rounded double (an integer past Int.max), which
+    /// later messages showed instead of what the file says.
+    func testNumbersOutOfRangeAreRefusedAsWritten() throws {
+        let cases: [(String, String)] = [
+            ("[1e-400]", "1:2: number 1e-400 is too small: it is not 0 but rounds to 0 (the smallest positive number is about 4.9e-324)"),
+            ("-0.5e-999", "1:1: number -0.5e-999 is too small: it is not 0 but rounds to 0 (the smallest positive number is about 4.9e-324)"),
+            ("100000000000000000000", "1:1: integer 100000000000000000000 is out of range: integers must lie within "
+                + "-9223372036854775808...9223372036854775807"),
+            ("[-9223372036854775809]", "1:2: integer -9223372036854775809 is out of range: integers must lie within "
+                + "-9223372036854775808...9223372036854775807"),
+            ("1" + String(repeating: "0", count: 400), "1:1: integer 10000000000000000000...00000000000000000000 (401 digits) "
+                + "is out of range: integers must lie within -9223372036854775808...9223372036854775807"),
+        ]
+        for (text, expected) in cases {
+            XCTAssertEqual(syntaxError(text)?.description, expected, "parsing \(text.prefix(30))")
+        }
+        // Zero itself, the edges of Int and the smallest subnormal are fine.
+        XCTAssertEqual(try JSONValue.parse("0e-400"), .double(0))
+        XCTAssertEqual(try JSONValue.parse("-0.000e5"), .double(-0.0))
+        XCTAssertEqual(try JSONValue.parse("9223372036854775807"), .int(Int.max))
+        XCTAssertEqual(try JSONValue.parse("-9223372036854775808"), .int(Int.min))
+        XCTAssertEqual(try JSONValue.parse("4.9e-324"), .double(.leastNonzeroMagnitude))
     }
 
     func testRejectsExcessiveNesting() throws {

@@ -300,4 +300,42 @@ final class MergeTests: XCTestCase {
         XCTAssertEqual(later.waitingTasks, [])
         XCTAssertEqual(later.mergedRuns, 0)
     }
+
+    /// A submission whose jobs file cannot be read used to be skipped without a word, so its
+    /// shards were never merged. Each such directory is reported, naming the file and what is
+    /// wrong; a directory with neither a jobs file nor shards (being set up) stays silent.
+    func testSubmissionsWhoseJobsFileCannotBeReadAreReported() throws {
+        let main = try makeStore(mainPath)
+        let root = SlurmShards.root(forDatabase: mainPath)
+        func directory(_ name: String, manifest: String?, shard: Bool) throws -> String {
+            let dir = URL(fileURLWithPath: root).appendingPathComponent(name).path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            if let manifest { try manifest.write(toFile: dir + "/" + SlurmManifest.fileName, atomically: true, encoding: .utf8) }
+            if shard {
+                let store = try makeStore(dir + "/shard-0.sqlite")
+                try store.finish(runID: try claim(store, "job-0"), engineVersion: "e", outcome: outcome(accuracy: 0.7, correct: 7))
+            }
+            return dir
+        }
+        let cut = try directory("grid-1", manifest: #"{"experiment": "grid", "database": "#, shard: true)
+        let partial = try directory("grid-2", manifest: #"{"experiment": "grid"}"#, shard: false)
+        let bare = try directory("grid-3", manifest: nil, shard: true)
+        _ = try directory("grid-4", manifest: nil, shard: false)
+
+        let report = SlurmShards.mergeAll(into: main)
+        XCTAssertEqual(report.results, [])
+        XCTAssertEqual(report.unreadableSubmissions, 3)
+        XCTAssertEqual(report.errors, [
+            "cannot read Slurm jobs file \(cut)/submission.json: 1:36: unexpected end of input; expected a value "
+                + "(expected a submission.json written by harness submit); its 1 shard(s) (shard-0.sqlite) are not "
+                + "merged until it is fixed",
+            "cannot read Slurm jobs file \(partial)/submission.json: missing field \"database\" "
+                + "(expected a submission.json written by harness submit)",
+            "Slurm submission directory \(bare) has no submission.json, which names the database its shards belong to; "
+                + "its 1 shard(s) (shard-0.sqlite) are not merged until it is fixed",
+        ])
+        XCTAssert(report.summary().contains("3 submission(s) could not be read (their shards were not merged)"),
+                  report.summary())
+        XCTAssertFalse(report.summary().contains("shard(s) could not be merged"), report.summary())
+    }
 }

@@ -1,5 +1,11 @@
+import Foundation
 import XCTest
 import TestSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 @testable import HarnessKit
 
 final class SpecTests: XCTestCase {
@@ -283,5 +289,59 @@ final class SpecTests: XCTestCase {
         // Dropout follows hidden dense layers; an lstm without any ignores it.
         assertError(#"{"name": "x", "model": {"type": "lstm"}, "grid": {"model.dropout": [0.1, 0.2]}}"#,
                     #"$.grid: grid points 1 (model.dropout = 0.1) and 2 (model.dropout = 0.2) describe the same job; a value that differs between them has no effect on these settings"#)
+    }
+}
+
+/// Messages about what a spec file holds quote it as written (reliability issue, smaller defects).
+final class SpecAsWrittenTests: XCTestCase {
+    static let file = "experiments/x.json"
+
+    private func message(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        do {
+            _ = try ExperimentSpec.parse(text: text, filePath: Self.file)
+            XCTFail("spec was accepted", file: file, line: line)
+        } catch {
+            return "\(error)"
+        }
+        return ""
+    }
+
+    /// 1e-400 underflows to 0 and a 20-digit integer does not fit an Int: they used to be
+    /// reported as "0.0" and "1e+20", numbers the file does not contain.
+    func testNumbersThatADoubleOrIntCannotHoldAreQuotedAsWritten() {
+        let underflow = message(#"{"name": "x", "model": {"type": "lstm"}, "training": {"learning_rate": 1e-400}}"#)
+        XCTAssert(underflow.hasPrefix("\(Self.file):1:"), underflow)
+        XCTAssert(underflow.contains("1e-400"), underflow)
+        XCTAssertFalse(underflow.contains("0.0"), underflow)
+
+        let huge = message(#"{"name": "x", "model": {"type": "lstm"}, "seeds": [100000000000000000000]}"#)
+        XCTAssert(huge.hasPrefix("\(Self.file):1:"), huge)
+        XCTAssert(huge.contains("100000000000000000000"), huge)
+        XCTAssertFalse(huge.contains("e+20"), huge)
+    }
+
+    /// A FIFO used to be reported as a permission problem ("cannot read"); it is refused by
+    /// its type, without waiting for a writer.
+    func testASpecPathThatIsNotARegularFileIsRefusedByItsType() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let fifo = directory.file("spec.json")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var text = ""
+        DispatchQueue.global().async {
+            do { _ = try ExperimentSpec.load(path: fifo) } catch { text = "\(error)" }
+            finished.signal()
+        }
+        guard finished.wait(timeout: .now() + 10) == .success else {
+            // Unblock the reader so the test process can go on.
+            let writer = open(fifo, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+            return XCTFail("ExperimentSpec.load blocked on a FIFO")
+        }
+        XCTAssertEqual(text, "\(fifo): is not a regular file but a FIFO (named pipe); a spec must be a JSON file")
+        XCTAssertThrowsError(try ExperimentSpec.load(path: directory.path)) { error in
+            XCTAssertEqual("\(error)", "\(directory.path): is not a regular file but a directory; a spec must be a JSON file")
+        }
     }
 }

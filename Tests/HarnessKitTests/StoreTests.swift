@@ -185,6 +185,55 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try integer("PRAGMA user_version"), 0)
     }
 
+    /// A file that is not a harness database is refused before anything writes to it: it
+    /// used to be switched to WAL first (and one with user_version 1 was even migrated).
+    func testAForeignFileIsRefusedAndLeftByteForByte() throws {
+        func foreign(_ name: String, _ sql: String) throws -> String {
+            let file = directory.file(name)
+            let db = try SQLiteConnection(path: file)
+            try db.execute(sql)
+            _ = try db.query("PRAGMA journal_mode=DELETE") { $0.string(0) }
+            return file
+        }
+        let files = [
+            try foreign("notes.sqlite", "CREATE TABLE notes (x); INSERT INTO notes VALUES ('keep me')"),
+            try foreign("versioned.sqlite", "CREATE TABLE notes (x); PRAGMA user_version = 1"),
+            try foreign("future-looking.sqlite", "CREATE TABLE notes (x); PRAGMA user_version = 7"),
+        ]
+        let text = directory.file("notes.txt")
+        try "not a database at all, just some text that is longer than a header".write(toFile: text, atomically: true,
+                                                                                       encoding: .utf8)
+        for file in files + [text] {
+            let before = try Data(contentsOf: URL(fileURLWithPath: file))
+            XCTAssertThrowsError(try Store(path: file), file) { error in
+                let message = "\(error)"
+                XCTAssert(message.contains("\(file) is not a harness results database"), message)
+            }
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: file)), before, "\(file) was changed")
+            for suffix in ["-wal", "-shm", "-journal"] {
+                XCTAssertFalse(FileManager.default.fileExists(atPath: file + suffix), file + suffix)
+            }
+        }
+    }
+
+    /// An empty path would open a temporary database, and a directory path made a file
+    /// named after the directory (or failed with SQLite's "unable to open").
+    func testAnEmptyOrDirectoryPathIsRefused() throws {
+        XCTAssertThrowsError(try Store(path: "")) { error in
+            XCTAssertEqual("\(error)", "the results database path is empty; give a database file such as results/harness.sqlite")
+        }
+        let slash = directory.file("new") + "/"
+        XCTAssertThrowsError(try Store(path: slash)) { error in
+            XCTAssertEqual("\(error)", "results database \(slash) is a directory; give a database file such as \(slash)harness.sqlite")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.file("new")))
+        let existing = directory.file("existing")
+        try FileManager.default.createDirectory(atPath: existing, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try Store(path: existing)) { error in
+            XCTAssertEqual("\(error)", "results database \(existing) is a directory; give a database file such as \(existing)/harness.sqlite")
+        }
+    }
+
     // MARK: Registration
 
     func testRegisteringTwiceIsIdempotentAndAddingAJobAddsOnlyIt() throws {
@@ -232,6 +281,57 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try integer("SELECT count(*) FROM jobs"), 5)
         XCTAssertEqual(try integer("SELECT count(*) FROM runs WHERE job_id = 'job-0'"), 1)
         XCTAssertEqual(try store.results(experiment: "grid").map(\.jobID), ["job-1", "job-2"])
+    }
+
+    /// A second spec file with a registered name used to replace the first's spec and job
+    /// list. The experiment belongs to the file it was registered from: that file may change
+    /// it, a copy holding the same spec may run it, another spec is refused.
+    func testAnExperimentBelongsToTheSpecFileItWasRegisteredFrom() throws {
+        let store = try Store(path: path)
+        try store.registerDataset(fingerprint: dataset, descriptionJSON: #"{"directory":"data"}"#)
+        func file(_ name: String, _ text: String) throws -> String {
+            let file = directory.file(name)
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            return file
+        }
+        let spec = #"{"name": "grid", "seeds": [1]}"#
+        let first = try file("first.json", spec)
+        let second = try file("second.json", #"{"name": "grid", "seeds": [2]}"#)
+        let copy = try file("copy.json", #"{ "seeds": [1], "name": "grid" }"#)
+        func register(_ file: String, jobs: Range<Int>) throws {
+            try store.registerExperiment(name: "grid", description: "", specJSON: try String(contentsOfFile: file, encoding: .utf8),
+                                         specPath: file, datasetFingerprint: dataset, jobs: registrations(jobs))
+        }
+        func recorded() throws -> String? { try text("SELECT spec_path FROM experiments WHERE name = 'grid'") }
+
+        try register(first, jobs: 0..<2)
+        XCTAssertEqual(try recorded(), Store.canonicalSpecPath(first))
+        XCTAssertThrowsError(try register(second, jobs: 2..<3)) { error in
+            XCTAssertEqual("\(error)", "experiment grid in \(self.path) was registered from \(Store.canonicalSpecPath(first)); "
+                           + "\(second) has the same name: rename one (\"name\") or use another --db")
+        }
+        XCTAssertThrowsError(try store.checkSpecOrigin(name: "grid", specJSON: "{}", specPath: second))
+        XCTAssertEqual(Set(try store.jobStates(experiment: "grid").keys), ["job-0", "job-1"], "the refused spec changed nothing")
+        XCTAssertEqual(try text("SELECT spec_json FROM experiments"), spec)
+
+        // A copy of the same spec (other layout and key order) runs it, and does not take it over.
+        try register(copy, jobs: 0..<2)
+        XCTAssertEqual(try recorded(), Store.canonicalSpecPath(first))
+        // The file itself, edited: a seed added, so more jobs.
+        try #"{"name": "grid", "seeds": [1, 3]}"#.write(toFile: first, atomically: true, encoding: .utf8)
+        try register(first, jobs: 0..<4)
+        XCTAssertEqual(try store.jobStates(experiment: "grid").count, 4)
+        // Once the recorded file is gone (moved, renamed), another file takes the name over.
+        try FileManager.default.removeItem(atPath: first)
+        try register(second, jobs: 2..<3)
+        XCTAssertEqual(try recorded(), Store.canonicalSpecPath(second))
+
+        // Registered without a path (before schema version 3, or by the library): the next path is recorded.
+        try store.registerExperiment(name: "old", description: "", specJSON: "{}", datasetFingerprint: dataset,
+                                     jobs: registrations(0..<1))
+        XCTAssertNil(try text("SELECT spec_path FROM experiments WHERE name = 'old'"))
+        try store.recordSpecOrigin(name: "old", specJSON: #"{"a": 1}"#, specPath: second)
+        XCTAssertEqual(try text("SELECT spec_path FROM experiments WHERE name = 'old'"), Store.canonicalSpecPath(second))
     }
 
     func testRegistrationRejectsDuplicateJobsAndUnknownDataSets() throws {

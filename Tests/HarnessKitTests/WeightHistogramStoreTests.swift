@@ -84,8 +84,7 @@ final class WeightHistogramStoreTests: XCTestCase {
         try db.run("INSERT INTO datasets (fingerprint, description_json, created_at) VALUES ('fp', '{}', 'then')")
 
         let store = try Store(path: path)
-        XCTAssertEqual(Store.schemaVersion, 2)
-        XCTAssertEqual(try db.query("PRAGMA user_version") { $0.int(0) }, [2])
+        XCTAssertEqual(try db.query("PRAGMA user_version") { $0.int(0) }, [Store.schemaVersion])
         XCTAssertEqual(try db.query("SELECT fingerprint FROM datasets") { $0.string(0) }, ["fp"])
         XCTAssertEqual(try db.query("SELECT count(*) FROM sqlite_schema WHERE name = 'weight_histograms'") { $0.int(0) }, [1])
         _ = store

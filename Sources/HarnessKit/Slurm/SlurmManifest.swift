@@ -47,20 +47,42 @@ public struct SlurmManifest: Codable, Sendable, Equatable {
         case mergeJobID = "merge_job_id"
     }
 
+    /// Reads a jobs file; every error starts "cannot read Slurm jobs file PATH: " and says
+    /// what is wrong (a JSON syntax error with its line and column, a missing field, ...).
     public static func load(path: String) throws -> SlurmManifest {
+        let failure = "cannot read Slurm jobs file \(path)"
+        let expected = "expected a \(fileName) written by harness submit"
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw HarnessError("cannot read Slurm jobs file \(path): \(error.localizedDescription)")
+            throw HarnessError("\(failure): \(error.localizedDescription)")
+        }
+        // The project's own JSON reader first, for a syntax error a person can find.
+        do {
+            _ = try JSONValue.parse(String(decoding: data, as: UTF8.self))
+        } catch let error as JSONSyntaxError {
+            throw HarnessError("\(failure): \(error.line):\(error.column): \(error.message) (\(expected))")
+        }
+        /// `tasks[2]`, `created_at`: where in the file the decoder stopped.
+        func field(_ codingPath: [CodingKey]) -> String {
+            var text = ""
+            for key in codingPath {
+                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+            }
+            return text
         }
         do {
             return try JSONDecoder().decode(SlurmManifest.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw HarnessError("Slurm jobs file \(path): missing field \"\(key.stringValue)\" "
-                               + "(expected a submission.json written by harness submit)")
+        } catch let DecodingError.keyNotFound(key, context) {
+            let parent = field(context.codingPath)
+            throw HarnessError("\(failure): missing field \"\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)\" (\(expected))")
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context),
+                let DecodingError.dataCorrupted(context) {
+            let at = field(context.codingPath)
+            throw HarnessError("\(failure): \(at.isEmpty ? "" : "field \"\(at)\": ")\(context.debugDescription) (\(expected))")
         } catch {
-            throw HarnessError("Slurm jobs file \(path) is not a submission.json written by harness submit: \(error)")
+            throw HarnessError("\(failure): \(error) (\(expected))")
         }
     }
 

@@ -28,32 +28,57 @@ public enum SlurmShards {
     }
 
     /// The submissions under `root(forDatabase:)` whose manifest names this database
-    /// (compared after resolving symbolic links), oldest first. Directories without a
-    /// readable manifest are skipped: they are not harness's, or are being written.
+    /// (compared after resolving symbolic links), oldest first. See `scan` for the
+    /// directories that could not be read.
     public static func submissions(forDatabase databasePath: String) -> [Submission] {
+        scan(forDatabase: databasePath).submissions
+    }
+
+    /// The submissions of this database (as `submissions(forDatabase:)`), and a message for
+    /// each directory under the root whose shards cannot be merged because its manifest
+    /// cannot be read: one that is missing while shard files are there, or one that exists
+    /// but is unreadable or not a manifest. Without its manifest it is unknown which
+    /// database such a directory belongs to, so it is reported to every database beside it.
+    /// A directory without a manifest and without shards is being set up, or is not
+    /// harness's, and is passed over in silence.
+    public static func scan(forDatabase databasePath: String) -> (submissions: [Submission], problems: [String]) {
         let root = root(forDatabase: databasePath)
         let fileManager = FileManager.default
-        guard let names = try? fileManager.contentsOfDirectory(atPath: root) else { return [] }
+        guard let names = try? fileManager.contentsOfDirectory(atPath: root) else { return ([], []) }
         let database = canonicalPath(databasePath)
         var found: [Submission] = []
+        var problems: [String] = []
         for name in names.sorted() {
             let directory = URL(fileURLWithPath: root).appendingPathComponent(name).path
+            var isDirectory: ObjCBool = false
+            guard fileManager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
             let manifestPath = URL(fileURLWithPath: directory).appendingPathComponent(SlurmManifest.fileName).path
-            guard fileManager.fileExists(atPath: manifestPath),
-                  let manifest = try? SlurmManifest.load(path: manifestPath),
-                  canonicalPath(manifest.database) == database else { continue }
             let files = ((try? fileManager.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-            var shards: [String] = []
-            var published = Set<Int>()
-            for file in files {
-                guard let task = taskIndex(ofShardFile: file) else { continue }
-                shards.append(URL(fileURLWithPath: directory).appendingPathComponent(file).path)
-                published.insert(task)
+            let shardFiles = files.filter { taskIndex(ofShardFile: $0) != nil }
+            let unmerged = shardFiles.isEmpty ? "" : "; its \(shardFiles.count) shard(s) (\(shardFiles.joined(separator: ", "))) "
+                + "are not merged until it is fixed"
+            guard fileManager.fileExists(atPath: manifestPath) else {
+                if !shardFiles.isEmpty {
+                    problems.append("Slurm submission directory \(directory) has no \(SlurmManifest.fileName), which names "
+                                    + "the database its shards belong to\(unmerged)")
+                }
+                continue
             }
+            let manifest: SlurmManifest
+            do {
+                manifest = try SlurmManifest.load(path: manifestPath)
+            } catch {
+                problems.append("\(error)\(unmerged)")
+                continue
+            }
+            guard canonicalPath(manifest.database) == database else { continue }
+            var published = Set<Int>()
+            for file in shardFiles { if let task = taskIndex(ofShardFile: file) { published.insert(task) } }
+            let shards = shardFiles.map { URL(fileURLWithPath: directory).appendingPathComponent($0).path }
             let waiting = manifest.tasks.indices.filter { !published.contains($0) }
             found.append(Submission(directory: directory, manifest: manifest, shards: shards, waitingTasks: waiting))
         }
-        return found.sorted { $0.manifest.createdAt < $1.manifest.createdAt }
+        return (found.sorted { $0.manifest.createdAt < $1.manifest.createdAt }, problems)
     }
 
     /// `shard-<task>.sqlite` or `shard-<task>-<attempt>.sqlite` -> task; anything else -> nil.
@@ -80,8 +105,11 @@ public enum SlurmShards {
     /// What `mergeAll` did.
     public struct MergeReport: Sendable {
         public var results: [ShardMergeResult] = []
-        /// Shards that could not be merged, with the reason; the others were merged.
+        /// Why something could not be merged: a shard (the others were merged), or a
+        /// submission whose jobs file cannot be read (its shards were not looked at).
         public var errors: [String] = []
+        /// How many of `errors` are about submissions rather than shards.
+        public var unreadableSubmissions = 0
         /// `<submission dir>/shard-<i>` of tasks that have not published a shard.
         public var waitingTasks: [String] = []
 
@@ -96,16 +124,23 @@ public enum SlurmShards {
             if again > 0 { text += "; \(again) merged before" }
             if unfinished > 0 { text += "; \(unfinished) unfinished run(s) left out (their jobs stay pending)" }
             if !waitingTasks.isEmpty { text += "; \(waitingTasks.count) task(s) without a shard yet (queued, running or killed)" }
-            if !errors.isEmpty { text += "; \(errors.count) shard(s) could not be merged" }
+            let failedShards = errors.count - unreadableSubmissions
+            if failedShards > 0 { text += "; \(failedShards) shard(s) could not be merged" }
+            if unreadableSubmissions > 0 {
+                text += "; \(unreadableSubmissions) submission(s) could not be read (their shards were not merged)"
+            }
             return text
         }
     }
 
     /// Merges every complete shard of this database's submissions, each in its own
-    /// transaction, going on past a shard that fails (it is reported in `errors`).
+    /// transaction, going on past a shard that fails (it is reported in `errors`, as is a
+    /// submission directory whose jobs file cannot be read).
     public static func mergeAll(into store: Store) -> MergeReport {
-        let found = submissions(forDatabase: store.path)
+        let (found, problems) = scan(forDatabase: store.path)
         var report = merge(found.flatMap(\.shards), into: store)
+        report.errors = problems + report.errors
+        report.unreadableSubmissions = problems.count
         // A task without a shard is worth mentioning only while some of its jobs are not
         // done (a killed task whose jobs a later submission finished is history).
         for submission in found {

@@ -52,7 +52,9 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
 extension JSONValue {
     /// Parses one JSON document (RFC 8259, no extensions). Duplicate keys are an error
     /// rather than "last one wins", because in a spec a repeated key is always a mistake.
-    /// Integers too large for `Int` become doubles; numbers too large for `Double` are an error.
+    /// A number must keep its value: an integer outside `Int`'s range, a number too large
+    /// for `Double`, and one that is not 0 but rounds to 0 are errors quoting the text as
+    /// written (converted, they would show in later messages as a number the file does not hold).
     public static func parse(_ text: String) throws -> JSONValue {
         var parser = JSONParser(bytes: Array(text.utf8))
         return try parser.parseDocument()
@@ -170,6 +172,7 @@ private struct JSONParser {
     mutating func parseNumber() throws -> JSONValue {
         let start = position
         var isInteger = true
+        var significandEnd: Int?  // where the exponent starts, if there is one
         if current == UInt8(ascii: "-") { position += 1 }
         guard let first = current, isDigit(first) else { throw error("expected a digit after '-'") }
         position += 1
@@ -185,17 +188,35 @@ private struct JSONParser {
         }
         if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
             isInteger = false
+            significandEnd = position
             position += 1
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { position += 1 }
             guard let digit = current, isDigit(digit) else { throw error("expected a digit in the exponent") }
             skipDigits()
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        if isInteger, let value = Int(text) { return .int(value) }
+        if isInteger {
+            guard let value = Int(text) else {
+                throw error("integer \(Self.quoted(text)) is out of range: integers must lie within \(Int.min)...\(Int.max)",
+                            at: start)
+            }
+            return .int(value)
+        }
         guard let value = Double(text), value.isFinite else {
-            throw error("number \(text) is too large", at: start)
+            throw error("number \(Self.quoted(text)) is too large", at: start)
+        }
+        let significand = bytes[start..<(significandEnd ?? position)]
+        if value == 0 && significand.contains(where: { $0 >= UInt8(ascii: "1") && $0 <= UInt8(ascii: "9") }) {
+            throw error("number \(Self.quoted(text)) is too small: it is not 0 but rounds to 0 "
+                        + "(the smallest positive number is about 4.9e-324)", at: start)
         }
         return .double(value)
+    }
+
+    /// A number's text for a message: as written, with the middle of a very long one left out.
+    static func quoted(_ text: String) -> String {
+        guard text.count > 40 else { return text }
+        return "\(text.prefix(20))...\(text.suffix(20)) (\(text.filter(\.isNumber).count) digits)"
     }
 
     mutating func parseString() throws -> String {

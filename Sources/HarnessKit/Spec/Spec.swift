@@ -1,5 +1,10 @@
 import Engine
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // MARK: - The spec
 
@@ -35,17 +40,55 @@ public struct ExperimentSpec: Sendable {
     /// The number of grid points (1 for an empty grid).
     public var gridPointCount: Int { grid.reduce(1) { $0 * $1.values.count } }
 
+    /// Reads and parses the spec file at `path`. Only a regular file (or a symbolic link to
+    /// one) is read: a FIFO, directory or device is refused by its type before it is opened
+    /// for reading, so a FIFO without a writer cannot block the command.
     public static func load(path: String) throws -> ExperimentSpec {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw HarnessError("\(path): no such spec file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw HarnessError("\(path): cannot read the spec file")
-        }
+        let data = try readSpecFile(path)
         guard let text = String(data: data, encoding: .utf8) else {
             throw HarnessError("\(path): the spec file is not UTF-8 text")
         }
         return try parse(text: text, filePath: path)
+    }
+
+    private static func readSpecFile(_ path: String) throws -> Data {
+        func failure(_ code: Int32) -> HarnessError {
+            if code == ENOENT || code == ENOTDIR { return HarnessError("\(path): no such spec file") }
+            return HarnessError("\(path): cannot read the spec file (\(String(cString: strerror(code))))")
+        }
+        func requireRegularFile(_ info: stat) throws {
+            let type = info.st_mode & S_IFMT
+            guard type != S_IFREG else { return }
+            let what: String
+            switch type {
+            case S_IFIFO: what = "a FIFO (named pipe)"
+            case S_IFDIR: what = "a directory"
+            case S_IFCHR: what = "a character device"
+            case S_IFBLK: what = "a block device"
+            case S_IFSOCK: what = "a socket"
+            default: what = "of an unknown kind"
+            }
+            throw HarnessError("\(path): is not a regular file but \(what); a spec must be a JSON file")
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw failure(errno) }
+        try requireRegularFile(info)
+        // O_NONBLOCK: should the path have become a FIFO since `stat`, `open` still returns at
+        // once and `fstat` refuses it. It changes nothing for a regular file.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure(errno) }
+        defer { close(descriptor) }
+        guard fstat(descriptor, &info) == 0 else { throw failure(errno) }
+        try requireRegularFile(info)
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw failure(errno) }
+            if count == 0 { return data }
+            data.append(contentsOf: buffer[..<count])
+        }
     }
 
     /// Parses and validates a spec, including every job its grid expands to, so a spec that

@@ -23,6 +23,9 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// True for SQLITE_BUSY and its extended codes: another connection held the lock for
     /// longer than the busy timeout.
     public var isBusy: Bool { code & 0xFF == SQLITE_BUSY }
+
+    /// True for SQLITE_NOTADB: the file is not an SQLite database (or is encrypted).
+    public var isNotADatabase: Bool { code & 0xFF == SQLITE_NOTADB }
 }
 
 /// A value that can be bound to a statement parameter. Non-finite doubles: SQLite stores
@@ -75,7 +78,12 @@ final class SQLiteConnection {
     /// configured for several concurrent processes: WAL journal (readers never block the
     /// writer), a busy timeout so writers queue instead of failing, enforced foreign keys,
     /// and synchronous=FULL so a committed transaction survives a power cut.
-    init(path: String, busyTimeout: TimeInterval = 30) throws {
+    ///
+    /// `beforeWriting` runs first, on the file as it was found: switching to WAL rewrites
+    /// the file's header, so a file that is to be refused must be refused there, by reads
+    /// alone. A busy lock (another process creating or migrating the file) is waited out.
+    init(path: String, busyTimeout: TimeInterval = 30,
+         beforeWriting check: ((SQLiteConnection) throws -> Void)? = nil) throws {
         self.path = path
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
@@ -101,15 +109,17 @@ final class SQLiteConnection {
         // lock as busy without calling the busy handler (seen when several processes
         // create the database at once), so the wait is done here.
         let deadline = Date().addingTimeInterval(busyTimeout)
-        var mode: String?
-        while true {
-            do {
-                mode = try query("PRAGMA journal_mode=WAL") { $0.string(0) }.first
-                break
-            } catch let error as SQLiteError where error.isBusy && Date() < deadline {
-                usleep(5_000)
+        func waitingOutBusy<T>(_ body: () throws -> T) throws -> T {
+            while true {
+                do {
+                    return try body()
+                } catch let error as SQLiteError where error.isBusy && Date() < deadline {
+                    usleep(5_000)
+                }
             }
         }
+        if let check { try waitingOutBusy { try check(self) } }
+        let mode = try waitingOutBusy { try query("PRAGMA journal_mode=WAL") { $0.string(0) }.first }
         guard mode?.lowercased() == "wal" else {
             throw SQLiteError(code: SQLITE_ERROR,
                               message: "cannot switch to WAL journal mode (got \(mode ?? "nothing")); "

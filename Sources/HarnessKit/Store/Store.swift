@@ -33,15 +33,17 @@ public final class Store: @unchecked Sendable {
     private let busyPatience: TimeInterval
 
     /// Opens or creates the database at `path` (and its directory) and brings its schema
-    /// up to `schemaVersion`. Refuses a database written by a newer harness. `busyTimeout`
-    /// is SQLite's wait for a lock; a transaction that still finds it busy is retried with
-    /// backoff for up to `busyPatience` seconds.
+    /// up to `schemaVersion`. Refuses, before writing anything to it, a file that is not a
+    /// harness results database and one written by a newer harness; refuses an empty path
+    /// and a directory. `busyTimeout` is SQLite's wait for a lock; a transaction that still
+    /// finds it busy is retried with backoff for up to `busyPatience` seconds.
     public init(path: String, staleAfter: TimeInterval = Store.defaultStaleAfter, busyTimeout: TimeInterval = 30,
                 busyPatience: TimeInterval = Store.defaultBusyPatience) throws {
+        if let problem = DatabasePath.problem(path) { throw HarnessError(problem.message(subject: "results database")) }
         self.path = path
         self.staleAfter = staleAfter
         self.busyPatience = busyPatience
-        connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout)
+        connection = try SQLiteConnection(path: path, busyTimeout: busyTimeout, beforeWriting: Store.requireHarnessDatabase)
         try Store.migrate(connection)
     }
 
@@ -61,8 +63,12 @@ public final class Store: @unchecked Sendable {
     /// known are left as they are (with their runs), new ones are added, and a job no
     /// longer listed leaves the experiment (its runs and results stay in the database and
     /// come back if the job is listed again). `updated_at` changes only when something did.
-    public func registerExperiment(name: String, description: String, specJSON: String, datasetFingerprint: String,
-                                   jobs: [JobRegistration]) throws {
+    ///
+    /// With `specPath`, the spec file the text was read from, a name registered from another
+    /// spec file is refused (see `requireSpecOrigin`): editing the one file changes the
+    /// experiment, a second file with the same name does not replace it.
+    public func registerExperiment(name: String, description: String, specJSON: String, specPath: String? = nil,
+                                   datasetFingerprint: String, jobs: [JobRegistration]) throws {
         var firstPosition: [String: Int] = [:]
         for (position, job) in jobs.enumerated() {
             if let earlier = firstPosition[job.id] {
@@ -78,6 +84,7 @@ public final class Store: @unchecked Sendable {
                 throw HarnessError("cannot register experiment \(name): data set \(datasetFingerprint) is not registered "
                                    + "in \(path) (register the data set first)")
             }
+            let recordPath = try specPath.map { try requireSpecOrigin(db, name: name, specJSON: specJSON, specPath: $0) }
             let now = Store.now()
             let changed = try db.run("""
                 INSERT INTO experiments (name, description, spec_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
@@ -108,6 +115,9 @@ public final class Store: @unchecked Sendable {
                 """, [name, ids])
             if membershipChanges > 0 && !changed {
                 try db.run("UPDATE experiments SET updated_at = ? WHERE name = ?", [now, name])
+            }
+            if let specPath, recordPath == true {
+                try db.run("UPDATE experiments SET spec_path = ? WHERE name = ?", [Store.canonicalSpecPath(specPath), name])
             }
         }
     }
@@ -552,6 +562,40 @@ public final class Store: @unchecked Sendable {
             throw HarnessError("unknown run status \"\(text)\" in the results database")
         }
         return state
+    }
+
+    /// Refuses a file that is not a harness results database, or is one of a newer harness,
+    /// by reads alone (the connection calls it before its first write): a new or empty file,
+    /// or `user_version` 1...`schemaVersion` with the core tables, passes. `migrate` checks
+    /// again under the write lock, since another process may create the file meanwhile.
+    static func requireHarnessDatabase(_ db: SQLiteConnection) throws {
+        let notHarness = "\(db.path) is not a harness results database"
+        let version: Int
+        let tables: Set<String>
+        do {
+            version = try db.query("PRAGMA user_version") { $0.int(0) }.first ?? 0
+            tables = Set(try db.query("SELECT name FROM sqlite_schema WHERE type = 'table'") { $0.string(0) })
+        } catch let error as SQLiteError where error.isNotADatabase {
+            throw HarnessError("\(notHarness): it is not an SQLite database at all (\(error.message)); "
+                               + "give the path of a harness database, or of a new one")
+        }
+        if version == 0 {
+            let objects = try db.query("SELECT count(*) FROM sqlite_schema") { $0.int(0) }.first ?? 0
+            guard objects == 0 else {
+                throw HarnessError("\(notHarness): it has tables but schema version 0 (its tables: "
+                                   + "\(tables.sorted().joined(separator: ", ")))")
+            }
+            return
+        }
+        let missing = StoreSchema.coreTables.filter { !tables.contains($0) }
+        guard missing.isEmpty else {
+            throw HarnessError("\(notHarness): it has schema version \(version) but lacks the tables "
+                               + "\(missing.joined(separator: ", ")) that every harness database has")
+        }
+        guard version <= schemaVersion else {
+            throw HarnessError("results database \(db.path) has schema version \(version), but this harness knows "
+                               + "versions up to \(schemaVersion); use a newer harness to open it")
+        }
     }
 
     /// Brings the schema from the database's `user_version` to `schemaVersion` in one

@@ -149,7 +149,7 @@ extension Store {
                                + "versions up to \(schemaVersion); use the harness that wrote it")
         }
         let tables = Set(try db.query("SELECT name FROM shard.sqlite_schema WHERE type = 'table'") { $0.string(0) })
-        let required = ["datasets", "experiments", "jobs", "experiment_jobs", "runs"]
+        let required = StoreSchema.coreTables
         guard version >= 1, required.allSatisfy(tables.contains) else {
             throw HarnessError("cannot merge \(shard): it is not a harness results database (schema version \(version), "
                                + "expected tables \(required.joined(separator: ", ")))")

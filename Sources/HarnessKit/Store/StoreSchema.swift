@@ -7,7 +7,11 @@
 /// the sqlite3 shell. A REAL metric is NULL where it was undefined (NaN, e.g. the F1 of a
 /// class never predicted nor present); SQLite stores a bound NaN as NULL.
 enum StoreSchema {
-    static let migrations: [String] = [version1, version2]
+    static let migrations: [String] = [version1, version2, version3]
+
+    /// Tables every version has had since version 1: a file with a `user_version` but
+    /// without these is some other program's database.
+    static let coreTables = ["datasets", "experiments", "jobs", "experiment_jobs", "runs"]
 
     private static let version1 = """
         CREATE TABLE datasets (
@@ -204,5 +208,14 @@ enum StoreSchema {
             counts TEXT NOT NULL CHECK (json_valid(counts) AND json_type(counts) = 'array'),
             PRIMARY KEY (run_id, stage, layer)
         );
+        """
+
+    /// The spec file an experiment was registered from, absolute with symbolic links
+    /// resolved, so that a second file with the same `name` is refused instead of replacing
+    /// the first's job list (see `Store.registerExperiment`). NULL where it is not known:
+    /// registered before version 3, or through the library without a path, or copied from a
+    /// Slurm shard; the next registration with a path records it.
+    private static let version3 = """
+        ALTER TABLE experiments ADD COLUMN spec_path TEXT;
         """
 }
