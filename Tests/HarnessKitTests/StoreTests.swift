@@ -310,7 +310,6 @@ final class StoreTests: XCTestCase {
             XCTAssertEqual("\(error)", "experiment grid in \(self.path) was registered from \(Store.canonicalSpecPath(first)); "
                            + "\(second) has the same name: rename one (\"name\") or use another --db")
         }
-        XCTAssertThrowsError(try store.checkSpecOrigin(name: "grid", specJSON: "{}", specPath: second))
         XCTAssertEqual(Set(try store.jobStates(experiment: "grid").keys), ["job-0", "job-1"], "the refused spec changed nothing")
         XCTAssertEqual(try text("SELECT spec_json FROM experiments"), spec)
 
@@ -330,7 +329,8 @@ final class StoreTests: XCTestCase {
         try store.registerExperiment(name: "old", description: "", specJSON: "{}", datasetFingerprint: dataset,
                                      jobs: registrations(0..<1))
         XCTAssertNil(try text("SELECT spec_path FROM experiments WHERE name = 'old'"))
-        try store.recordSpecOrigin(name: "old", specJSON: #"{"a": 1}"#, specPath: second)
+        try store.registerExperiment(name: "old", description: "", specJSON: #"{"a": 1}"#, specPath: second,
+                                     datasetFingerprint: dataset, jobs: registrations(0..<1))
         XCTAssertEqual(try text("SELECT spec_path FROM experiments WHERE name = 'old'"), Store.canonicalSpecPath(second))
     }
 

@@ -130,8 +130,9 @@ public final class Scheduler: @unchecked Sendable {
                                       descriptionJSON: try set.data.descriptionJSON(directoryLabel: set.location.label))
         }
         try store.registerSupportJobs(bases.registrations, datasetFingerprint: data.primary.fingerprint)
+        // Refused (inside the transaction) when another spec file registered this name.
         try store.registerExperiment(name: spec.name, description: spec.description, specJSON: spec.sourceJSON,
-                                     datasetFingerprint: data.primary.fingerprint,
+                                     specPath: options.specPath, datasetFingerprint: data.primary.fingerprint,
                                      jobs: zip(zip(ids, configs), fingerprints).map {
                                          JobRegistration(id: $0.0, configJSON: $0.1.canonicalJSON(), seed: $0.1.seed,
                                                          datasetFingerprint: $1)

@@ -71,11 +71,8 @@ public enum SlurmSubmitter {
         let scheduler = Scheduler(options: RunOptions(specPath: options.specPath, databasePath: options.databasePath,
                                                       dataDirectory: options.dataDirectory,
                                                       environment: options.environment), log: log)
-        // The scheduler does not pass the spec's path to the store itself (see SpecOrigin).
-        try SpecOrigin.check(specPath: options.specPath, databasePath: options.databasePath)
         let prepared = try scheduler.prepare()
         let spec = prepared.spec
-        try prepared.store.recordSpecOrigin(name: spec.name, specJSON: spec.sourceJSON, specPath: options.specPath)
         // Results that earlier tasks left in shards count as done, or they would run again.
         let merge = SlurmShards.mergeAll(into: prepared.store)
         let states = try prepared.store.jobStates(experiment: spec.name)

@@ -12,23 +12,6 @@ extension Store {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
-    /// Refuses `specJSON`, read from `specPath`, under `name` when the experiment of that name
-    /// was registered from another spec file that still exists and holds another spec
-    /// (compared as canonical JSON, so layout and key order do not count). Reads only.
-    public func checkSpecOrigin(name: String, specJSON: String, specPath: String) throws {
-        _ = try read { db in try requireSpecOrigin(db, name: name, specJSON: specJSON, specPath: specPath) }
-    }
-
-    /// Records `specPath` as the file experiment `name` comes from, when `checkSpecOrigin`'s
-    /// rule lets it be (see `requireSpecOrigin`); for callers that registered the experiment
-    /// without a path. Throws where `checkSpecOrigin` would.
-    public func recordSpecOrigin(name: String, specJSON: String, specPath: String) throws {
-        try write { db in
-            guard try requireSpecOrigin(db, name: name, specJSON: specJSON, specPath: specPath) else { return }
-            try db.run("UPDATE experiments SET spec_path = ? WHERE name = ?", [Store.canonicalSpecPath(specPath), name])
-        }
-    }
-
     /// The rule, inside the caller's transaction. Returns whether `specPath` is to be recorded
     /// as the experiment's file; throws when the registration must be refused.
     ///
@@ -63,20 +46,5 @@ extension Store {
         let directory = canonicalSpecPath(FileManager.default.currentDirectoryPath)
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
-    }
-}
-
-/// For commands that register a spec through `Scheduler.prepare`, which does not pass the
-/// spec's path to `Store.registerExperiment` yet: `check` before preparing, and
-/// `Store.recordSpecOrigin` after. Once the scheduler passes `specPath:`, these two calls
-/// are redundant (and harmless).
-public enum SpecOrigin {
-    /// Refuses the spec at `specPath` when its name belongs to another spec file in the
-    /// database at `databasePath`. Loads the spec (its errors are the scheduler's); a
-    /// database that does not exist yet holds no experiment, and is not created.
-    public static func check(specPath: String, databasePath: String) throws {
-        let spec = try ExperimentSpec.load(path: specPath)
-        guard FileManager.default.fileExists(atPath: databasePath) else { return }
-        try Store(path: databasePath).checkSpecOrigin(name: spec.name, specJSON: spec.sourceJSON, specPath: specPath)
     }
 }

@@ -32,14 +32,7 @@ struct RunCommand: Subcommand {
     func run() throws -> Int32 {
         let summary = try withStopSignals(command: Self.command.name,
                                           whatHappens: "the running jobs are recorded as interrupted") { stop in
-            // A spec whose name another spec file registered is refused before anything runs;
-            // the scheduler does not pass the spec's path to the store itself (see SpecOrigin).
-            try SpecOrigin.check(specPath: options.specPath, databasePath: options.databasePath)
-            let scheduler = Scheduler(options: options, stop: stop, log: .forStandardError())
-            let prepared = try scheduler.prepare()
-            try prepared.store.recordSpecOrigin(name: prepared.spec.name, specJSON: prepared.spec.sourceJSON,
-                                                specPath: options.specPath)
-            return try scheduler.run(prepared)
+            try Scheduler(options: options, stop: stop, log: .forStandardError()).run()
         }
         standardOutput("\(summary.total) jobs: \(summary.alreadyDone) already done, \(summary.completed) completed, "
                        + "\(summary.failed) failed, \(summary.interrupted) interrupted; \(summary.notDone) not done"
