@@ -201,6 +201,10 @@ public final class Scheduler: @unchecked Sendable {
         var fatal: Error?
         /// How many jobs were last reported as running in other processes.
         var reportedElsewhere = 0
+        /// Jobs known to need no claim: done (before this run, or by another process since)
+        /// or failed and not to be retried. Left out of the claims, so a claim's cost does
+        /// not grow with the grid.
+        var settled: Set<String> = []
     }
 
     /// Runs the prepared spec's jobs that are not done, or only those of `selection` (a
@@ -232,7 +236,11 @@ public final class Scheduler: @unchecked Sendable {
 
         let jobs = RunJobs(ids: order.map { ids[$0] }, configs: order.map { configs[$0] }, indices: order,
                            bases: prepared.bases, threads: threads, rerunBefore: options.force ? Date() : nil, cost: cost)
-        let shared = Mutex(SharedState())
+        var initial = SharedState()
+        if !options.force {
+            initial.settled = Set(ids.filter { statesBefore[$0] == .done || (!options.retryFailed && statesBefore[$0] == .failed) })
+        }
+        let shared = Mutex(initial)
         let group = DispatchGroup()
         for _ in 0..<min(workers, max(pending, 1)) {
             group.enter()
@@ -302,10 +310,9 @@ public final class Scheduler: @unchecked Sendable {
             // rebuild the same base.
             let (claimed, rebuilds, waits) = try shared.withLock { state -> (ClaimedJob?, String?, Bool) in
                 let candidates = bases.claimable(jobs.ids, baseStates: baseStates, attempted: state.attempted,
-                                                 rebuilding: state.rebuilding)
-                guard let claimed = try store.claimNextJob(among: candidates, worker: worker,
-                                                           rerunStartedBefore: jobs.rerunBefore,
-                                                           retryFailed: options.retryFailed) else {
+                                                 rebuilding: state.rebuilding).filter { !state.settled.contains($0) }
+                guard let claimed = try claimInWindows(candidates, store: store, worker: worker, jobs: jobs,
+                                                       settled: &state.settled) else {
                     return (nil, nil, bases.someJobWaits(jobs.ids, baseStates: baseStates, attempted: state.attempted,
                                                          rebuilding: state.rebuilding))
                 }
@@ -343,6 +350,28 @@ public final class Scheduler: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// The first claimable job of `candidates`, asked for in windows of 128 (a claim checks
+    /// each candidate it is given, under the write lock, so a 100,000-job grid asked in one
+    /// piece would cost a full scan per claim). A window that yields nothing has its done
+    /// and left-failed jobs added to `settled`, so later claims skip them.
+    private func claimInWindows(_ candidates: [String], store: Store, worker: WorkerIdentity, jobs: RunJobs,
+                                settled: inout Set<String>) throws -> ClaimedJob? {
+        var start = 0
+        while start < candidates.count {
+            let window = Array(candidates[start..<min(candidates.count, start + 128)])
+            if let claimed = try store.claimNextJob(among: window, worker: worker, rerunStartedBefore: jobs.rerunBefore,
+                                                    retryFailed: options.retryFailed) {
+                return claimed
+            }
+            for (id, state) in try store.states(of: window, doneSince: jobs.rerunBefore)
+            where state == .done || (state == .failed && !options.retryFailed) {
+                settled.insert(id)
+            }
+            start += window.count
+        }
+        return nil
     }
 
     /// Runs one claimed job and records its end: done, failed (an error, a NaN loss
