@@ -62,6 +62,23 @@ final class ReportCommandTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.standardError)
     }
 
+    func testFormatsWriteTheirFileAndOverwriteOnlyTheirOwn() throws {
+        for (format, file) in [("csv", "out/prune.csv"), ("json", "out/prune.json"), ("latex", "out/prune.tex")] {
+            for _ in 0..<2 {   // the second time overwrites the first's file
+                let result = try harness(["report", "prune-grid", "--format", format, "--out", file])
+                XCTAssertEqual(result.status, 0, "\(format): \(result.standardError)")
+            }
+        }
+        XCTAssert(try String(contentsOfFile: directory.file("out/prune.csv"), encoding: .utf8).hasPrefix("point,"))
+        // A markdown report is not overwritten by a CSV export, nor the other way round.
+        XCTAssertEqual(try harness(["report", "prune-grid", "--out", "out/prune.md"]).status, 0)
+        let refused = try harness(["report", "prune-grid", "--format", "csv", "--out", "out/prune.md"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssert(refused.standardError.contains("is not a report written by harness"), refused.standardError)
+        let printed = try harness(["report", "prune-grid", "--format", "json"])
+        XCTAssert(printed.standardOutput.hasPrefix("{\"experiment\":\"prune-grid\""), printed.standardOutput)
+    }
+
     func testPrintsMarkdownWithoutFigures() throws {
         let result = try harness(["report", "prune-grid"])
         XCTAssertEqual(result.status, 0, result.standardError)

@@ -19,7 +19,7 @@ extension Report {
     /// metric over the done jobs there, whatever their other grid values and seeds, and n;
     /// an "all" row and column hold the margins. Names are checked against fixed lists and
     /// values come from the parsed configs, never from SQL built out of user text.
-    public static func pivot(_ data: ReportData, _ request: PivotRequest) throws -> String {
+    public static func pivot(_ data: ReportData, _ request: PivotRequest, format: ReportFormat = .md) throws -> String {
         for (name, option) in [(request.rows, "--rows"), (request.columns, "--cols")] where !pivotDimensions.contains(name) {
             var message = "harness report: unknown dimension \"\(name)\" for \(option)"
             if let guess = suggestDimension(name) { message += "; did you mean \"\(guess)\"?" }
@@ -58,9 +58,32 @@ extension Report {
             table.add([GridLabel.value(value)] + cells[row].map(cell))
         }
         table.add(["all"] + cells[rowValues.count].map(cell))
+        let title = "\(data.spec.name): \(metric.title) by \(request.rows) × \(request.columns)"
+
+        switch format {
+        case .md: break
+        case .latex:
+            return "\(ReportFormat.latex.signature) of \(data.spec.name): a pivot table for \\usepackage{booktabs}\n\n"
+                + LaTeXTable.render(table, caption: title + " (mean over the done jobs in each cell, with n)",
+                                    label: "tab:\(data.spec.name)-pivot") + "\n"
+        case .csv, .json:
+            // One row per (row value, column value) cell with its mean and n, margins as "all".
+            var cellsTable = DataTable(name: "pivot", columns: ["point", request.rows, request.columns,
+                                                                metric.name + "_mean", metric.name + "_n"])
+            let rowKeys = rowValues + [.string("all")], columnKeys = columnValues + [.string("all")]
+            for (r, rowValue) in rowKeys.enumerated() {
+                for (c, columnValue) in columnKeys.enumerated() {
+                    let summary = Summary(cells[r][c])
+                    cellsTable.rows.append([.int(cellsTable.rows.count + 1), rowValue, columnValue,
+                                            summary.count > 0 ? number(summary.mean) : .null, .int(summary.count)])
+                }
+            }
+            if format == .csv { return cellsTable.csv }
+            return JSONValue.object([("experiment", .string(data.spec.name)), ("pivot", cellsTable.json)]).orderedText() + "\n"
+        }
 
         var lines = [
-            "# \(data.spec.name): \(metric.title) by \(request.rows) × \(request.columns)",
+            "# " + title,
             "",
             "Mean over the done jobs in each cell (seeds and the other grid dimensions pooled), with n.",
             "",

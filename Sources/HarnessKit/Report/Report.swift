@@ -9,6 +9,8 @@ import Darwin
 public struct ReportDocument: Sendable {
     public let markdown: String
     public let figures: [(fileName: String, svg: String)]
+    /// The report's tables as rendered, for `--format latex`: a name, a caption and the table.
+    let tables: [(name: String, caption: String, table: MarkdownTable)]
 }
 
 /// `harness report`: an experiment's results as a markdown report that stands alone
@@ -34,7 +36,8 @@ public enum Report {
                                       figureStem: figureStem)
         renderer.render()
         while renderer.lines.last == "" { renderer.lines.removeLast() }
-        return ReportDocument(markdown: renderer.lines.joined(separator: "\n") + "\n", figures: renderer.figures)
+        return ReportDocument(markdown: renderer.lines.joined(separator: "\n") + "\n", figures: renderer.figures,
+                              tables: renderer.tables)
     }
 
     /// Writes the figures, then the markdown (so the markdown never links a figure that is
@@ -43,26 +46,26 @@ public enum Report {
     public static func write(_ document: ReportDocument, to path: String, database: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         let figures = document.figures.map { (path: directory.appendingPathComponent($0.fileName).path, svg: $0.svg) }
-        try checkTarget(path, kind: .markdown, database: database)
+        try checkTarget(path, kind: .report(.md), database: database)
         for figure in figures { try checkTarget(figure.path, kind: .figure, database: database) }
         for figure in figures { try writeAtomically(figure.svg, to: figure.path) }
         try writeAtomically(document.markdown, to: path)
     }
 
-    /// Writes `text` (a pivot table) to `path` atomically, after `checkTarget`.
-    public static func writeText(_ text: String, to path: String, database: String) throws {
-        try checkTarget(path, kind: .markdown, database: database)
+    /// Writes `text` (a pivot table, or a report in `format`) to `path` atomically, after `checkTarget`.
+    public static func writeText(_ text: String, to path: String, format: ReportFormat = .md, database: String) throws {
+        try checkTarget(path, kind: .report(format), database: database)
         try writeAtomically(text, to: path)
     }
 
     enum OutputKind {
-        case markdown, figure
+        case report(ReportFormat), figure
 
         /// Whether `head` (a file's first bytes) is what harness writes as this kind.
         func matches(_ head: Data) -> Bool {
             let text = String(decoding: head, as: UTF8.self)
             switch self {
-            case .markdown: return text.hasPrefix("# ")
+            case let .report(format): return text.hasPrefix(format.signature)
             case .figure: return text.hasPrefix("<?xml") || text.hasPrefix("<svg")
             }
         }
@@ -78,12 +81,12 @@ public enum Report {
         let databaseFiles = Set(["", "-wal", "-shm", "-journal"].map { resolved(database + $0) })
         if databaseFiles.contains(target) {
             throw HarnessError("harness report: \(path) is the results database (or one of its files); "
-                               + "give --out a markdown file such as results/report.md")
+                               + "give --out a report file such as results/report.md")
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: target, isDirectory: &isDirectory) else { return }
         if isDirectory.boolValue {
-            throw HarnessError("harness report: \(path) is a directory; give --out a markdown file such as \(path)/report.md")
+            throw HarnessError("harness report: \(path) is a directory; give --out a report file such as \(path)/report.md")
         }
         let head = FileHandle(forReadingAtPath: target).map { handle in
             defer { try? handle.close() }
@@ -115,6 +118,7 @@ private struct ReportRenderer {
     let figureStem: String?
     var lines: [String] = []
     var figures: [(fileName: String, svg: String)] = []
+    var tables: [(name: String, caption: String, table: MarkdownTable)] = []
 
     init(data: ReportData, reference: ReferenceTable?, figureStem: String?) {
         self.data = data
@@ -260,7 +264,7 @@ private struct ReportRenderer {
         if let note = reference?.note { lines.append("Reference note: \(note)") }
         lines.append("")
 
-        appendPointTable(PointTable(columns: [
+        appendPointTable(PointTable(name: "results", caption: "results per grid point, mean ± sd over seeds", columns: [
             .init("accuracy", bold: .highestMean), .init("macro_f1"), .init("mean_epoch_seconds", shows: .mean),
         ], showsJobs: true))
         if let best = data.best {
@@ -285,7 +289,7 @@ private struct ReportRenderer {
         let order = data.dimensions.indices.sorted { a, b in
             (data.dimensions[a].hasPrefix("pruning.") ? 0 : 1, a) < (data.dimensions[b].hasPrefix("pruning.") ? 0 : 1, b)
         }
-        appendPointTable(PointTable(dimensions: order, columns: [
+        appendPointTable(PointTable(name: "pruning", caption: "pruning as in the paper's Table 3", dimensions: order, columns: [
             .init("accuracy_before_pruning"), .init("accuracy_pruned"), .init("accuracy", title: "after retraining (%)"),
             .init("sparsity", shows: .mean), .init("update_seconds", shows: .mean), .init("update_seconds_pruned", shows: .mean),
         ]))
@@ -328,6 +332,7 @@ private struct ReportRenderer {
                       String(matrix.total)])
         lines.append(perClass.text)
         lines.append("")
+        tables.append(("per-class", "\(spec.name): per-class metrics of the best configuration (\(data.label(point)))", perClass))
         let accuracy = matrix.total > 0 ? NumberFormat.decimal(100 * matrix.accuracy, 2) + "%" : "–"
         lines.append("Accuracy of the summed matrix: \(accuracy) (\(matrix.correct) of \(matrix.total) test predictions). "
                      + "Macro averages are over all classes, a measure that is undefined for a class (never predicted "
@@ -389,6 +394,7 @@ private struct ReportRenderer {
         }
         lines.append(markdown.text)
         lines.append("")
+        tables.append((table.name, "\(spec.name): \(table.caption)", markdown))
     }
 
     func dimensionColumns(_ dimensions: [String]) -> [MarkdownTable.Column] {
@@ -470,12 +476,17 @@ struct PointTable {
         }
     }
 
+    /// What exports call it ("results"), and the caption a LaTeX table gets.
+    var name: String
+    var caption: String
     /// Indices into the grid's dimensions, in column order; nil for the grid's order.
     var dimensions: [Int]?
     var columns: [Column]
     var showsJobs = false
 
-    init(dimensions: [Int]? = nil, columns: [Column], showsJobs: Bool = false) {
+    init(name: String, caption: String, dimensions: [Int]? = nil, columns: [Column], showsJobs: Bool = false) {
+        self.name = name
+        self.caption = caption
         self.dimensions = dimensions
         self.columns = columns
         self.showsJobs = showsJobs

@@ -351,7 +351,15 @@ extension JSONValue {
         return out
     }
 
-    private func writeCanonical(into out: inout String) {
+    /// Compact JSON like `canonicalText`, but with object members in their given order
+    /// (for output people read, such as `harness report --format json`).
+    public func orderedText() -> String {
+        var out = ""
+        writeCanonical(into: &out, sortingKeys: false)
+        return out
+    }
+
+    private func writeCanonical(into out: inout String, sortingKeys: Bool = true) {
         switch self {
         case .null: out += "null"
         case let .bool(value): out += value ? "true" : "false"
@@ -362,17 +370,17 @@ extension JSONValue {
             out += "["
             for (index, element) in elements.enumerated() {
                 if index > 0 { out += "," }
-                element.writeCanonical(into: &out)
+                element.writeCanonical(into: &out, sortingKeys: sortingKeys)
             }
             out += "]"
         case let .object(members):
             out += "{"
-            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for (index, member) in sorted.enumerated() {
+            let ordered = sortingKeys ? members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : members
+            for (index, member) in ordered.enumerated() {
                 if index > 0 { out += "," }
                 JSONValue.writeString(member.key, into: &out)
                 out += ":"
-                member.value.writeCanonical(into: &out)
+                member.value.writeCanonical(into: &out, sortingKeys: sortingKeys)
             }
             out += "}"
         }

@@ -7,6 +7,10 @@ struct ReportCommand: Subcommand {
     static let rows = Option<String>.text("rows", "DIM", help: "a pivot table instead of the report: the grid dimension "
                                           + "down its rows (e.g. model.layers); needs --cols")
     static let cols = Option<String>.text("cols", "DIM", help: "the pivot table's dimension across its columns; needs --rows")
+    static let format = Option<ReportFormat>.choice("format", "F", cases: ReportFormat.allCases,
+                                                    help: "md: the report with SVG figures; csv: one row per grid point "
+                                                    + "(mean, sd and n of every metric); json: points and jobs; latex: "
+                                                    + "the report's tables as booktabs tabulars", default: .md)
     static let metric = Option<String>.text("metric", "M", help: "the pivot table's metric: one of "
                                             + ReportMetric.names.joined(separator: ", "), default: "accuracy")
 
@@ -16,19 +20,22 @@ struct ReportCommand: Subcommand {
         discussion: "Finished Slurm shards of the database's submissions are merged first (see harness merge).",
         positionals: [Positional("SPEC|EXPERIMENT", help: "a spec file, or the name of an experiment in the database",
                                  noun: "spec file or experiment name")],
-        options: [SharedOptions.db, out, rows, cols, metric],
+        options: [SharedOptions.db, out, format, rows, cols, metric],
         examples: ["harness report experiments/quick.json --out results/quick.md",
+                   "harness report layers --format csv --out results/layers.csv",
                    "harness report quick --rows model.layers --cols model.hidden --metric macro_f1"])
 
     let subject: ReportSubject
     let database: String
     let output: String?
+    let format: ReportFormat
     let pivot: PivotRequest?
 
     init(_ arguments: ParsedArguments) throws {
         subject = ReportSubject(argument: arguments.positionals[0])
         database = try arguments.value(SharedOptions.db)
         output = try arguments.optional(Self.out)
+        format = try arguments.value(Self.format)
         let usage = "usage: " + Help.usageLine(Self.command)
         switch (try arguments.optional(Self.rows), try arguments.optional(Self.cols)) {
         case let (rows?, columns?):
@@ -52,11 +59,21 @@ struct ReportCommand: Subcommand {
         mergeSlurmShards(into: store, command: Self.command.name)
         let data = try ReportData.load(store: store, subject: subject)
         if let pivot {
-            let markdown = try Report.pivot(data, pivot)
+            let text = try Report.pivot(data, pivot, format: format)
             if let output {
-                try Report.writeText(markdown, to: output, database: database)
+                try Report.writeText(text, to: output, format: format, database: database)
             } else {
-                standardOutput(markdown, terminator: "")
+                standardOutput(text, terminator: "")
+            }
+            return 0
+        }
+        if format != .md {
+            let text = try Report.export(data, format: format)
+            if let output {
+                try Report.writeText(text, to: output, format: format, database: database)
+                standardError("wrote \(output)")
+            } else {
+                standardOutput(text, terminator: "")
             }
             return 0
         }

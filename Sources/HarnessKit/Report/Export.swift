@@ -1,0 +1,182 @@
+import Foundation
+
+/// What `harness report --format` writes.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    /// The markdown report with its SVG figures (or a markdown pivot table).
+    case md
+    /// One row per grid point: its grid values, then for every metric its mean, standard
+    /// deviation and n, and the paper's value where the spec has one (or the pivot table).
+    case csv
+    /// The whole, for programs: the experiment, its grid points (as in the CSV) and every job
+    /// with its results (or the pivot table).
+    case json
+    /// The report's tables as booktabs `tabular`s, to paste into a paper (or the pivot table).
+    case latex
+
+    /// The first bytes of a file written in this format, by which a later `--out` knows it
+    /// may overwrite it (see `Report.checkTarget`).
+    var signature: String {
+        switch self {
+        case .md: "# "
+        case .csv: "point,"
+        case .json: "{\"experiment\":"
+        case .latex: "% harness report"
+        }
+    }
+}
+
+/// A table of values: the form every export is written from. A row holds one value per
+/// column; numbers stay numbers (no units, no rounding) so a program reading the CSV or
+/// JSON gets what the database holds.
+struct DataTable: Sendable {
+    var name: String
+    var columns: [String]
+    var rows: [[JSONValue]] = []
+
+    /// RFC 4180: comma-separated, a header line, fields with a comma, quote or line break
+    /// quoted (quotes doubled); numbers in full precision, null as an empty field.
+    var csv: String {
+        func field(_ value: JSONValue) -> String {
+            let text: String
+            switch value {
+            case .null: text = ""
+            case let .string(s): text = s
+            case let .bool(b): text = b ? "true" : "false"
+            case .int, .double: text = value.canonicalText()
+            case .array, .object: text = value.canonicalText()
+            }
+            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return ([columns.map { field(.string($0)) }] + rows.map { $0.map(field) })
+            .map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
+    /// Each row as an object keyed by column name, in column order.
+    var json: JSONValue {
+        .array(rows.map { row in .object(zip(columns, row).map { (key: $0, value: $1) }) })
+    }
+}
+
+/// LaTeX for a table harness rendered as markdown: a `table` float with a booktabs
+/// `tabular` (\toprule, \midrule, \bottomrule), the markdown's cells as text with LaTeX's
+/// special characters escaped, "±" as `$\pm$`, bold as `\textbf`. Needs `\usepackage{booktabs}`.
+enum LaTeXTable {
+    static func render(_ table: MarkdownTable, caption: String, label: String) -> String {
+        let alignment = table.columns.map { $0.alignment == .right ? "r" : "l" }.joined()
+        var lines = ["\\begin{table}[ht]", "\\centering", "\\caption{\(cell(caption))}", "\\label{\(label)}",
+                     "\\begin{tabular}{\(alignment)}", "\\toprule"]
+        lines.append(table.columns.map { cell($0.header) }.joined(separator: " & ") + " \\\\")
+        lines.append("\\midrule")
+        for row in table.rows { lines.append(row.map(cell).joined(separator: " & ") + " \\\\") }
+        lines += ["\\bottomrule", "\\end{tabular}", "\\end{table}"]
+        return lines.joined(separator: "\n")
+    }
+
+    /// A markdown cell as LaTeX: "**x**" becomes \textbf{x}, "±" $\pm$, "–" (no value) --.
+    static func cell(_ markdown: String) -> String {
+        var text = markdown.replacingOccurrences(of: "\\|", with: "|")
+        var bold = false
+        if text.hasPrefix("**") && text.hasSuffix("**") && text.count >= 4 {
+            text = String(text.dropFirst(2).dropLast(2))
+            bold = true
+        }
+        var out = escape(text).replacingOccurrences(of: "±", with: "$\\pm$").replacingOccurrences(of: "–", with: "--")
+            .replacingOccurrences(of: "×", with: "$\\times$")
+        if bold { out = "\\textbf{\(out)}" }
+        return out
+    }
+
+    /// Escapes the characters LaTeX gives a meaning: \ & % $ # _ { } ~ ^.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "\\": out += "\\textbackslash{}"
+            case "&", "%", "$", "#", "_", "{", "}": out += "\\" + String(character)
+            case "~": out += "\\textasciitilde{}"
+            case "^": out += "\\textasciicircum{}"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+extension Report {
+    /// The experiment in `format` (not `.md`, which is `render`): CSV of its grid points,
+    /// JSON of its points and jobs, or LaTeX of the report's tables.
+    public static func export(_ data: ReportData, format: ReportFormat) throws -> String {
+        switch format {
+        case .md:
+            return try render(data, figureStem: nil).markdown
+        case .csv:
+            return try pointsTable(data).csv
+        case .json:
+            let spec = (try? JSONValue.parse(data.spec.sourceJSON)) ?? .string(data.spec.sourceJSON)
+            let whole: JSONValue = .object([
+                ("experiment", .string(data.spec.name)), ("description", .string(data.spec.description)),
+                ("spec", spec), ("points", try pointsTable(data).json), ("jobs", jobsTable(data).json),
+            ])
+            return whole.orderedText() + "\n"
+        case .latex:
+            let document = try render(data, figureStem: nil)
+            let tables = document.tables.map { LaTeXTable.render($0.table, caption: $0.caption, label: "tab:\(data.spec.name)-\($0.name)") }
+            return (["\(ReportFormat.latex.signature) of \(data.spec.name): tables for \\usepackage{booktabs}"] + tables)
+                .joined(separator: "\n\n") + "\n"
+        }
+    }
+
+    /// One row per grid point: "point" (1-based), the grid values, then for every metric
+    /// that some done job has: mean, sample standard deviation and n over the done jobs,
+    /// and the paper's value where the spec's reference gives one; "jobs_done" last.
+    static func pointsTable(_ data: ReportData) throws -> DataTable {
+        let reference = try ReferenceTable(spec: data.spec, origin: data.spec.filePath)
+        let done = data.jobs.filter(\.isDone).map(\.result)
+        let metrics = ReportMetric.all.filter { metric in done.contains { metric.value($0) != nil } }
+        var columns = ["point"] + data.dimensions
+        for metric in metrics {
+            columns += [metric.name + "_mean", metric.name + "_sd", metric.name + "_n"]
+            if reference?.has(metric.name) == true { columns.append(metric.name + "_paper") }
+        }
+        columns.append("jobs_done")
+        var table = DataTable(name: "points", columns: columns)
+        for point in data.points {
+            var row: [JSONValue] = [.int(point.index + 1)] + point.values.map { value in
+                if case .string(let label)? = value[SettingField.variantLabelKey] { return .string(label) }
+                return value
+            }
+            let results = point.doneJobs.map(\.result)
+            for metric in metrics {
+                let summary = metric.summary(results)
+                row += [summary.count > 0 ? number(summary.mean) : .null,
+                        summary.standardDeviation.map(number) ?? .null, .int(summary.count)]
+                if reference?.has(metric.name) == true {
+                    row.append(reference?.value(metric.name, dimensions: data.dimensions, values: point.values).map(number) ?? .null)
+                }
+            }
+            row.append(.int(results.count))
+            table.rows.append(row)
+        }
+        return table
+    }
+
+    /// One row per job of the experiment, in its job order: its point, id, seed, state,
+    /// run, data set, every metric, and the error of a failed or interrupted run.
+    static func jobsTable(_ data: ReportData) -> DataTable {
+        var table = DataTable(name: "jobs", columns: ["point", "job_id", "seed", "state", "run_id", "dataset_fingerprint"]
+                              + ReportMetric.names + ["error"])
+        for job in data.jobs {
+            let result = job.result
+            table.rows.append([job.point.map { .int($0 + 1) } ?? .null, .string(result.jobID), .int(result.seed),
+                               .string(result.state.rawValue), result.runID.map { .int(Int($0)) } ?? .null,
+                               .string(result.datasetFingerprint)]
+                              + ReportMetric.all.map { metric in metric.value(result).map(number) ?? .null }
+                              + [result.error.map { .string($0) } ?? .null])
+        }
+        return table
+    }
+
+    /// A finite number as JSON; NaN and infinities (undefined metrics) as null.
+    static func number(_ x: Double) -> JSONValue { x.isFinite ? .double(x) : .null }
+}

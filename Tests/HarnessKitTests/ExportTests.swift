@@ -1,0 +1,112 @@
+import Foundation
+import XCTest
+@testable import HarnessKit
+import TestSupport
+
+/// `harness report --format csv|json|latex`: each parses back to what the report shows.
+final class ExportTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws { directory = try TemporaryDirectory(prefix: "export-test") }
+    override func tearDown() { directory.remove() }
+
+    private func fixtureData() throws -> ReportData {
+        let store = try ReportFixture.build(at: directory.file("h.sqlite"))
+        return try ReportData.load(store: store, subject: .experiment("prune-grid"))
+    }
+
+    /// RFC 4180: fields separated by commas, quoted fields may hold commas, quotes (doubled)
+    /// and line breaks.
+    static func parseCSV(_ text: String) -> [[String]] {
+        var rows: [[String]] = [], row: [String] = [], field = "", quoted = false
+        var characters = Array(text)[...]
+        while let c = characters.popFirst() {
+            if quoted {
+                if c == "\"" {
+                    if characters.first == "\"" { field.append("\""); characters.removeFirst() } else { quoted = false }
+                } else { field.append(c) }
+            } else if c == "\"" { quoted = true
+            } else if c == "," { row.append(field); field = ""
+            } else if c == "\n" { row.append(field); rows.append(row); row = []; field = ""
+            } else { field.append(c) }
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+
+    func testCSVHasOneRowPerGridPointWithTheNumbersTheReportShows() throws {
+        let data = try fixtureData()
+        let rows = Self.parseCSV(try Report.export(data, format: .csv))
+        let header = try XCTUnwrap(rows.first)
+        XCTAssertEqual(Array(header.prefix(3)), ["point", "pruning.threshold", "model.hidden"])
+        XCTAssertEqual(rows.count - 1, data.points.count)
+        XCTAssert(rows.allSatisfy { $0.count == header.count }, "\(rows)")
+        let mean = try XCTUnwrap(header.firstIndex(of: "accuracy_mean")), n = try XCTUnwrap(header.firstIndex(of: "accuracy_n"))
+        XCTAssert(header.contains("accuracy_paper"), "the fixture's spec has paper values")
+        for (point, row) in zip(data.points, rows.dropFirst()) {
+            let accuracy = ReportMetric.all.first { $0.name == "accuracy" }!
+            let summary = accuracy.summary(point.doneJobs.map(\.result))
+            XCTAssertEqual(Int(row[n]), summary.count)
+            if summary.count > 0 { XCTAssertEqual(try XCTUnwrap(Double(row[mean])), summary.mean, accuracy: 1e-12) }
+        }
+        // Fields that hold commas and quotes survive.
+        var table = DataTable(name: "t", columns: ["point", "label"])
+        table.rows = [[.int(1), .string("a, \"b\"\nc")]]
+        XCTAssertEqual(Self.parseCSV(table.csv), [["point", "label"], ["1", "a, \"b\"\nc"]])
+    }
+
+    func testJSONHoldsThePointsAndEveryJob() throws {
+        let data = try fixtureData()
+        let text = try Report.export(data, format: .json)
+        XCTAssert(text.hasPrefix(ReportFormat.json.signature), text)
+        let json = try JSONValue.parse(text)
+        XCTAssertEqual(json["experiment"], .string("prune-grid"))
+        guard case let .array(points)? = json["points"], case let .array(jobs)? = json["jobs"] else {
+            return XCTFail("points and jobs are arrays: \(text)")
+        }
+        XCTAssertEqual(points.count, data.points.count)
+        XCTAssertEqual(jobs.count, data.jobs.count)
+        XCTAssertEqual(jobs.compactMap { $0["job_id"] }, data.jobs.map { .string($0.result.jobID) })
+        XCTAssertNotNil(json["spec"]?["grid"])
+    }
+
+    func testLaTeXIsBooktabsWithItsSpecialCharactersEscaped() throws {
+        let data = try fixtureData()
+        let latex = try Report.export(data, format: .latex)
+        XCTAssert(latex.hasPrefix(ReportFormat.latex.signature), latex)
+        XCTAssertEqual(latex.components(separatedBy: "\\begin{tabular}").count - 1, 3, "results, pruning, per-class")
+        for command in ["\\toprule", "\\midrule", "\\bottomrule"] { XCTAssert(latex.contains(command), command) }
+        XCTAssert(latex.contains("accuracy (\\%)") && latex.contains("$\\pm$"), latex)
+        XCTAssertFalse(latex.contains("±") || latex.contains("**"), latex)
+        XCTAssertEqual(LaTeXTable.escape("50% of a_b & {c} #1 $2 ~ ^ \\"),
+                       "50\\% of a\\_b \\& \\{c\\} \\#1 \\$2 \\textasciitilde{} \\textasciicircum{} \\textbackslash{}")
+    }
+
+    /// Where pdflatex exists, the LaTeX compiles in a minimal document.
+    func testLaTeXCompilesWherePdflatexExists() throws {
+        let pdflatex = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let pdflatex else { throw XCTSkip("pdflatex is not installed") }
+        let body = try Report.export(try fixtureData(), format: .latex)
+        let document = "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n\(body)\n\\end{document}\n"
+        try document.write(toFile: directory.file("tables.tex"), atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: pdflatex)
+        process.arguments = ["-interaction=nonstopmode", "-halt-on-error", "tables.tex"]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+    }
+
+    func testPivotExportsAsCSVAndJSON() throws {
+        let data = try fixtureData()
+        let request = PivotRequest(rows: "pruning.threshold", columns: "model.hidden", metric: "accuracy")
+        let rows = Self.parseCSV(try Report.pivot(data, request, format: .csv))
+        XCTAssertEqual(rows.first, ["point", "pruning.threshold", "model.hidden", "accuracy_mean", "accuracy_n"])
+        XCTAssertEqual(rows.last?[1], "all")
+        let json = try JSONValue.parse(try Report.pivot(data, request, format: .json))
+        guard case let .array(cells)? = json["pivot"] else { return XCTFail("\(json)") }
+        XCTAssertEqual(cells.count, rows.count - 1)
+    }
+}
