@@ -41,6 +41,26 @@ public final class ThreadPool: @unchecked Sendable {
 
     deinit { shared.stop() }
 
+    /// CPU seconds used so far by the calling thread and the pool's workers (their thread
+    /// CPU clocks, which count only time on a core: a job's cost whatever else the machine
+    /// runs). Differences of two readings time a stretch of work, such as an epoch.
+    public func cpuSeconds() -> Double {
+        var total = Self.seconds(of: CLOCK_THREAD_CPUTIME_ID)
+        for worker in shared.workers {
+            let clock = worker.cpuClock.load(ordering: .acquiring)
+            if clock != Worker.noClock { total += Self.seconds(of: clockid_t(clock)) }
+        }
+        return total
+    }
+
+    private static func seconds(of clock: clockid_t) -> Double {
+        var time = timespec()
+        guard clock_gettime(clock, &time) == 0 else { return 0 }
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+
+    private typealias Worker = Shared.Worker
+
     /// Runs `body(threadIndex)` once on each of `threadCount` threads and returns when all are done.
     public func run(_ body: (Int) -> Void) {
         if threadCount == 1 { body(0); return }
@@ -64,8 +84,11 @@ public final class ThreadPool: @unchecked Sendable {
         }
 
         final class Worker: Sendable {
+            static let noClock: Int32 = -1
             /// True while the worker is parked (or about to park) on `wake`.
             let parked = Atomic<Bool>(false)
+            /// The worker thread's CPU clock (pthread_getcpuclockid), set when it starts.
+            let cpuClock = Atomic<Int32>(Worker.noClock)
             let wake = DispatchSemaphore(value: 0)
         }
 
@@ -93,6 +116,10 @@ public final class ThreadPool: @unchecked Sendable {
         }
 
         func workerLoop(index: Int) {
+            var clock = clockid_t()
+            if pthread_getcpuclockid(pthread_self(), &clock) == 0 {
+                workers[index - 1].cpuClock.store(Int32(clock), ordering: .releasing)
+            }
             var seen = 0
             while true {
                 seen = waitForCall(after: seen, worker: workers[index - 1])

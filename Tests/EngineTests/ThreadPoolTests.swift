@@ -54,3 +54,25 @@ final class ThreadPoolTests: XCTestCase {
         XCTAssertEqual(try threadCount(), before, "threads left running after their pools were released")
     }
 }
+
+final class ThreadPoolCPUTimeTests: XCTestCase {
+    /// The pool's CPU clock counts the work of every thread of it, and only time on a core.
+    func testCPUSecondsCountEveryThreadsWork() {
+        let pool = ThreadPool(threads: 2)
+        pool.run { _ in }   // the worker has started and recorded its clock
+        let cpuStart = pool.cpuSeconds(), wallStart = Clock.now()
+        pool.run { _ in
+            let end = Clock.now() + 0.1
+            var x = 0.0
+            while Clock.now() < end { x += 1 }
+            XCTAssertGreaterThan(x, 0)
+        }
+        let cpu = pool.cpuSeconds() - cpuStart, wall = Clock.now() - wallStart
+        XCTAssertGreaterThan(cpu, 0.09, "at least the caller's own 0.1 s of work")
+        XCTAssertLessThan(cpu, 2 * wall + 0.05, "no more than two threads' worth")
+        // Sleeping costs no CPU.
+        let idleStart = pool.cpuSeconds()
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertLessThan(pool.cpuSeconds() - idleStart, 0.05)
+    }
+}

@@ -203,6 +203,15 @@ final class SchedulerTests: XCTestCase {
             SELECT json_extract(j.config_json, '$.model.hidden') FROM runs r JOIN jobs j ON j.id = r.job_id ORDER BY r.id
             """) { $0.string(0) }
         XCTAssertEqual(started, ["16", "8", "4"])
+        // CPU seconds are recorded beside wall seconds, per job and per epoch.
+        let store = try Store(path: database)
+        for result in try store.results(experiment: "order") {
+            let cpu = try XCTUnwrap(result.metric("train_cpu_seconds")), wall = try XCTUnwrap(result.metric("train_seconds"))
+            XCTAssert(cpu > 0 && cpu < wall * 1.5 + 0.05, "cpu \(cpu) s, wall \(wall) s")
+            XCTAssertGreaterThan(try XCTUnwrap(result.metric("mean_step_cpu_seconds")), 0)
+            let epochs = try store.epochs(runID: try XCTUnwrap(result.runID))
+            XCTAssert(epochs.allSatisfy { ($0.cpuSeconds ?? 0) > 0 }, "\(epochs)")
+        }
 
         let data = try FashionMNIST.load(directory: dataDirectory)
         let job = try ExperimentSpec.load(path: spec).jobs()[1]

@@ -19,14 +19,20 @@ public struct TrainingOptions: Sendable {
 public struct EpochSummary: Sendable {
     public let epoch: Int        // 1-based
     public let meanLoss: Double
+    /// Wall seconds.
     public let seconds: Double
+    /// CPU seconds of the model's threads (`ThreadPool.cpuSeconds`).
+    public let cpuSeconds: Double
 }
 
 public struct TrainingHistory: Sendable {
     public var epochs: [EpochSummary]
     /// Mean wall time of one optimizer step (the paper's "average updating time of weights").
     public var meanStepSeconds: Double
+    /// Mean CPU time of one optimizer step, over the model's threads.
+    public var meanStepCPUSeconds: Double
     public var trainSeconds: Double
+    public var trainCPUSeconds: Double
     public var steps: Int
 }
 
@@ -76,11 +82,12 @@ public final class Trainer {
         let batches = (data.count + batchSize - 1) / batchSize
         if labelSpace.count < batchSize { labelSpace = Array(repeating: 0, count: batchSize) }
         var summaries: [EpochSummary] = []
-        var stepSeconds = 0.0, stepCount = 0
-        let trainStart = Clock.now()
+        var stepSeconds = 0.0, stepCPUSeconds = 0.0, stepCount = 0
+        let pool = model.pool
+        let trainStart = Clock.now(), trainCPUStart = pool.cpuSeconds()
         for _ in 0..<(epochs ?? options.epochs) {
             completedEpochs += 1
-            let epochStart = Clock.now()
+            let epochStart = Clock.now(), epochCPUStart = pool.cpuSeconds()
             var order = Array(0..<data.count)
             shuffleGenerator.shuffle(&order)
             var lossSum = 0.0
@@ -107,19 +114,22 @@ public final class Trainer {
                     throw TrainingError.nonFiniteLoss(epoch: completedEpochs, batch: batchIndex + 1, loss: loss)
                 }
                 model.backward(dLogits: dLogits.buffer.pointer)
-                let stepStart = Clock.now()
-                optimizer.step(pool: model.pool)
+                let stepStart = Clock.now(), stepCPUStart = pool.cpuSeconds()
+                optimizer.step(pool: pool)
                 stepSeconds += Clock.now() - stepStart
+                stepCPUSeconds += pool.cpuSeconds() - stepCPUStart
                 stepCount += 1
                 lossSum += loss * Double(b)
                 onBatch(completedEpochs, batchIndex + 1, batches, loss)
             }
             let summary = EpochSummary(epoch: completedEpochs, meanLoss: lossSum / Double(data.count),
-                                       seconds: Clock.now() - epochStart)
+                                       seconds: Clock.now() - epochStart, cpuSeconds: pool.cpuSeconds() - epochCPUStart)
             summaries.append(summary)
             onEpoch(summary)
         }
         return TrainingHistory(epochs: summaries, meanStepSeconds: stepCount > 0 ? stepSeconds / Double(stepCount) : 0,
-                              trainSeconds: Clock.now() - trainStart, steps: stepCount)
+                               meanStepCPUSeconds: stepCount > 0 ? stepCPUSeconds / Double(stepCount) : 0,
+                               trainSeconds: Clock.now() - trainStart, trainCPUSeconds: pool.cpuSeconds() - trainCPUStart,
+                               steps: stepCount)
     }
 }

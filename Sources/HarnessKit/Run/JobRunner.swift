@@ -123,7 +123,8 @@ struct JobRunner {
                           confusion: evaluation.confusion, trainSeconds: history.trainSeconds,
                           meanEpochSeconds: epochSeconds.isEmpty ? .nan : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
                           meanStepSeconds: history.meanStepSeconds, inferenceSeconds: evaluation.seconds,
-                          parameterCount: parameterCount, pruning: pruning)
+                          parameterCount: parameterCount, pruning: pruning,
+                          trainCPUSeconds: history.trainCPUSeconds, meanStepCPUSeconds: history.meanStepCPUSeconds)
     }
 }
 

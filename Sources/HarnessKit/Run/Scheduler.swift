@@ -395,7 +395,7 @@ public final class Scheduler: @unchecked Sendable {
         var storeError: Error?
         runner.onEpoch = { [log] phase, summary in
             do { try store.recordEpoch(runID: claimed.runID, phase: phase, epoch: summary.epoch, loss: summary.meanLoss,
-                                       seconds: summary.seconds) } catch { storeError = storeError ?? error }
+                                       seconds: summary.seconds, cpuSeconds: summary.cpuSeconds) } catch { storeError = storeError ?? error }
             lastHeartbeat = Clock.now()
             log.epochFinished(runID: claimed.runID, index: index, label: label, phase: phase, summary: summary,
                               epochs: config.epochs(of: phase))

@@ -235,13 +235,15 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Records (or re-records) one epoch; also a heartbeat.
-    public func recordEpoch(runID: Int64, phase: TrainingPhase, epoch: Int, loss: Double, seconds: Double) throws {
+    public func recordEpoch(runID: Int64, phase: TrainingPhase, epoch: Int, loss: Double, seconds: Double,
+                            cpuSeconds: Double? = nil) throws {
         try write { db in
             _ = try runState(db, runID)
             try db.run("""
-                INSERT INTO epochs (run_id, phase, epoch, loss, seconds) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (run_id, phase, epoch) DO UPDATE SET loss = excluded.loss, seconds = excluded.seconds
-                """, [runID, phase.rawValue, epoch, loss, seconds])
+                INSERT INTO epochs (run_id, phase, epoch, loss, seconds, cpu_seconds) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, phase, epoch) DO UPDATE
+                SET loss = excluded.loss, seconds = excluded.seconds, cpu_seconds = excluded.cpu_seconds
+                """, [runID, phase.rawValue, epoch, loss, seconds, cpuSeconds])
             try db.run("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'", [Store.now(), runID])
         }
     }
@@ -490,14 +492,15 @@ public final class Store: @unchecked Sendable {
     public func epochs(runID: Int64) throws -> [EpochRecord] {
         try read { db in
             try db.query("""
-                SELECT phase, epoch, loss, seconds FROM epochs WHERE run_id = ?
+                SELECT phase, epoch, loss, seconds, cpu_seconds FROM epochs WHERE run_id = ?
                 ORDER BY phase = 'retrain', epoch
                 """, [runID]) {
                 let phase = $0.string(0)
                 guard let known = TrainingPhase(rawValue: phase) else {
                     throw HarnessError("run \(runID) in \(path): epoch of unknown phase \"\(phase)\"")
                 }
-                return EpochRecord(phase: known, epoch: $0.int(1), loss: $0.optionalDouble(2), seconds: $0.double(3))
+                return EpochRecord(phase: known, epoch: $0.int(1), loss: $0.optionalDouble(2), seconds: $0.double(3),
+                                   cpuSeconds: $0.optionalDouble(4))
             }
         }
     }

@@ -7,7 +7,7 @@
 /// the sqlite3 shell. A REAL metric is NULL where it was undefined (NaN, e.g. the F1 of a
 /// class never predicted nor present); SQLite stores a bound NaN as NULL.
 enum StoreSchema {
-    static let migrations: [String] = [version1, version2, version3]
+    static let migrations: [String] = [version1, version2, version3, version4]
 
     /// Tables every version has had since version 1: a file with a `user_version` but
     /// without these is some other program's database.
@@ -217,5 +217,14 @@ enum StoreSchema {
     /// Slurm shard; the next registration with a path records it.
     private static let version3 = """
         ALTER TABLE experiments ADD COLUMN spec_path TEXT;
+        """
+
+    /// CPU seconds beside wall seconds: the CPU time of a job's threads does not grow when
+    /// other jobs share the cores, so cost comparisons can use it. NULL for runs recorded
+    /// before.
+    private static let version4 = """
+        ALTER TABLE results ADD COLUMN train_cpu_seconds REAL;
+        ALTER TABLE results ADD COLUMN mean_step_cpu_seconds REAL;
+        ALTER TABLE epochs ADD COLUMN cpu_seconds REAL;
         """
 }

@@ -173,10 +173,17 @@ public struct JobOutcome: Sendable, Equatable {
     public let inferenceSeconds: Double
     public let parameterCount: Int
     public let pruning: PruningOutcome?
+    /// CPU seconds of the job's threads while training (wall seconds are `trainSeconds`).
+    public let trainCPUSeconds: Double
+    /// Mean CPU seconds of one optimizer step over the job's threads.
+    public let meanStepCPUSeconds: Double
 
     public init(accuracy: Double, macroF1: Double, classes: [ClassMetrics], confusion: ConfusionMatrix,
                 trainSeconds: Double, meanEpochSeconds: Double, meanStepSeconds: Double,
-                inferenceSeconds: Double, parameterCount: Int, pruning: PruningOutcome?) {
+                inferenceSeconds: Double, parameterCount: Int, pruning: PruningOutcome?,
+                trainCPUSeconds: Double = .nan, meanStepCPUSeconds: Double = .nan) {
+        self.trainCPUSeconds = trainCPUSeconds
+        self.meanStepCPUSeconds = meanStepCPUSeconds
         self.accuracy = accuracy
         self.macroF1 = macroF1
         self.classes = classes
@@ -244,6 +251,8 @@ public struct EpochRecord: Sendable, Equatable {
     public let epoch: Int
     public let loss: Double?
     public let seconds: Double
+    /// CPU seconds of the job's threads; nil for epochs recorded before it was measured.
+    public var cpuSeconds: Double? = nil
 }
 
 /// An experiment as registered: its description and the spec's JSON text.
