@@ -205,15 +205,20 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(started, ["16", "8", "4"])
         // CPU seconds are recorded beside wall seconds, per job and per epoch.
         let store = try Store(path: database)
+        let data = try FashionMNIST.load(directory: dataDirectory)
         for result in try store.results(experiment: "order") {
             let cpu = try XCTUnwrap(result.metric("train_cpu_seconds")), wall = try XCTUnwrap(result.metric("train_seconds"))
             XCTAssert(cpu > 0 && cpu < wall * 1.5 + 0.05, "cpu \(cpu) s, wall \(wall) s")
             XCTAssertGreaterThan(try XCTUnwrap(result.metric("mean_step_cpu_seconds")), 0)
             let epochs = try store.epochs(runID: try XCTUnwrap(result.runID))
             XCTAssert(epochs.allSatisfy { ($0.cpuSeconds ?? 0) > 0 }, "\(epochs)")
+            // The test-set predictions are kept, one byte per test image, and are the confusion matrix's.
+            let predictions = try store.predictions(runID: try XCTUnwrap(result.runID))
+            XCTAssertEqual(predictions.count, data.test.count)
+            let matrix = ConfusionMatrix(predictions: predictions.map(Int.init), labels: data.test.labels, classes: 10)
+            XCTAssertEqual(matrix, try store.confusion(runID: try XCTUnwrap(result.runID)))
         }
 
-        let data = try FashionMNIST.load(directory: dataDirectory)
         let job = try ExperimentSpec.load(path: spec).jobs()[1]
         var cost = JobCost()
         let flops = try makeModel(job.settings.engineModel(imageHeight: 28, imageWidth: 28), seed: 0, threads: 1)

@@ -124,7 +124,8 @@ struct JobRunner {
                           meanEpochSeconds: epochSeconds.isEmpty ? .nan : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
                           meanStepSeconds: history.meanStepSeconds, inferenceSeconds: evaluation.seconds,
                           parameterCount: parameterCount, pruning: pruning,
-                          trainCPUSeconds: history.trainCPUSeconds, meanStepCPUSeconds: history.meanStepCPUSeconds)
+                          trainCPUSeconds: history.trainCPUSeconds, meanStepCPUSeconds: history.meanStepCPUSeconds,
+                          predictions: evaluation.predictions.map { UInt8(truncatingIfNeeded: $0) })
     }
 }
 

@@ -51,6 +51,17 @@ extension Double: SQLiteBindable {
     }
 }
 
+/// Bytes are stored as a BLOB.
+extension Data: SQLiteBindable {
+    func bind(to statement: SQLiteStatement, at index: Int32) throws {
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        let code = withUnsafeBytes { bytes in
+            sqlite3_bind_blob(statement.handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(count), transient)
+        }
+        try statement.check(code)
+    }
+}
+
 extension String: SQLiteBindable {
     func bind(to statement: SQLiteStatement, at index: Int32) throws {
         // SQLITE_TRANSIENT is a macro Swift cannot import: it makes SQLite copy the bytes,
@@ -295,6 +306,12 @@ final class SQLiteStatement {
     func string(_ column: Int32) -> String {
         guard let text = sqlite3_column_text(handle, column) else { return "" }
         return String(cString: text)
+    }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let bytes = sqlite3_column_blob(handle, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: bytes, count: count))
     }
 
     func optionalInt64(_ column: Int32) -> Int64? { isNull(column) ? nil : int64(column) }

@@ -268,6 +268,10 @@ public final class Store: @unchecked Sendable {
                 VALUES (?\(String(repeating: ", ?", count: columns.count + 1)))
                 """, [runID] + columns.map { $0.binding(outcome) } + [layerSparsity])
 
+            if !outcome.predictions.isEmpty {
+                try db.run("INSERT INTO predictions (run_id, predicted) VALUES (?, ?)", [runID, Data(outcome.predictions)])
+            }
+
             let insertClass = try db.prepare("""
                 INSERT INTO class_metrics (run_id, class_index, precision, recall, f1, support) VALUES (?, ?, ?, ?, ?, ?)
                 """)
@@ -474,6 +478,14 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    /// A done run's test-set predictions (the predicted class of each test image, in the
+    /// test set's order); empty when it has none (not done, or recorded before they were kept).
+    public func predictions(runID: Int64) throws -> [UInt8] {
+        try read { db in
+            try db.query("SELECT predicted FROM predictions WHERE run_id = ?", [runID]) { $0.blob(0) }.first ?? []
+        }
+    }
+
     /// A run's confusion matrix; empty (0 classes) until it is done.
     public func confusion(runID: Int64) throws -> ConfusionMatrix {
         let cells = try read { db in
@@ -661,6 +673,16 @@ public final class Store: @unchecked Sendable {
             }
             if let column = row.firstIndex(where: { $0 < 0 }) {
                 throw HarnessError("\(context): confusion matrix cell [\(index)][\(column)] is \(row[column]), expected >= 0")
+            }
+        }
+        if !outcome.predictions.isEmpty {
+            let total = outcome.confusion.total
+            guard outcome.predictions.count == total else {
+                throw HarnessError("\(context): \(outcome.predictions.count) test predictions for a confusion matrix of "
+                                   + "\(total), expected one per test image")
+            }
+            if let bad = outcome.predictions.firstIndex(where: { Int($0) >= classes }) {
+                throw HarnessError("\(context): test prediction \(bad) is class \(outcome.predictions[bad]), expected < \(classes)")
             }
         }
         guard outcome.classes.count == classes else {

@@ -221,10 +221,16 @@ enum StoreSchema {
 
     /// CPU seconds beside wall seconds: the CPU time of a job's threads does not grow when
     /// other jobs share the cores, so cost comparisons can use it. NULL for runs recorded
-    /// before.
+    /// before. And each done run's test-set predictions, one byte (the predicted class) per
+    /// test image in the test set's order, so two configurations can be compared on the same
+    /// images (McNemar's test).
     private static let version4 = """
         ALTER TABLE results ADD COLUMN train_cpu_seconds REAL;
         ALTER TABLE results ADD COLUMN mean_step_cpu_seconds REAL;
         ALTER TABLE epochs ADD COLUMN cpu_seconds REAL;
+        CREATE TABLE predictions (
+            run_id    INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+            predicted BLOB NOT NULL
+        );
         """
 }

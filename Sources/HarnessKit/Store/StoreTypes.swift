@@ -177,11 +177,14 @@ public struct JobOutcome: Sendable, Equatable {
     public let trainCPUSeconds: Double
     /// Mean CPU seconds of one optimizer step over the job's threads.
     public let meanStepCPUSeconds: Double
+    /// The predicted class of each test image, in the test set's order (empty if not kept).
+    public let predictions: [UInt8]
 
     public init(accuracy: Double, macroF1: Double, classes: [ClassMetrics], confusion: ConfusionMatrix,
                 trainSeconds: Double, meanEpochSeconds: Double, meanStepSeconds: Double,
                 inferenceSeconds: Double, parameterCount: Int, pruning: PruningOutcome?,
-                trainCPUSeconds: Double = .nan, meanStepCPUSeconds: Double = .nan) {
+                trainCPUSeconds: Double = .nan, meanStepCPUSeconds: Double = .nan, predictions: [UInt8] = []) {
+        self.predictions = predictions
         self.trainCPUSeconds = trainCPUSeconds
         self.meanStepCPUSeconds = meanStepCPUSeconds
         self.accuracy = accuracy
