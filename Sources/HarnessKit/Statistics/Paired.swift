@@ -64,7 +64,9 @@ extension Statistics {
     /// n <= 13), whereas SciPy's method="exact" uses the no-ties distribution with the
     /// statistic rounded, a conservative approximation. Beyond the limit: the normal
     /// approximation with the tie correction and no continuity correction
-    /// (method="asymptotic", SciPy's default correction=False).
+    /// (method="asymptotic", SciPy's default correction=False). SciPy's default
+    /// method="auto" is the approximation already above 50 pairs (above 13 with ties or
+    /// zeros), so between those counts and 200 its default p differs from this exact one.
     public struct WilcoxonSignedRank: Sendable, Hashable {
         /// How the p-value was computed.
         public enum Method: String, Sendable {
