@@ -248,6 +248,26 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual([scipy[0], scipy[2]], [0, 0])
     }
 
+    /// statistics_reference.py: densities
+    func testDensitiesMatchSciPy() {
+        let df = [0.5, 1.0, 2.0, 9.0, 30.0, 1000.0, 4.5]
+        let t = [-3.0, 0.0, 1.5, -0.4, 6.0, 2.0, 40.0]
+        let exact = [0.029633133748884072, 0.3183098861837907, 0.11413441178180375, 0.3553088105255298, 1.9486779083978797e-06,
+                     0.05408517400975593, 3.6192701130697924e-08]
+        let scipy = [0.02963313374888408, 0.31830988618379075, 0.11413441178180372, 0.35530881052552976, 1.9486779083978755e-06,
+                     0.05408517400973541, 3.6192701130697964e-08]
+        let normal = [0.0044318484119380075, 0.3989422804014327, 0.12951759566589174, 0.36827014030332333, 6.075882849823286e-09,
+                      0.05399096651318806, 0.0]
+        // exp(-(df+1)/2·log1p(t²/df) - ln(df)/2 - ln B(df/2, 1/2)): an exponent of at most
+        // ~40 whose terms are each good to a few ulp: 1e-14 against 50-digit values. SciPy's
+        // t.pdf is off by 3.8e-13 at df = 1000, so against it 1e-12. The normal density is
+        // one exp: 1e-14 (at t = 40 both underflow to 0).
+        let ours = (0..<df.count).map { S.StudentT(degreesOfFreedom: df[$0]).density(t[$0]) }
+        assertClose(ours, exact, relative: 1e-14, "t")
+        assertClose(ours, scipy, relative: 1e-12, "t, SciPy")
+        assertClose(t.map(S.normalDensity), normal, relative: 1e-14, "normal")
+    }
+
     /// statistics_reference.py: student_t_quantile
     func testStudentTQuantileMatchesSciPy() {
         let p = [1e-12, 1e-06, 0.001, 0.025, 0.05, 0.2, 0.45, 0.55, 0.8, 0.95, 0.975, 0.999, 0.999999999]

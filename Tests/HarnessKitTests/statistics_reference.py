@@ -166,6 +166,23 @@ def student_t_far_tail():
     print(show([stats.t.sf(t, df) for df, t in cases]))
 
 
+def densities():
+    """testDensitiesMatchSciPy: the Student t density at (df, t) from mpmath (50 digits),
+    then scipy.stats.t.pdf's (off by 3.8e-13 at df = 1000), then scipy.stats.norm.pdf at t:
+    df, t, then the three lists."""
+    cases = [(0.5, -3.0), (1.0, 0.0), (2.0, 1.5), (9.0, -0.4), (30.0, 6.0), (1000.0, 2.0), (4.5, 40.0)]
+    print(show([c[0] for c in cases]))
+    print(show([c[1] for c in cases]))
+    exact = []
+    for df, t in cases:
+        df, t = mpmath.mpf(df), mpmath.mpf(t)
+        exact.append(mpmath.gamma((df + 1) / 2) / (mpmath.sqrt(df * mpmath.pi) * mpmath.gamma(df / 2))
+                     * (1 + t * t / df) ** (-(df + 1) / 2))
+    print(show(exact))
+    print(show([stats.t.pdf(t, df) for df, t in cases]))
+    print(show([stats.norm.pdf(t) for _, t in cases]))
+
+
 T_PROBABILITIES = [1e-12, 1e-6, 0.001, 0.025, 0.05, 0.2, 0.45, 0.55, 0.8, 0.95, 0.975, 0.999, 1 - 1e-9]
 
 
@@ -492,7 +509,7 @@ def seeds_for_power():
 
 
 FUNCTIONS = [log_gamma, log_beta, incomplete_beta, incomplete_beta_large, inverse_incomplete_beta, normal_cdf,
-             normal_quantile, student_t_cdf, student_t_near_zero, student_t_far_tail, student_t_quantile, student_t_large_df, t_interval,
+             normal_quantile, student_t_cdf, student_t_near_zero, student_t_far_tail, densities, student_t_quantile, student_t_large_df, t_interval,
              summary, generator_stream, bootstrap, linear_quantile, paired_t_test, paired_t_degenerate, wilcoxon_exact,
              wilcoxon_ties, wilcoxon_large, hedges_g, holm, mcnemar_exact, binomial_cdf, tost, tost_zero_variance,
              noncentral_t, paired_power, seeds_for_power]
