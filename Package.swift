@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], exclude: ["reference_values.py"],
                     swiftSettings: nativeCPU),
         .testTarget(name: "HarnessKitTests", dependencies: ["HarnessKit", "Engine", "TestSupport"],
-                    exclude: ["Golden"]),
+                    exclude: ["Golden", "statistics_reference.py"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "harness"]),
     ]
 )
