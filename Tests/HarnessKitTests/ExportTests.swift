@@ -74,9 +74,10 @@ final class ExportTests: XCTestCase {
         let data = try fixtureData()
         let latex = try Report.export(data, format: .latex)
         XCTAssert(latex.hasPrefix(ReportFormat.latex.signature), latex)
-        XCTAssertEqual(latex.components(separatedBy: "\\begin{tabular}").count - 1, 3, "results, pruning, per-class")
+        XCTAssertEqual(latex.components(separatedBy: "\\begin{tabular}").count - 1, 5,
+                       "results, comparisons, pruning, retraining, per-class")
         for command in ["\\toprule", "\\midrule", "\\bottomrule"] { XCTAssert(latex.contains(command), command) }
-        XCTAssert(latex.contains("accuracy (\\%)") && latex.contains("$\\pm$"), latex)
+        XCTAssert(latex.contains("accuracy (\\%)") && latex.contains("95\\% CI"), latex)
         XCTAssertFalse(latex.contains("±") || latex.contains("**"), latex)
         XCTAssertEqual(LaTeXTable.escape("50% of a_b & {c} #1 $2 ~ ^ \\"),
                        "50\\% of a\\_b \\& \\{c\\} \\#1 \\$2 \\textasciitilde{} \\textasciicircum{} \\textbackslash{}")

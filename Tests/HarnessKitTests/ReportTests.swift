@@ -63,12 +63,15 @@ final class ReportTests: XCTestCase {
     }
 
     /// "87.40 ± 0.71" from raw values, formatted the report's way for a percentage.
+    /// "87.40 [81.0, 93.8]": the mean with its 95% Student-t interval, as the report shows it.
     private func percent(_ values: [Double]) -> String {
         let mean = values.reduce(0, +) / Double(values.count)
         let text = String(format: "%.2f", mean * 100)
         guard values.count > 1 else { return text }
         let deviation = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
-        return text + " ± " + String(format: "%.2f", deviation * 100)
+        let half = Statistics.StudentT(degreesOfFreedom: Double(values.count - 1)).quantile(0.975)
+            * deviation / Double(values.count).squareRoot()
+        return text + String(format: " [%.1f, %.1f]", (mean - half) * 100, (mean + half) * 100)
     }
 
     /// The golden file sits beside this source file; UPDATE_GOLDEN=1 rewrites it.
@@ -130,15 +133,16 @@ final class ReportTests: XCTestCase {
         let markdown = try Report.render(try fixtureData(), figureStem: nil).markdown
         let results = table(markdown, under: "## Results")
         XCTAssertEqual(results.first, ["pruning.threshold", "model.hidden", "accuracy (%)", "paper", "macro F1",
-                                       "s / epoch", "n", "jobs"])
+                                       "s / epoch", "n", "vs best", "jobs"])
         // Point 1 (0.05, 64) is jobs 2 and 3, the best.
         let best = [ReportFixture.accuracy(job: 2), ReportFixture.accuracy(job: 3)]
-        XCTAssertEqual(try cell(results, ["0.05", "64"], "accuracy (%)"), "**\(percent(best))**")
+        XCTAssertEqual(try cell(results, ["0.05", "64"], "accuracy (%)"), percent(best))
+        XCTAssertEqual(try cell(results, ["0.05", "64"], "vs best"), "best")
         XCTAssertEqual(try cell(results, ["0.05", "64"], "paper"), "88.75")
         XCTAssertEqual(try cell(results, ["0.05", "64"], "s / epoch"), "11.00")
         XCTAssertEqual(try cell(results, ["0.05", "32"], "accuracy (%)"),
                        percent([ReportFixture.accuracy(job: 0), ReportFixture.accuracy(job: 1)]))
-        XCTAssertTrue(markdown.contains("Best configuration (highest mean accuracy, in bold): pruning.threshold = 0.05, model.hidden = 64."))
+        XCTAssertTrue(markdown.contains("Highest mean accuracy: pruning.threshold = 0.05, model.hidden = 64."))
 
         let pruning = table(markdown, under: "## Pruning")
         let outcomes = [2, 3].map { ReportFixture.outcome(job: $0).pruning! }
@@ -184,7 +188,7 @@ final class ReportTests: XCTestCase {
         let results = table(markdown, under: "## Results")
         XCTAssertEqual(results.count, 1 + 6)
         XCTAssertEqual(try cell(results, ["0.05", "64"], "jobs"), "2/3 done, 1 not registered")
-        XCTAssertEqual(try row(results, ["0.1", "128"]), ["0.1", "128", "–", "87.72", "–", "–", "0", "0/3 done, 3 not registered"])
+        XCTAssertEqual(try row(results, ["0.1", "128"]), ["0.1", "128", "–", "87.72", "–", "–", "0", "–", "0/3 done, 3 not registered"])
     }
 
     func testJobsOutsideTheSpecFilesGridAreLeftOutAndCounted() throws {
@@ -263,7 +267,7 @@ final class ReportTests: XCTestCase {
         let data = try ReportData.load(store: try Store(path: databasePath), subject: .specFile(path))
         let results = table(try Report.render(data, figureStem: nil).markdown, under: "## Results")
         XCTAssertEqual(results.first, ["pruning.threshold", "model.hidden", "accuracy (%)", "paper", "macro F1", "paper",
-                                       "s / epoch", "n", "jobs"])
+                                       "s / epoch", "n", "vs best", "jobs"])
         for values in [["0.05", "32"], ["0.1", "64"]] {
             XCTAssertEqual(try row(results, values)[5], "0.8748")
         }
@@ -294,11 +298,11 @@ final class ReportTests: XCTestCase {
         let markdown = document.markdown
         XCTAssertEqual(table(markdown, under: "## Results"), [
             ["accuracy (%)", "paper", "macro F1", "s / epoch", "n", "jobs"],
-            ["**\(percent([ReportFixture.accuracy(job: 0)]))**", "90.59", String(format: "%.4f", ReportFixture.outcome(job: 0).macroF1), "10.00", "1",
+            ["\(percent([ReportFixture.accuracy(job: 0)]))", "90.59", String(format: "%.4f", ReportFixture.outcome(job: 0).macroF1), "10.00", "1",
              "1/2 done, 1 pending"],
         ])
         XCTAssertTrue(markdown.contains("No grid: one configuration × 2 seeds."))
-        XCTAssertTrue(markdown.contains("Best configuration (highest mean accuracy, in bold): all jobs."))
+        XCTAssertTrue(markdown.contains("Highest mean accuracy: all jobs."))
         XCTAssertTrue(markdown.contains("No done run has recorded epochs, so there is no loss figure."))
         XCTAssertFalse(markdown.contains("## Pruning"))
         XCTAssertEqual(document.figures.map(\.fileName), ["cnn-confusion.svg"])

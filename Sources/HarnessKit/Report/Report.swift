@@ -255,8 +255,13 @@ private struct ReportRenderer {
     mutating func results() {
         lines.append("## Results")
         lines.append("")
-        var intro = "One row per grid point. Accuracy and macro F1 are the mean ± standard deviation over the grid "
-            + "point's done jobs (n, one per seed); s / epoch is their mean training time per epoch."
+        var intro = "One row per grid point. Accuracy and macro F1 are the mean over the grid point's done jobs (n, one "
+            + "per seed) with its 95% confidence interval [Student t]; s / epoch is their mean wall-clock training time "
+            + "per epoch."
+        if data.points.count > 1 && data.best != nil {
+            intro += " \"vs best\" compares each row with the row of highest mean accuracy, seed by seed "
+                + "(see Comparisons)."
+        }
         if let reference {
             intro += " \"paper\" columns: \(reference.source ?? "the spec's reference values")."
         }
@@ -264,15 +269,16 @@ private struct ReportRenderer {
         if let note = reference?.note { lines.append("Reference note: \(note)") }
         lines.append("")
 
-        appendPointTable(PointTable(name: "results", caption: "results per grid point, mean ± sd over seeds", columns: [
-            .init("accuracy", bold: .highestMean), .init("macro_f1"), .init("mean_epoch_seconds", shows: .mean),
-        ], showsJobs: true))
+        appendPointTable(PointTable(name: "results", caption: "results per grid point, mean [95\\% CI] over seeds", columns: [
+            .init("accuracy"), .init("macro_f1"), .init("mean_epoch_seconds", shows: .mean),
+        ], showsJobs: true, comparesWithBest: true))
         if let best = data.best {
-            lines.append("Best configuration (highest mean accuracy, in bold): \(data.label(data.points[best])).")
+            lines.append("Highest mean accuracy: \(data.label(data.points[best])).")
         } else {
             lines.append("No grid point has a done job yet.")
         }
         lines.append("")
+        comparisons()
         figure(ReportFigures.loss(data), missing: "No done run has recorded epochs, so there is no loss figure.")
     }
 
@@ -281,9 +287,10 @@ private struct ReportRenderer {
     mutating func pruning() {
         lines.append("## Pruning")
         lines.append("")
-        lines.append("In the layout of the paper's Table 3. Accuracies are mean ± standard deviation over the done jobs "
-                     + "(n); sparsity (the fraction of weights that are zero) and update times (one optimizer step) "
-                     + "are means." + (reference.map { " \"paper\" columns: \($0.source ?? "the spec's reference values")." } ?? ""))
+        lines.append("In the layout of the paper's Table 3. Accuracies are the mean over the done jobs (n) with its 95% "
+                     + "confidence interval [Student t]; sparsity (the fraction of weights that are zero) and update times "
+                     + "(one optimizer step, wall clock) are means."
+                     + (reference.map { " \"paper\" columns: \($0.source ?? "the spec's reference values")." } ?? ""))
         lines.append("")
         // The pruning setting leads, as in Table 3.
         let order = data.dimensions.indices.sorted { a, b in
@@ -293,11 +300,118 @@ private struct ReportRenderer {
             .init("accuracy_before_pruning"), .init("accuracy_pruned"), .init("accuracy", title: "after retraining (%)"),
             .init("sparsity", shows: .mean), .init("update_seconds", shows: .mean), .init("update_seconds_pruned", shows: .mean),
         ]))
+        retraining(order: order)
         let weightFigures = ReportFigures.weights(data)
         if weightFigures.isEmpty {
             figure(nil, missing: "No done run has recorded weight histograms, so there are no weight density figures.")
         }
         for weights in weightFigures { figure(weights, missing: "") }
+    }
+
+    /// Every point against the best, paired by seed (`PairedComparison`).
+    mutating func comparisons() {
+        guard data.points.count > 1, let best = data.best else { return }
+        let accuracy = ReportMetric.named("accuracy")!
+        let comparisons = PairedComparison.against(best, in: data, metric: accuracy)
+        lines.append("## Comparisons")
+        lines.append("")
+        lines.append("Each grid point against the highest mean accuracy (\(data.label(data.points[best]))), paired by seed: "
+                     + "the mean difference in accuracy (points) with its 95% confidence interval, the paired t-test's p, "
+                     + "the exact Wilcoxon signed-rank p, Hedges' g (with its size), and the t-test's p Holm-adjusted over "
+                     + "the table, which decides the verdict at 0.05. With n pairs the Wilcoxon p cannot go below 2/2^n; "
+                     + "† marks where that is above 0.05, so the test cannot find a difference however large. For an "
+                     + "undecided comparison, \"seeds for 80% power\" is how many seeds a paired t-test would need to "
+                     + "detect the observed difference 80% of the time.")
+        lines.append("")
+        var table = MarkdownTable(dimensionColumns(data.dimensions) + [
+            .init("pairs"), .init("difference (pp) [95% CI]"), .init("t-test p"), .init("Wilcoxon p"),
+            .init("Hedges' g"), .init("Holm p"), .init("verdict", .left), .init("seeds for 80% power"),
+        ])
+        for comparison in comparisons {
+            let point = data.points[comparison.point]
+            var cells = point.values.map(GridLabel.value) + [comparison.verdict == .best ? "–" : String(comparison.pairs)]
+            if let test = comparison.test {
+                let interval = test.meanDifferenceInterval(confidence: 0.95)
+                cells.append(NumberFormat.decimal(100 * test.meanDifference, 2)
+                             + (interval.map { " [\(NumberFormat.decimal(100 * $0.lower, 1)), \(NumberFormat.decimal(100 * $0.upper, 1))]" } ?? ""))
+                cells.append(Self.pText(test.p))
+            } else {
+                cells += ["–", "–"]
+            }
+            if let wilcoxon = comparison.wilcoxon {
+                cells.append(Self.pText(wilcoxon.p) + (wilcoxon.minimumAchievableP > 0.05 ? " †" : ""))
+            } else {
+                cells.append("–")
+            }
+            if let g = comparison.effect?.hedgesG, let size = comparison.effect?.magnitude {
+                cells.append("\(NumberFormat.decimal(g, 2)) (\(size.rawValue))")
+            } else {
+                cells.append("–")
+            }
+            cells.append(comparison.adjustedP.map(Self.pText) ?? "–")
+            cells.append(comparison.verdict.rawValue)
+            if comparison.verdict == .indistinguishable, let dz = comparison.effect?.dz, dz.isFinite, dz != 0 {
+                cells.append(Statistics.seedsFor80PercentPower(dz).map(String.init) ?? "> 1000")
+            } else {
+                cells.append("–")
+            }
+            table.add(cells)
+        }
+        lines.append(table.text)
+        lines.append("")
+        tables.append(("comparisons", "\(spec.name): each grid point against the best, paired by seed", table))
+        let indistinguishable = comparisons.filter { $0.verdict == .indistinguishable }.map { data.label(data.points[$0.point]) }
+        if !indistinguishable.isEmpty {
+            lines.append("Indistinguishable from the best at these seeds: " + indistinguishable.joined(separator: "; ") + ".")
+            lines.append("")
+        }
+    }
+
+    /// For pruning grids: did retraining beat the base model, per grid point (each job's
+    /// accuracy after retraining against its own accuracy before pruning).
+    mutating func retraining(order: [Int]) {
+        lines.append("Did retraining beat the base model? Each job's accuracy after retraining against the same job's "
+                     + "accuracy before pruning (the same seed and trained model), paired: the mean difference (points) "
+                     + "with its 95% confidence interval, the paired t-test's and the exact Wilcoxon p († as above).")
+        lines.append("")
+        var table = MarkdownTable(dimensionColumns(order.map { data.dimensions[$0] }) + [
+            .init("n"), .init("after − before (pp) [95% CI]"), .init("t-test p"), .init("Wilcoxon p"), .init("answer", .left),
+        ])
+        for point in data.points {
+            let comparison = RetrainingComparison(point)
+            var cells = order.map { GridLabel.value(point.values[$0]) } + [String(comparison.pairs)]
+            if let test = comparison.test {
+                let interval = test.meanDifferenceInterval(confidence: 0.95)
+                cells.append(NumberFormat.decimal(100 * test.meanDifference, 2)
+                             + (interval.map { " [\(NumberFormat.decimal(100 * $0.lower, 1)), \(NumberFormat.decimal(100 * $0.upper, 1))]" } ?? ""))
+                cells.append(Self.pText(test.p))
+                cells.append(comparison.wilcoxon.map { Self.pText($0.p) + ($0.minimumAchievableP > 0.05 ? " †" : "") } ?? "–")
+            } else {
+                cells += ["–", "–", "–"]
+            }
+            cells.append(comparison.answer.rawValue)
+            table.add(cells)
+        }
+        lines.append(table.text)
+        lines.append("")
+        tables.append(("retraining", "\(spec.name): accuracy after retraining against before pruning, paired", table))
+    }
+
+    /// The results table's "vs best" cell.
+    static func shortVerdict(_ verdict: PairedComparison.Verdict) -> String {
+        switch verdict {
+        case .best: "best"
+        case .indistinguishable: "≈ best"
+        case .below: "below"
+        case .above: "above"
+        case .tooFewPairs: "–"
+        }
+    }
+
+    /// A p-value as reports print it: "0.031", "< 0.001", "NaN" when undefined.
+    static func pText(_ p: Double) -> String {
+        guard p.isFinite else { return "–" }
+        return p < 0.001 ? "< 0.001" : NumberFormat.decimal(p, 3)
     }
 
     mutating func bestConfiguration() {
@@ -377,18 +491,20 @@ private struct ReportRenderer {
             if reference?.has(column.metric.name) == true { columns.append(.init("paper")) }
         }
         columns.append(.init("n"))
+        let comparisons = table.comparesWithBest && data.points.count > 1
+            ? data.best.map { PairedComparison.against($0, in: data, metric: ReportMetric.named("accuracy")!) } : nil
+        if comparisons != nil { columns.append(.init("vs best", .left)) }
         if table.showsJobs { columns.append(.init("jobs", .left)) }
         var markdown = MarkdownTable(columns)
         for point in data.points {
             var cells = order.map { GridLabel.value(point.values[$0]) }
             let done = point.doneJobs.map(\.result)
             for column in table.columns {
-                var cell = column.shows == .mean ? meanText(column.metric, done) : column.metric.text(column.metric.summary(done))
-                if column.bold == .highestMean && point.index == data.best { cell = "**\(cell)**" }
-                cells.append(cell)
+                cells.append(column.shows == .mean ? meanText(column.metric, done) : column.metric.intervalText(column.metric.values(done)))
                 if reference?.has(column.metric.name) == true { cells.append(paper(column.metric, point)) }
             }
             cells.append(String(done.count))
+            if let comparisons { cells.append(Self.shortVerdict(comparisons[point.index].verdict)) }
             if table.showsJobs { cells.append(jobsCell(point)) }
             markdown.add(cells)
         }
@@ -459,20 +575,18 @@ private struct ReportRenderer {
 /// A new table is a list of these columns.
 struct PointTable {
     struct Column {
-        enum Shows { case meanAndDeviation, mean }
-        enum Bold { case none, highestMean }
+        /// The mean with its 95% Student-t interval, or the mean alone.
+        enum Shows { case meanAndInterval, mean }
         let metric: ReportMetric
         /// The header, when not the metric's own title.
         var title: String?
         var shows: Shows
-        var bold: Bold
 
-        init(_ metric: String, title: String? = nil, shows: Shows = .meanAndDeviation, bold: Bold = .none) {
+        init(_ metric: String, title: String? = nil, shows: Shows = .meanAndInterval) {
             guard let found = ReportMetric.named(metric) else { preconditionFailure("no result column \(metric)") }
             self.metric = found
             self.title = title
             self.shows = shows
-            self.bold = bold
         }
     }
 
@@ -483,8 +597,12 @@ struct PointTable {
     var dimensions: [Int]?
     var columns: [Column]
     var showsJobs = false
+    /// Adds a "vs best" column: each row's paired comparison with the best (`PairedComparison`).
+    var comparesWithBest = false
 
-    init(name: String, caption: String, dimensions: [Int]? = nil, columns: [Column], showsJobs: Bool = false) {
+    init(name: String, caption: String, dimensions: [Int]? = nil, columns: [Column], showsJobs: Bool = false,
+         comparesWithBest: Bool = false) {
+        self.comparesWithBest = comparesWithBest
         self.name = name
         self.caption = caption
         self.dimensions = dimensions

@@ -36,6 +36,17 @@ public struct ReportMetric: Sendable {
 
     func text(_ x: Double) -> String { format.text(x) }
 
+    /// "87.35 [86.8, 87.9]": the mean and its 95% Student-t interval, the bounds one decimal
+    /// coarser; "87.35" for a single value, "–" for none.
+    func intervalText(_ values: [Double]) -> String {
+        guard let summary = try? Statistics.Summary(values) else { return "–" }
+        guard let interval = summary.tInterval(confidence: 0.95) else { return format.text(summary.mean) }
+        return "\(format.text(summary.mean)) [\(format.coarser.text(interval.lower)), \(format.coarser.text(interval.upper))]"
+    }
+
+    /// The metric's values over `jobs` that have one.
+    func values(_ jobs: [JobResult]) -> [Double] { jobs.compactMap(value) }
+
     /// "87.35 ± 0.21", "87.35" for a single value, "–" for none.
     func text(_ summary: Summary) -> String {
         guard summary.count > 0 else { return "–" }
@@ -53,6 +64,15 @@ enum NumberFormat: Sendable {
     case percent(Int)
     case fixed(Int)
     case milliseconds(Int)
+
+    /// One decimal fewer (none fewer than 0): how interval bounds are shown.
+    var coarser: NumberFormat {
+        switch self {
+        case let .percent(digits): .percent(max(0, digits - 1))
+        case let .fixed(digits): .fixed(max(0, digits - 1))
+        case let .milliseconds(digits): .milliseconds(max(0, digits - 1))
+        }
+    }
 
     func text(_ x: Double) -> String {
         switch self {
