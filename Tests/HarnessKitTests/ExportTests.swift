@@ -43,6 +43,11 @@ final class ExportTests: XCTestCase {
         XCTAssert(rows.allSatisfy { $0.count == header.count }, "\(rows)")
         let mean = try XCTUnwrap(header.firstIndex(of: "accuracy_mean")), n = try XCTUnwrap(header.firstIndex(of: "accuracy_n"))
         XCTAssert(header.contains("accuracy_paper"), "the fixture's spec has paper values")
+        for column in ["accuracy_ci_low", "accuracy_ci_high", "accuracy_bootstrap_low", "accuracy_bootstrap_high"] {
+            XCTAssert(header.contains(column), column)
+        }
+        XCTAssertEqual(try Report.export(data, format: .csv), try Report.export(data, format: .csv),
+                       "the bootstrap is seeded: the same data gives the same intervals")
         for (point, row) in zip(data.points, rows.dropFirst()) {
             let accuracy = ReportMetric.all.first { $0.name == "accuracy" }!
             let summary = accuracy.summary(point.doneJobs.map(\.result))

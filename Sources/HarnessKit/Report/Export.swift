@@ -128,15 +128,19 @@ extension Report {
     }
 
     /// One row per grid point: "point" (1-based), the grid values, then for every metric
-    /// that some done job has: mean, sample standard deviation and n over the done jobs,
-    /// and the paper's value where the spec's reference gives one; "jobs_done" last.
+    /// that some done job has: mean, sample standard deviation, n and the 95% Student-t
+    /// interval over the done jobs (for accuracy also a seeded percentile-bootstrap
+    /// interval, 10,000 replicates), and the paper's value where the spec's reference gives
+    /// one; "jobs_done" last.
     static func pointsTable(_ data: ReportData) throws -> DataTable {
         let reference = try ReferenceTable(spec: data.spec, origin: data.spec.filePath)
         let done = data.jobs.filter(\.isDone).map(\.result)
         let metrics = ReportMetric.all.filter { metric in done.contains { metric.value($0) != nil } }
         var columns = ["point"] + data.dimensions
         for metric in metrics {
-            columns += [metric.name + "_mean", metric.name + "_sd", metric.name + "_n"]
+            columns += [metric.name + "_mean", metric.name + "_sd", metric.name + "_n", metric.name + "_ci_low",
+                        metric.name + "_ci_high"]
+            if metric.name == "accuracy" { columns += ["accuracy_bootstrap_low", "accuracy_bootstrap_high"] }
             if reference?.has(metric.name) == true { columns.append(metric.name + "_paper") }
         }
         columns.append("jobs_done")
@@ -149,8 +153,17 @@ extension Report {
             let results = point.doneJobs.map(\.result)
             for metric in metrics {
                 let summary = metric.summary(results)
+                let values = metric.values(results)
+                let interval = (try? Statistics.Summary(values))?.tInterval(confidence: 0.95)
                 row += [summary.count > 0 ? number(summary.mean) : .null,
-                        summary.standardDeviation.map(number) ?? .null, .int(summary.count)]
+                        summary.standardDeviation.map(number) ?? .null, .int(summary.count),
+                        interval.map { number($0.lower) } ?? .null, interval.map { number($0.upper) } ?? .null]
+                if metric.name == "accuracy" {
+                    // Seeded by the point's number, so the same data always gives the same interval.
+                    let boot = try? Statistics.percentileBootstrapInterval(values, confidence: 0.95, replicates: 10_000,
+                                                                          seed: UInt64(point.index + 1))
+                    row += [boot.map { number($0.lower) } ?? .null, boot.map { number($0.upper) } ?? .null]
+                }
                 if reference?.has(metric.name) == true {
                     row.append(reference?.value(metric.name, dimensions: data.dimensions, values: point.values).map(number) ?? .null)
                 }
