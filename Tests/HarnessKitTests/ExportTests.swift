@@ -79,8 +79,8 @@ final class ExportTests: XCTestCase {
         let data = try fixtureData()
         let latex = try Report.export(data, format: .latex)
         XCTAssert(latex.hasPrefix(ReportFormat.latex.signature), latex)
-        XCTAssertEqual(latex.components(separatedBy: "\\begin{tabular}").count - 1, 5,
-                       "results, comparisons, pruning, retraining, per-class")
+        XCTAssertEqual(latex.components(separatedBy: "\\begin{tabular}").count - 1, 6,
+                       "results, comparisons, pruning, retraining, reproduction, per-class")
         for command in ["\\toprule", "\\midrule", "\\bottomrule"] { XCTAssert(latex.contains(command), command) }
         XCTAssert(latex.contains("accuracy (\\%)") && latex.contains("95\\% CI"), latex)
         XCTAssertFalse(latex.contains("±") || latex.contains("**"), latex)
@@ -114,5 +114,20 @@ final class ExportTests: XCTestCase {
         let json = try JSONValue.parse(try Report.pivot(data, request, format: .json))
         guard case let .array(cells)? = json["pivot"] else { return XCTFail("\(json)") }
         XCTAssertEqual(cells.count, rows.count - 1)
+    }
+}
+
+/// Reproduction verdicts: equivalence within the margin, a significant difference, neither,
+/// and no verdict on other data.
+final class ReproductionTests: XCTestCase {
+    func testVerdicts() {
+        let close = [0.8801, 0.8795, 0.8803, 0.8799, 0.8802]
+        XCTAssertEqual(Reproduction(values: close, paper: 0.8826, margin: 0.01, officialData: true).verdict, .consistent)
+        let far = [0.8301, 0.8295, 0.8303, 0.8299, 0.8302]
+        XCTAssertEqual(Reproduction(values: far, paper: 0.8826, margin: 0.01, officialData: true).verdict, .differs)
+        let noisy = [0.80, 0.90, 0.85]
+        XCTAssertEqual(Reproduction(values: noisy, paper: 0.8826, margin: 0.01, officialData: true).verdict, .inconclusive)
+        XCTAssertEqual(Reproduction(values: close, paper: 0.8826, margin: 0.01, officialData: false).verdict, .otherData)
+        XCTAssertEqual(Reproduction(values: [0.88], paper: 0.8826, margin: 0.01, officialData: true).verdict, .tooFewJobs)
     }
 }

@@ -98,3 +98,45 @@ struct RetrainingComparison: Sendable {
         answer = test.p < 0.05 ? (test.meanDifference > 0 ? .beat : .lost) : .unclear
     }
 }
+
+/// Whether our jobs reproduce a value the paper reports, by equivalence: two one-sided
+/// t-tests (TOST) that our mean lies within `margin` of the paper's, and a one-sample t-test
+/// of any difference. Consistent when equivalent at 0.05; differs when the difference is
+/// significant and equivalence is not; inconclusive otherwise. Jobs that did not run on the
+/// paper's data get no verdict.
+struct Reproduction: Sendable {
+    enum Verdict: String, Sendable {
+        case consistent
+        case differs
+        case inconclusive
+        case otherData = "not compared: other data"
+        case tooFewJobs = "too few done jobs"
+    }
+
+    let tost: Statistics.EquivalenceTest?
+    let difference: Statistics.PairedTTest?
+    let verdict: Verdict
+
+    init(values: [Double], paper: Double, margin: Double, officialData: Bool) {
+        guard values.count >= 2 else {
+            tost = nil
+            difference = nil
+            verdict = officialData ? .tooFewJobs : .otherData
+            return
+        }
+        tost = try? Statistics.tost(values, reference: paper, margin: margin)
+        // A one-sample test is a paired test against the constant.
+        difference = try? Statistics.pairedTTest(values, Array(repeating: paper, count: values.count))
+        guard officialData else {
+            verdict = .otherData
+            return
+        }
+        if tost?.isEquivalent(alpha: 0.05) == true {
+            verdict = .consistent
+        } else if let p = difference?.p, p < 0.05 {
+            verdict = .differs
+        } else {
+            verdict = .inconclusive
+        }
+    }
+}

@@ -134,6 +134,7 @@ private struct ReportRenderer {
         dataSets()
         results()
         if spec.pruning != nil { pruning() }
+        reproduction()
         bestConfiguration()
         jobsNotDone()
     }
@@ -406,6 +407,61 @@ private struct ReportRenderer {
         case .above: "above"
         case .tooFewPairs: "–"
         }
+    }
+
+    /// Whether every data set of the experiment is the official full Fashion-MNIST: 60,000
+    /// training and 10,000 test images in the official files (their MD5s as downloaded).
+    var runsOnThePapersData: Bool {
+        let official = Set(Downloader.officialFiles.map(\.md5))
+        return !data.datasets.isEmpty && data.datasets.allSatisfy { dataset in
+            guard let description = try? JSONValue.parse(dataset.descriptionJSON),
+                  case let .array(files)? = description["files"] else { return false }
+            let md5s = files.compactMap { file -> String? in if case let .string(md5)? = file["md5"] { return md5 } else { return nil } }
+            return md5s.count == 4 && md5s.allSatisfy(official.contains)
+        }
+    }
+
+    /// Each paper value against our jobs: `Reproduction` verdicts, for the fractions the
+    /// paper reports (accuracies, F1, sparsity); times depend on the machine and are not compared.
+    mutating func reproduction() {
+        guard let reference else { return }
+        let compared = ReportMetric.all.filter { metric in
+            reference.has(metric.name) && !metric.name.contains("seconds")
+        }
+        guard !compared.isEmpty else { return }
+        let official = runsOnThePapersData
+        lines.append("## Reproduction")
+        lines.append("")
+        var intro = "Each value the paper reports against our jobs at that grid point: our mean with its 95% confidence "
+            + "interval, the paper's value, the equivalence test (TOST) p for a difference within ±"
+            + "\(NumberFormat.decimal(reference.margin * 100, 2)) points (the reference's margin), the one-sample t-test p "
+            + "for any difference, and the verdict: consistent (equivalent at 0.05), differs (different at 0.05 and not "
+            + "equivalent) or inconclusive (neither, usually too few seeds)."
+        if !official {
+            intro += " These jobs did not run on the official full Fashion-MNIST (60,000 training images in the official "
+                + "files; see Data), so no verdict compares them with the paper's numbers: they are shown side by side only."
+        }
+        lines.append(intro)
+        lines.append("")
+        var table = MarkdownTable(dimensionColumns(data.dimensions) + [
+            .init("metric", .left), .init("ours [95% CI]"), .init("paper"), .init("n"), .init("TOST p"), .init("t-test p"),
+            .init("verdict", .left),
+        ])
+        for point in data.points {
+            for metric in compared {
+                guard let paperValue = reference.value(metric.name, dimensions: data.dimensions, values: point.values) else { continue }
+                let values = metric.values(point.doneJobs.map(\.result))
+                var cells = point.values.map(GridLabel.value) + [metric.name, metric.intervalText(values),
+                                                                  metric.text(paperValue), String(values.count)]
+                let verdict = Reproduction(values: values, paper: paperValue, margin: reference.margin, officialData: official)
+                cells += [verdict.tost.map { Self.pText($0.p) } ?? "–", verdict.difference.map { Self.pText($0.p) } ?? "–",
+                          verdict.verdict.rawValue]
+                table.add(cells)
+            }
+        }
+        lines.append(table.text)
+        lines.append("")
+        tables.append(("reproduction", "\(spec.name): our results against the paper's", table))
     }
 
     /// A p-value as reports print it: "0.031", "< 0.001", "NaN" when undefined.

@@ -28,6 +28,9 @@ struct ReferenceTable: Sendable {
     let source: String?
     let note: String?
     let rows: [Row]
+    /// How far (in the metric's units: 0.01 is one percentage point) our mean may be from the
+    /// paper's and still count as consistent with it; `"margin"`, default 0.01.
+    let margin: Double
 
     /// The spec's reference, or nil when it has none. `origin` names the spec in errors.
     init?(spec: ExperimentSpec, origin: String) throws {
@@ -36,7 +39,7 @@ struct ReferenceTable: Sendable {
         let format = #"expected {"source": "...", "rows": [{"<grid dimension>": value, "<metric>": number, ...}]}"#
 
         guard case let .object(members) = reference else { throw fail("$.reference", "\(format), found \(reference.canonicalText())") }
-        for (key, _) in members where !["source", "note", "rows"].contains(key) {
+        for (key, _) in members where !["source", "note", "rows", "margin"].contains(key) {
             throw fail(JSONPath.member("$.reference", key), "unknown key; \(format)")
         }
         func text(_ key: String) throws -> String? {
@@ -48,6 +51,12 @@ struct ReferenceTable: Sendable {
         }
         source = try text("source")
         note = try text("note")
+        switch reference["margin"] {
+        case nil, .null?: margin = 0.01
+        case let .double(x)? where x > 0 && x.isFinite: margin = x
+        case let .int(n)? where n > 0: margin = Double(n)
+        case let other?: throw fail("$.reference.margin", "expected a number > 0 (0.01 is one percentage point), found \(other.canonicalText())")
+        }
 
         guard case let .array(elements)? = reference["rows"] else {
             throw fail("$.reference.rows", "missing or not a list; \(format)")
