@@ -17,23 +17,10 @@ final class IDXBoundsTests: XCTestCase {
     override func setUpWithError() throws { temporary = try TemporaryDirectory(prefix: "idx-bounds") }
     override func tearDown() { temporary.remove() }
 
-    /// Runs `body`, which must throw a HarnessError whose message contains every fragment;
-    /// returns the message.
     @discardableResult
     private func expectError(_ fragments: [String], file: StaticString = #filePath, line: UInt = #line,
                              _ body: () throws -> Void) -> String {
-        do {
-            try body()
-            XCTFail("expected an error mentioning \(fragments)", file: file, line: line)
-            return ""
-        } catch {
-            let message = String(describing: error)
-            XCTAssert(error is HarnessError, "not a HarnessError: \(message)", file: file, line: line)
-            for fragment in fragments {
-                XCTAssert(message.contains(fragment), "\"\(message)\" lacks \"\(fragment)\"", file: file, line: line)
-            }
-            return message
-        }
+        expectHarnessError(fragments, file: file, line: line, body)
     }
 
     private func writeFile(_ name: String, _ data: Data) throws -> String {

@@ -144,17 +144,7 @@ public enum IDX {
     }
 
     private static func requireRegularFile(_ info: stat, path: String) throws {
-        let type = info.st_mode & S_IFMT
-        guard type != S_IFREG else { return }
-        let what: String
-        switch type {
-        case S_IFIFO: what = "a FIFO (named pipe)"
-        case S_IFDIR: what = "a directory"
-        case S_IFCHR: what = "a character device"
-        case S_IFBLK: what = "a block device"
-        case S_IFSOCK: what = "a socket"
-        default: what = "not a file of data"
-        }
+        guard let what = FileKind.nonRegular(info) else { return }
         throw HarnessError("\(path) is not a regular file but \(what); data files must be regular files")
     }
 

@@ -57,17 +57,7 @@ public struct ExperimentSpec: Sendable {
             return HarnessError("\(path): cannot read the spec file (\(String(cString: strerror(code))))")
         }
         func requireRegularFile(_ info: stat) throws {
-            let type = info.st_mode & S_IFMT
-            guard type != S_IFREG else { return }
-            let what: String
-            switch type {
-            case S_IFIFO: what = "a FIFO (named pipe)"
-            case S_IFDIR: what = "a directory"
-            case S_IFCHR: what = "a character device"
-            case S_IFBLK: what = "a block device"
-            case S_IFSOCK: what = "a socket"
-            default: what = "of an unknown kind"
-            }
+            guard let what = FileKind.nonRegular(info) else { return }
             throw HarnessError("\(path): is not a regular file but \(what); a spec must be a JSON file")
         }
         var info = stat()
