@@ -131,3 +131,39 @@ final class ReproductionTests: XCTestCase {
         XCTAssertEqual(Reproduction(values: [0.88], paper: 0.8826, margin: 0.01, officialData: true).verdict, .tooFewJobs)
     }
 }
+
+/// A baseline grid point gets a comparison table of its own.
+final class BaselineTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+
+    override func setUpWithError() throws { directory = try TemporaryDirectory(prefix: "baseline-test") }
+    override func tearDown() { directory.remove() }
+
+    func testTheReportComparesEveryPointWithTheBaseline() throws {
+        let store = try ReportFixture.build(at: directory.file("h.sqlite"))
+        let data = try ReportData.load(store: store, subject: .experiment("prune-grid"))
+        let markdown = try Report.render(data, figureStem: nil, baseline: "pruning.threshold=0.05, model.hidden=32").markdown
+        XCTAssert(markdown.contains("Against the baseline, pruning.threshold = 0.05, model.hidden = 32:"), markdown)
+        XCTAssert(markdown.contains("above the baseline") || markdown.contains("indistinguishable from the baseline"), markdown)
+        XCTAssertFalse(try Report.render(data, figureStem: nil).markdown.contains("Against the baseline"))
+
+        let spec = data.spec
+        XCTAssertEqual(try Baseline(argument: "pruning.threshold=0.1,model.hidden=64", spec: spec).point, 3)
+        for (argument, message) in [("model.layers=2", "not a grid dimension"), ("pruning.threshold=0.3", "is not one of the grid's values"),
+                                    ("pruning.threshold=0.1", "give a value for it too"), ("nonsense", "DIMENSION=VALUE")] {
+            XCTAssertThrowsError(try Baseline(argument: argument, spec: spec), argument) {
+                XCTAssert("\($0)".contains(message), "\(argument): \($0)")
+            }
+        }
+    }
+
+    func testASpecsBaselineIsCheckedWhenItIsLoaded() throws {
+        let good = #"{"name": "b", "model": {"type": "lstm"}, "grid": {"model.hidden": [4, 8]}, "baseline": {"model.hidden": 8}}"#
+        let spec = try ExperimentSpec.parse(text: good, filePath: "b.json")
+        XCTAssertEqual(try Baseline(spec: spec, origin: "b.json")?.point, 1)
+        let bad = good.replacingOccurrences(of: #""baseline": {"model.hidden": 8}"#, with: #""baseline": {"model.hidden": 16}"#)
+        XCTAssertThrowsError(try ExperimentSpec.parse(text: bad, filePath: "b.json")) {
+            XCTAssert("\($0)".contains("b.json: $.baseline[\"model.hidden\"]: 16 is not one of the grid's values (4, 8)"), "\($0)")
+        }
+    }
+}

@@ -9,12 +9,21 @@
 /// and the paired t p-values Holm-adjusted across the table. A point whose adjusted p is
 /// 0.05 or more is indistinguishable from the best.
 struct PairedComparison: Sendable {
-    enum Verdict: String, Sendable {
-        case best = "best"
-        case indistinguishable = "indistinguishable from the best"
-        case below = "below the best"
-        case above = "above the best"
-        case tooFewPairs = "too few shared seeds to compare"
+    enum Verdict: Sendable {
+        /// The point every other is compared with (the best, or the baseline).
+        case best
+        case indistinguishable, below, above, tooFewPairs
+
+        /// "indistinguishable from the best", "below the baseline".
+        func text(reference: String) -> String {
+            switch self {
+            case .best: reference
+            case .indistinguishable: "indistinguishable from the \(reference)"
+            case .below: "below the \(reference)"
+            case .above: "above the \(reference)"
+            case .tooFewPairs: "too few shared seeds to compare"
+            }
+        }
     }
 
     let point: Int

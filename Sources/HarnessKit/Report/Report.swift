@@ -31,9 +31,13 @@ public enum Report {
 
     /// The report of `data`. With a `figureStem` the figures are rendered and linked as
     /// "<stem>-<figure>.svg"; without, the markdown says figures were not written.
-    public static func render(_ data: ReportData, figureStem: String?) throws -> ReportDocument {
+    /// `baseline`: the point to compare every other with besides the best (`--baseline`);
+    /// nil for the spec's own `baseline`, if any.
+    public static func render(_ data: ReportData, figureStem: String?, baseline: String? = nil) throws -> ReportDocument {
+        let chosen = try baseline.map { try Baseline(argument: $0, spec: data.spec) }
+            ?? Baseline(spec: data.spec, origin: data.spec.filePath)
         var renderer = ReportRenderer(data: data, reference: try ReferenceTable(spec: data.spec, origin: data.spec.filePath),
-                                      figureStem: figureStem)
+                                      figureStem: figureStem, baseline: chosen)
         renderer.render()
         while renderer.lines.last == "" { renderer.lines.removeLast() }
         return ReportDocument(markdown: renderer.lines.joined(separator: "\n") + "\n", figures: renderer.figures,
@@ -119,11 +123,13 @@ private struct ReportRenderer {
     var lines: [String] = []
     var figures: [(fileName: String, svg: String)] = []
     var tables: [(name: String, caption: String, table: MarkdownTable)] = []
+    let baseline: Baseline?
 
-    init(data: ReportData, reference: ReferenceTable?, figureStem: String?) {
+    init(data: ReportData, reference: ReferenceTable?, figureStem: String?, baseline: Baseline? = nil) {
         self.data = data
         self.reference = reference
         self.figureStem = figureStem
+        self.baseline = baseline
     }
 
     var spec: ExperimentSpec { data.spec }
@@ -309,14 +315,15 @@ private struct ReportRenderer {
         for weights in weightFigures { figure(weights, missing: "") }
     }
 
-    /// Every point against the best, paired by seed (`PairedComparison`).
+    /// Every point against the best, and against the baseline when there is one, paired by
+    /// seed (`PairedComparison`).
     mutating func comparisons() {
         guard data.points.count > 1, let best = data.best else { return }
-        let accuracy = ReportMetric.named("accuracy")!
-        let comparisons = PairedComparison.against(best, in: data, metric: accuracy)
         lines.append("## Comparisons")
         lines.append("")
-        lines.append("Each grid point against the highest mean accuracy (\(data.label(data.points[best]))), paired by seed: "
+        lines.append("Each grid point against the highest mean accuracy (\(data.label(data.points[best])))"
+                     + (baseline.flatMap { $0.point == best ? nil : " and against the baseline (\(data.label(data.points[$0.point])))" } ?? "")
+                     + ", paired by seed: "
                      + "the mean difference in accuracy (points) with its 95% confidence interval, the paired t-test's p, "
                      + "the exact Wilcoxon signed-rank p, Hedges' g (with its size), and the t-test's p Holm-adjusted over "
                      + "the table, which decides the verdict at 0.05. With n pairs the Wilcoxon p cannot go below 2/2^n; "
@@ -324,6 +331,21 @@ private struct ReportRenderer {
                      + "undecided comparison, \"seeds for 80% power\" is how many seeds a paired t-test would need to "
                      + "detect the observed difference 80% of the time.")
         lines.append("")
+        comparisonTable(against: best, name: "best")
+        if let baseline, baseline.point == best {
+            lines.append("The baseline (\(data.label(data.points[best]))) is also the best, so this table compares every "
+                         + "point with it.")
+            lines.append("")
+        } else if let baseline, baseline.point < data.points.count {
+            lines.append("Against the baseline, \(data.label(data.points[baseline.point])):")
+            lines.append("")
+            comparisonTable(against: baseline.point, name: "baseline")
+        }
+    }
+
+    /// One comparison table: every point against point `reference`, called `name` in verdicts.
+    mutating func comparisonTable(against reference: Int, name: String) {
+        let comparisons = PairedComparison.against(reference, in: data, metric: ReportMetric.named("accuracy")!)
         var table = MarkdownTable(dimensionColumns(data.dimensions) + [
             .init("pairs"), .init("difference (pp) [95% CI]"), .init("t-test p"), .init("Wilcoxon p"),
             .init("Hedges' g"), .init("Holm p"), .init("verdict", .left), .init("seeds for 80% power"),
@@ -350,7 +372,7 @@ private struct ReportRenderer {
                 cells.append("–")
             }
             cells.append(comparison.adjustedP.map(Self.pText) ?? "–")
-            cells.append(comparison.verdict.rawValue)
+            cells.append(comparison.verdict.text(reference: name))
             if comparison.verdict == .indistinguishable, let dz = comparison.effect?.dz, dz.isFinite, dz != 0 {
                 cells.append(Statistics.seedsFor80PercentPower(dz).map(String.init) ?? "> 1000")
             } else {
@@ -360,10 +382,10 @@ private struct ReportRenderer {
         }
         lines.append(table.text)
         lines.append("")
-        tables.append(("comparisons", "\(spec.name): each grid point against the best, paired by seed", table))
+        tables.append(("comparisons-\(name)", "\(spec.name): each grid point against the \(name), paired by seed", table))
         let indistinguishable = comparisons.filter { $0.verdict == .indistinguishable }.map { data.label(data.points[$0.point]) }
         if !indistinguishable.isEmpty {
-            lines.append("Indistinguishable from the best at these seeds: " + indistinguishable.joined(separator: "; ") + ".")
+            lines.append("Indistinguishable from the \(name) at these seeds: " + indistinguishable.joined(separator: "; ") + ".")
             lines.append("")
         }
     }

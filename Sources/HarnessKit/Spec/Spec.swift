@@ -96,6 +96,7 @@ public struct ExperimentSpec: Sendable {
             // The reference is checked now, not when a report is first asked for, hours of
             // training later.
             _ = try ReferenceTable(spec: spec, origin: filePath)
+            _ = try Baseline(spec: spec, origin: filePath)
             return spec
         } catch let issue as SpecIssue {
             throw issue.error(in: filePath)
@@ -180,7 +181,8 @@ private struct SpecReader {
     let text: String
     let filePath: String
 
-    static let topLevelKeys = ["name", "description", "dataset", "model", "training", "pruning", "seeds", "grid", "reference"]
+    static let topLevelKeys = ["name", "description", "dataset", "model", "training", "pruning", "seeds", "grid", "reference",
+                               "baseline"]
 
     func read(_ root: JSONValue) throws -> ExperimentSpec {
         guard case let .object(members) = root else {

@@ -11,6 +11,9 @@ struct ReportCommand: Subcommand {
                                                     help: "md: the report with SVG figures; csv: one row per grid point "
                                                     + "(mean, sd and n of every metric); json: points and jobs; latex: "
                                                     + "the report's tables as booktabs tabulars", default: .md)
+    static let baseline = Option<String>.text("baseline", "K=V", help: "also compare every grid point with this one "
+                                              + "(e.g. pruning.threshold=0.05; several as k=v,k2=v2)",
+                                              defaultText: "the spec's \"baseline\", if any")
     static let metric = Option<String>.text("metric", "M", help: "the pivot table's metric: one of "
                                             + ReportMetric.names.joined(separator: ", "), default: "accuracy")
 
@@ -20,7 +23,7 @@ struct ReportCommand: Subcommand {
         discussion: "Finished Slurm shards of the database's submissions are merged first (see harness merge).",
         positionals: [Positional("SPEC|EXPERIMENT", help: "a spec file, or the name of an experiment in the database",
                                  noun: "spec file or experiment name")],
-        options: [SharedOptions.db, out, format, rows, cols, metric],
+        options: [SharedOptions.db, out, format, baseline, rows, cols, metric],
         examples: ["harness report experiments/quick.json --out results/quick.md",
                    "harness report layers --format csv --out results/layers.csv",
                    "harness report quick --rows model.layers --cols model.hidden --metric macro_f1"])
@@ -29,6 +32,7 @@ struct ReportCommand: Subcommand {
     let database: String
     let output: String?
     let format: ReportFormat
+    let baselineArgument: String?
     let pivot: PivotRequest?
 
     init(_ arguments: ParsedArguments) throws {
@@ -36,6 +40,7 @@ struct ReportCommand: Subcommand {
         database = try arguments.value(SharedOptions.db)
         output = try arguments.optional(Self.out)
         format = try arguments.value(Self.format)
+        baselineArgument = try arguments.optional(Self.baseline)
         let usage = "usage: " + Help.usageLine(Self.command)
         switch (try arguments.optional(Self.rows), try arguments.optional(Self.cols)) {
         case let (rows?, columns?):
@@ -78,11 +83,11 @@ struct ReportCommand: Subcommand {
             return 0
         }
         if let output {
-            let document = try Report.render(data, figureStem: Report.figureStem(forOutput: output))
+            let document = try Report.render(data, figureStem: Report.figureStem(forOutput: output), baseline: baselineArgument)
             try Report.write(document, to: output, database: database)
             standardError("wrote \(output) and \(document.figures.count) figure\(document.figures.count == 1 ? "" : "s") beside it")
         } else {
-            standardOutput(try Report.render(data, figureStem: nil).markdown, terminator: "")
+            standardOutput(try Report.render(data, figureStem: nil, baseline: baselineArgument).markdown, terminator: "")
         }
         return 0
     }
