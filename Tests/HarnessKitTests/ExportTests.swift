@@ -43,7 +43,8 @@ final class ExportTests: XCTestCase {
         XCTAssert(rows.allSatisfy { $0.count == header.count }, "\(rows)")
         let mean = try XCTUnwrap(header.firstIndex(of: "accuracy_mean")), n = try XCTUnwrap(header.firstIndex(of: "accuracy_n"))
         XCTAssert(header.contains("accuracy_paper"), "the fixture's spec has paper values")
-        for column in ["accuracy_ci_low", "accuracy_ci_high", "accuracy_bootstrap_low", "accuracy_bootstrap_high"] {
+        for column in ["accuracy_ci_low", "accuracy_ci_high", "accuracy_bootstrap_low", "accuracy_bootstrap_high",
+                       "vs_best_difference", "vs_best_holm_p", "vs_best_verdict"] {
             XCTAssert(header.contains(column), column)
         }
         XCTAssertEqual(try Report.export(data, format: .csv), try Report.export(data, format: .csv),
@@ -73,6 +74,9 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(jobs.count, data.jobs.count)
         XCTAssertEqual(jobs.compactMap { $0["job_id"] }, data.jobs.map { .string($0.result.jobID) })
         XCTAssertNotNil(json["spec"]?["grid"])
+        guard case let .array(comparisons)? = json["comparisons_with_best"] else { return XCTFail("comparisons: \(text)") }
+        XCTAssertEqual(comparisons.count, data.points.count)
+        XCTAssertEqual(comparisons.compactMap { $0["verdict"] }.filter { $0 == .string("best") }.count, 1)
     }
 
     func testLaTeXIsBooktabsWithItsSpecialCharactersEscaped() throws {

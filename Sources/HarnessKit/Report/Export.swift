@@ -116,7 +116,8 @@ extension Report {
             let spec = (try? JSONValue.parse(data.spec.sourceJSON)) ?? .string(data.spec.sourceJSON)
             let whole: JSONValue = .object([
                 ("experiment", .string(data.spec.name)), ("description", .string(data.spec.description)),
-                ("spec", spec), ("points", try pointsTable(data).json), ("jobs", jobsTable(data).json),
+                ("spec", spec), ("points", try pointsTable(data).json),
+                ("comparisons_with_best", comparisonsTable(data).json), ("jobs", jobsTable(data).json),
             ])
             return whole.orderedText() + "\n"
         case .latex:
@@ -143,7 +144,8 @@ extension Report {
             if metric.name == "accuracy" { columns += ["accuracy_bootstrap_low", "accuracy_bootstrap_high"] }
             if reference?.has(metric.name) == true { columns.append(metric.name + "_paper") }
         }
-        columns.append("jobs_done")
+        columns += ["vs_best_difference", "vs_best_holm_p", "vs_best_verdict", "jobs_done"]
+        let comparisons = data.best.map { PairedComparison.against($0, in: data, metric: ReportMetric.named("accuracy")!) }
         var table = DataTable(name: "points", columns: columns)
         for point in data.points {
             var row: [JSONValue] = [.int(point.index + 1)] + point.values.map { value in
@@ -168,8 +170,32 @@ extension Report {
                     row.append(reference?.value(metric.name, dimensions: data.dimensions, values: point.values).map(number) ?? .null)
                 }
             }
-            row.append(.int(results.count))
+            let comparison = comparisons?[point.index]
+            row += [comparison?.test.map { number($0.meanDifference) } ?? .null, comparison?.adjustedP.map(number) ?? .null,
+                    comparison.map { .string($0.verdict.text(reference: "best")) } ?? .null, .int(results.count)]
             table.rows.append(row)
+        }
+        return table
+    }
+
+    /// Every point against the best on accuracy, paired by seed (`PairedComparison`): one row each.
+    static func comparisonsTable(_ data: ReportData) -> DataTable {
+        var table = DataTable(name: "comparisons", columns: [
+            "point", "pairs", "difference", "ci_low", "ci_high", "t_test_p", "wilcoxon_p", "wilcoxon_minimum_p",
+            "hedges_g", "magnitude", "holm_p", "verdict",
+        ])
+        guard let best = data.best else { return table }
+        for comparison in PairedComparison.against(best, in: data, metric: ReportMetric.named("accuracy")!) {
+            let interval = comparison.test?.meanDifferenceInterval(confidence: 0.95)
+            table.rows.append([
+                .int(comparison.point + 1), .int(comparison.pairs), comparison.test.map { number($0.meanDifference) } ?? .null,
+                interval.map { number($0.lower) } ?? .null, interval.map { number($0.upper) } ?? .null,
+                comparison.test.map { number($0.p) } ?? .null, comparison.wilcoxon.map { number($0.p) } ?? .null,
+                comparison.wilcoxon.map { number($0.minimumAchievableP) } ?? .null,
+                comparison.effect?.hedgesG.map(number) ?? .null,
+                comparison.effect?.magnitude.map { .string($0.rawValue) } ?? .null,
+                comparison.adjustedP.map(number) ?? .null, .string(comparison.verdict.text(reference: "best")),
+            ])
         }
         return table
     }
