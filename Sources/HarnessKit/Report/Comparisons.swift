@@ -36,15 +36,15 @@ struct PairedComparison: Sendable {
     var adjustedP: Double?
     var verdict: Verdict
 
-    /// Every point of `data` against `reference` on `metric` (differences are point − reference).
-    static func against(_ reference: Int, in data: ReportData, metric: ReportMetric) -> [PairedComparison] {
+    /// Every one of `points` against point `reference` on `metric` (differences are point − reference).
+    static func against(_ reference: Int, points: [GridPoint], metric: ReportMetric) -> [PairedComparison] {
         func bySeed(_ point: GridPoint) -> [Int: Double] {
             var values: [Int: Double] = [:]
             for job in point.doneJobs { if let value = metric.value(job.result) { values[job.result.seed] = value } }
             return values
         }
-        let referenceValues = bySeed(data.points[reference])
-        var comparisons = data.points.map { point -> PairedComparison in
+        let referenceValues = bySeed(points[reference])
+        var comparisons = points.map { point -> PairedComparison in
             guard point.index != reference else {
                 return PairedComparison(point: point.index, pairs: 0, test: nil, wilcoxon: nil, effect: nil, verdict: .best)
             }

@@ -145,7 +145,7 @@ extension Report {
             if reference?.has(metric.name) == true { columns.append(metric.name + "_paper") }
         }
         columns += ["vs_best_difference", "vs_best_holm_p", "vs_best_verdict", "jobs_done"]
-        let comparisons = data.best.map { PairedComparison.against($0, in: data, metric: ReportMetric.named("accuracy")!) }
+        let comparisons = data.comparisonsWithBest
         var table = DataTable(name: "points", columns: columns)
         for point in data.points {
             var row: [JSONValue] = [.int(point.index + 1)] + point.values.map { value in
@@ -184,8 +184,7 @@ extension Report {
             "point", "pairs", "difference", "ci_low", "ci_high", "t_test_p", "wilcoxon_p", "wilcoxon_minimum_p",
             "hedges_g", "magnitude", "holm_p", "verdict",
         ])
-        guard let best = data.best else { return table }
-        for comparison in PairedComparison.against(best, in: data, metric: ReportMetric.named("accuracy")!) {
+        for comparison in data.comparisonsWithBest ?? [] {
             let interval = comparison.test?.meanDifferenceInterval(confidence: 0.95)
             table.rows.append([
                 .int(comparison.point + 1), .int(comparison.pairs), comparison.test.map { number($0.meanDifference) } ?? .null,

@@ -345,7 +345,8 @@ private struct ReportRenderer {
 
     /// One comparison table: every point against point `reference`, called `name` in verdicts.
     mutating func comparisonTable(against reference: Int, name: String) {
-        let comparisons = PairedComparison.against(reference, in: data, metric: ReportMetric.named("accuracy")!)
+        let comparisons = reference == data.best ? data.comparisonsWithBest ?? []
+            : PairedComparison.against(reference, points: data.points, metric: ReportMetric.named("accuracy")!)
         var table = MarkdownTable(dimensionColumns(data.dimensions) + [
             .init("pairs"), .init("difference (pp) [95% CI]"), .init("t-test p"), .init("Wilcoxon p"),
             .init("Hedges' g"), .init("Holm p"), .init("verdict", .left), .init("seeds for 80% power"),
@@ -569,8 +570,7 @@ private struct ReportRenderer {
             if reference?.has(column.metric.name) == true { columns.append(.init("paper")) }
         }
         columns.append(.init("n"))
-        let comparisons = table.comparesWithBest && data.points.count > 1
-            ? data.best.map { PairedComparison.against($0, in: data, metric: ReportMetric.named("accuracy")!) } : nil
+        let comparisons = table.comparesWithBest && data.points.count > 1 ? data.comparisonsWithBest : nil
         if comparisons != nil { columns.append(.init("vs best", .left)) }
         if table.showsJobs { columns.append(.init("jobs", .left)) }
         var markdown = MarkdownTable(columns)

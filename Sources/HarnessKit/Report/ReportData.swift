@@ -68,6 +68,8 @@ public struct ReportData: Sendable {
     let histograms: [Int64: RunHistograms]
     /// The grid point with the highest mean accuracy over its done jobs (the first on ties).
     public let best: Int?
+    /// Every point against `best` on accuracy, paired by seed; nil without a best point.
+    let comparisonsWithBest: [PairedComparison]?
     /// The best point's confusion matrix summed over its done runs, and those runs' jobs.
     let confusion: ConfusionMatrix?
     let confusionJobs: [ReportJob]
@@ -161,6 +163,7 @@ public struct ReportData: Sendable {
         return ReportData(spec: spec, experiment: experiment, specFile: specFile, specFileDiffers: differs,
                           datasets: try store.datasets(experiment: spec.name), jobs: jobs, points: points,
                           epochs: epochs, runsWithBaseEpochs: runsWithBaseEpochs, histograms: histograms, best: best?.index,
+                          comparisonsWithBest: best.map { PairedComparison.against($0.index, points: points, metric: accuracy) },
                           confusion: confusion, confusionJobs: confusionJobs)
     }
 
