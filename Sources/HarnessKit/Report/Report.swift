@@ -354,19 +354,7 @@ private struct ReportRenderer {
         for comparison in comparisons {
             let point = data.points[comparison.point]
             var cells = point.values.map(GridLabel.value) + [comparison.verdict == .best ? "–" : String(comparison.pairs)]
-            if let test = comparison.test {
-                let interval = test.meanDifferenceInterval(confidence: 0.95)
-                cells.append(NumberFormat.decimal(100 * test.meanDifference, 2)
-                             + (interval.map { " [\(NumberFormat.decimal(100 * $0.lower, 1)), \(NumberFormat.decimal(100 * $0.upper, 1))]" } ?? ""))
-                cells.append(Self.pText(test.p))
-            } else {
-                cells += ["–", "–"]
-            }
-            if let wilcoxon = comparison.wilcoxon {
-                cells.append(Self.pText(wilcoxon.p) + (wilcoxon.minimumAchievableP > 0.05 ? " †" : ""))
-            } else {
-                cells.append("–")
-            }
+            cells += Self.pairedCells(comparison.test, comparison.wilcoxon)
             if let g = comparison.effect?.hedgesG, let size = comparison.effect?.magnitude {
                 cells.append("\(NumberFormat.decimal(g, 2)) (\(size.rawValue))")
             } else {
@@ -404,15 +392,7 @@ private struct ReportRenderer {
         for point in data.points {
             let comparison = RetrainingComparison(point)
             var cells = order.map { GridLabel.value(point.values[$0]) } + [String(comparison.pairs)]
-            if let test = comparison.test {
-                let interval = test.meanDifferenceInterval(confidence: 0.95)
-                cells.append(NumberFormat.decimal(100 * test.meanDifference, 2)
-                             + (interval.map { " [\(NumberFormat.decimal(100 * $0.lower, 1)), \(NumberFormat.decimal(100 * $0.upper, 1))]" } ?? ""))
-                cells.append(Self.pText(test.p))
-                cells.append(comparison.wilcoxon.map { Self.pText($0.p) + ($0.minimumAchievableP > 0.05 ? " †" : "") } ?? "–")
-            } else {
-                cells += ["–", "–", "–"]
-            }
+            cells += Self.pairedCells(comparison.test, comparison.wilcoxon)
             cells.append(comparison.answer.rawValue)
             table.add(cells)
         }
@@ -485,6 +465,17 @@ private struct ReportRenderer {
         lines.append(table.text)
         lines.append("")
         tables.append(("reproduction", "\(spec.name): our results against the paper's", table))
+    }
+
+    /// The cells every paired table shows: the mean difference in points with its 95%
+    /// interval, the t-test's p, and the exact Wilcoxon p († where its n cannot reach 0.05).
+    static func pairedCells(_ test: Statistics.PairedTTest?, _ wilcoxon: Statistics.WilcoxonSignedRank?) -> [String] {
+        guard let test else { return ["–", "–", "–"] }
+        let interval = test.meanDifferenceInterval(confidence: 0.95).map {
+            " [\(NumberFormat.decimal(100 * $0.lower, 1)), \(NumberFormat.decimal(100 * $0.upper, 1))]"
+        }
+        return [NumberFormat.decimal(100 * test.meanDifference, 2) + (interval ?? ""), pText(test.p),
+                wilcoxon.map { pText($0.p) + ($0.minimumAchievableP > 0.05 ? " †" : "") } ?? "–"]
     }
 
     /// A p-value as reports print it: "0.031", "< 0.001", "NaN" when undefined.

@@ -47,13 +47,6 @@ public struct ReportMetric: Sendable {
     /// The metric's values over `jobs` that have one.
     func values(_ jobs: [JobResult]) -> [Double] { jobs.compactMap(value) }
 
-    /// "87.35 ± 0.21", "87.35" for a single value, "–" for none.
-    func text(_ summary: Summary) -> String {
-        guard summary.count > 0 else { return "–" }
-        guard let deviation = summary.standardDeviation else { return format.text(summary.mean) }
-        return "\(format.text(summary.mean)) ± \(format.text(deviation))"
-    }
-
     /// The mean of the metric over `jobs` that have a value (done jobs where it was defined).
     func summary(_ jobs: [JobResult]) -> Summary { Summary(jobs.compactMap(value)) }
 }
