@@ -23,11 +23,7 @@ final class IDXBoundsTests: XCTestCase {
         expectHarnessError(fragments, file: file, line: line, body)
     }
 
-    private func writeFile(_ name: String, _ data: Data) throws -> String {
-        let path = temporary.file(name)
-        try data.write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    private func writeFile(_ name: String, _ data: Data) throws -> String { try temporary.write(data, to: name) }
 
     /// An IDX header: the magic number, then one big-endian UInt32 per dimension.
     private static func header(magic: UInt32, _ dims: [UInt32]) -> Data {

@@ -16,11 +16,7 @@ final class IDXTests: XCTestCase {
         expectHarnessError(fragments, file: file, line: line, body)
     }
 
-    private func writeFile(_ name: String, _ data: Data) throws -> String {
-        let path = temporary.file(name)
-        try data.write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    private func writeFile(_ name: String, _ data: Data) throws -> String { try temporary.write(data, to: name) }
 
     // MARK: Good files
 

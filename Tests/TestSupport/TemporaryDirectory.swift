@@ -13,5 +13,13 @@ public struct TemporaryDirectory: Sendable {
 
     public func file(_ name: String) -> String { url.appendingPathComponent(name).path }
 
+    /// Writes `data` to the file `name` in this directory and returns its path.
+    @discardableResult
+    public func write(_ data: Data, to name: String) throws -> String {
+        let path = file(name)
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
     public func remove() { try? FileManager.default.removeItem(at: url) }
 }
