@@ -41,9 +41,7 @@ struct DataTable: Sendable {
             switch value {
             case .null: text = ""
             case let .string(s): text = s
-            case let .bool(b): text = b ? "true" : "false"
-            case .int, .double: text = value.canonicalText()
-            case .array, .object: text = value.canonicalText()
+            default: text = value.canonicalText()   // numbers, booleans, lists and objects as JSON
             }
             guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
             return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
