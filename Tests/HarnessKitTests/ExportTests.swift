@@ -77,14 +77,22 @@ final class ExportTests: XCTestCase {
         guard case let .array(comparisons)? = json["comparisons_with_best"] else { return XCTFail("comparisons: \(text)") }
         XCTAssertEqual(comparisons.count, data.points.count)
         XCTAssertEqual(comparisons.compactMap { $0["verdict"] }.filter { $0 == .string("best") }.count, 1)
+        guard case let .array(images)? = json["test_image_comparisons_with_best"] else { return XCTFail("images: \(text)") }
+        XCTAssertEqual(images.count, data.points.count)
+        // Point 1 (0.05, 32) against the best: 120 images only the best got right, 24 fewer shirts.
+        XCTAssertEqual(images[0]["only_best_right"], .int(120))
+        guard case let .array(classes)? = images[0]["differing_classes"], classes.count == 1,
+              case let .double(difference)? = classes[0]["recall_difference"] else { return XCTFail("classes: \(text)") }
+        XCTAssertEqual(classes[0]["class"], .string("Shirt"))
+        XCTAssertEqual(difference, -0.24, accuracy: 1e-12)
     }
 
     func testLaTeXIsBooktabsWithItsSpecialCharactersEscaped() throws {
         let data = try fixtureData()
         let latex = try Report.export(data, format: .latex)
         XCTAssert(latex.hasPrefix(ReportFormat.latex.signature), latex)
-        XCTAssertEqual(latex.components(separatedBy: "\\begin{tabular}").count - 1, 6,
-                       "results, comparisons, pruning, retraining, reproduction, per-class")
+        XCTAssertEqual(latex.components(separatedBy: "\\begin{tabular}").count - 1, 8,
+                       "results, comparisons, test images, classes, pruning, retraining, reproduction, per-class")
         for command in ["\\toprule", "\\midrule", "\\bottomrule"] { XCTAssert(latex.contains(command), command) }
         XCTAssert(latex.contains("accuracy (\\%)") && latex.contains("95\\% CI"), latex)
         XCTAssertFalse(latex.contains("±") || latex.contains("**"), latex)

@@ -102,6 +102,17 @@ final class MergeTests: XCTestCase {
         XCTAssertEqual(try counts(mainPath), [3, 2, 2, 20, 200])
     }
 
+    func testTestLabelsComeFromTheShardWhenTheMainDatabaseLacksThem() throws {
+        let main = try makeStore(mainPath)
+        let shardPath = directory.file("shard-0.sqlite")
+        try makeTaskShard(shardPath)
+        try Store(path: shardPath).registerDataset(fingerprint: dataset, descriptionJSON: #"{"directory":"data"}"#,
+                                                   testLabels: [3, 1, 4, 1, 5])
+        XCTAssertEqual(try main.testLabels(fingerprint: dataset), [])
+        _ = try main.merge(shard: shardPath)
+        XCTAssertEqual(try main.testLabels(fingerprint: dataset), [3, 1, 4, 1, 5])
+    }
+
     func testMergingTheSameShardAgainAddsNothing() throws {
         let main = try makeStore(mainPath)
         let shardPath = directory.file("shard-0.sqlite")

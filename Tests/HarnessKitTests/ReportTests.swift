@@ -133,13 +133,13 @@ final class ReportTests: XCTestCase {
         let markdown = try Report.render(try fixtureData(), figureStem: nil).markdown
         let results = table(markdown, under: "## Results")
         XCTAssertEqual(results.first, ["pruning.threshold", "model.hidden", "accuracy (%)", "paper", "macro F1",
-                                       "s / epoch", "n", "vs best", "jobs"])
+                                       "train CPU time (s)", "s / epoch (wall)", "n", "vs best", "jobs"])
         // Point 1 (0.05, 64) is jobs 2 and 3, the best.
         let best = [ReportFixture.accuracy(job: 2), ReportFixture.accuracy(job: 3)]
         XCTAssertEqual(try cell(results, ["0.05", "64"], "accuracy (%)"), percent(best))
         XCTAssertEqual(try cell(results, ["0.05", "64"], "vs best"), "best")
         XCTAssertEqual(try cell(results, ["0.05", "64"], "paper"), "88.75")
-        XCTAssertEqual(try cell(results, ["0.05", "64"], "s / epoch"), "11.00")
+        XCTAssertEqual(try cell(results, ["0.05", "64"], "s / epoch (wall)"), "11.00")
         XCTAssertEqual(try cell(results, ["0.05", "32"], "accuracy (%)"),
                        percent([ReportFixture.accuracy(job: 0), ReportFixture.accuracy(job: 1)]))
         XCTAssertTrue(markdown.contains("Highest mean accuracy: pruning.threshold = 0.05, model.hidden = 64."))
@@ -150,19 +150,89 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(try cell(pruning, ["0.05", "64"], "right after pruning (%)"), percent(outcomes.map(\.accuracyPruned)))
         XCTAssertEqual(try cell(pruning, ["0.05", "64"], "after retraining (%)"), percent(best))
         XCTAssertEqual(try cell(pruning, ["0.05", "64"], "sparsity (%)"), "20.00")
-        XCTAssertEqual(try cell(pruning, ["0.05", "64"], "update time (ms)"), "0.550")   // (0.5 + 0.6) / 2 ms
+        XCTAssertEqual(try cell(pruning, ["0.05", "64"], "update wall time (ms)"), "0.550")   // (0.5 + 0.6) / 2 ms
         XCTAssertEqual(try row(pruning, ["0.1", "64"]),
                        ["0.1", "64", "85.90", "87.84", "74.90", "84.90", "87.72", "40.00", "0.500", "0.700", "1.800", "2.600", "1"])
 
-        // Per-class metrics come from the matrix summed over the best point's two seeds.
+        // The confusion matrix is summed over the best point's two seeds.
         let summed = zip(ReportFixture.confusion(job: 2), ReportFixture.confusion(job: 3)).map { zip($0, $1).map(+) }
         let classes = table(markdown, under: "## Best configuration")
         XCTAssertEqual(try row(classes, ["Trouser"]), ["Trouser"] + summed[1].map(String.init))
+        // Per-class metrics are each run's, with their mean and 95% t-interval over the two runs:
+        // mean ± t(0.975, 1) · sd / √2, t(0.975, 1) = 12.706204736174698 (scipy.stats.t.ppf(0.975, 1)).
+        func interval(_ values: [Double]) -> String {
+            let mean = (values[0] + values[1]) / 2, sd = abs(values[0] - values[1]) / 2.0.squareRoot()
+            let half = 12.706204736174698 * sd / 2.0.squareRoot()
+            return String(format: "%.4f [%.3f, %.3f]", mean, mean - half, mean + half)
+        }
+        let runs = [ReportFixture.confusion(job: 2), ReportFixture.confusion(job: 3)]
+        let precision = runs.map { Double($0[1][1]) / Double($0.reduce(0) { $0 + $1[1] }) }
+        let recall = runs.map { Double($0[1][1]) / 100 }
+        let f1 = zip(precision, recall).map { 2 * $0 * $1 / ($0 + $1) }
         let trouser = try row(table(markdown, under: "## Best configuration", number: 1), ["Trouser"])
-        let precision = Double(summed[1][1]) / Double(summed.reduce(0) { $0 + $1[1] })
-        let recall = Double(summed[1][1]) / Double(summed[1].reduce(0, +))
-        XCTAssertEqual(trouser, ["Trouser", String(format: "%.4f", precision), String(format: "%.4f", recall),
-                                 String(format: "%.4f", 2 * precision * recall / (precision + recall)), "200"])
+        XCTAssertEqual(trouser, ["Trouser", interval(precision), interval(recall), interval(f1), "100"])
+    }
+
+    // MARK: Comparisons on the test images
+
+    /// The fixture's predictions get a class's first `correct(job:class:)` images right, so
+    /// between two runs every discordant image favours the run with more right: point 0
+    /// (offset 2, 20 fewer shirts) against the best, point 1 (offset 6), has per seed 4
+    /// images of each class and 24 shirts that only the best got right.
+    func testPointsAreComparedOnTheSameTestImagesSeedBySeedAndClassByClass() throws {
+        let markdown = try Report.render(try fixtureData(), figureStem: nil).markdown
+        let rows = table(markdown, under: "## Comparisons on the test images")
+        let header = try XCTUnwrap(rows.first)
+        XCTAssertEqual(Array(header.suffix(8)), ["seeds", "only this right", "only best right", "McNemar p per seed",
+                                                 "pooled p", "Holm p", "verdict", "classes that differ (recall, pp)"])
+        XCTAssertEqual(try row(rows, ["0.05", "32"]).suffix(8), ["2", "0", "120", "1: < 0.001; 2: < 0.001", "< 0.001", "< 0.001",
+                                                                 "below the best", "Shirt -24.0"])
+        XCTAssertEqual(try row(rows, ["0.05", "64"]).suffix(8), ["–", "–", "–", "–", "–", "–", "best", "–"])
+        // Point 2 (offset 0) shares only seed 1 with the best (its seed-2 job failed): 6 per
+        // class, 60 in all; one class's 6 give p = 2 / 2^6 = 0.031, which Holm over ten
+        // classes takes to 0.31, so no class is named.
+        XCTAssertEqual(try row(rows, ["0.1", "32"]).suffix(8), ["1", "0", "60", "1: < 0.001", "< 0.001", "< 0.001",
+                                                                "below the best", "none"])
+
+        // The runner-up (point 3, seed 1 only) against the best, class by class. Trouser (class 1):
+        // 80 + 4 + 0 + 1 = 85 right against 80 + 6 + 0 + 1 = 87; p = 2 · P(Bin(2, 1/2) ≤ 0) = 0.5.
+        let classes = table(markdown, under: "## Comparisons on the test images", number: 1)
+        XCTAssertEqual(try row(classes, ["Trouser"]), ["Trouser", "85.00", "87.00", "-2.00", "0", "2", "0.500", "1.000", "no"])
+        XCTAssertTrue(markdown.contains("Per class, pruning.threshold = 0.1, model.hidden = 64 against the best"), markdown)
+        XCTAssertTrue(markdown.contains("No class differs at 0.05 after the Holm adjustment."), markdown)
+    }
+
+    func testClassDifferencesCountDiscordantImagesOverSeedsAndAdjustOverClasses() {
+        // Six images, classes 0, 0, 0, 1, 1, 2; two seeds.
+        let labels: [UInt8] = [0, 0, 0, 1, 1, 2]
+        let point = [[true, true, true, false, false, true], [true, true, false, false, true, true]]
+        let reference = [[false, false, true, true, true, true], [false, true, false, true, true, true]]
+        let classes = ClassDifference.all(labels: labels, point: point, reference: reference)
+        XCTAssertEqual(classes.map(\.classIndex), [0, 1, 2])
+        // Class 0: only the point right on 2 + 1 images, only the reference on none.
+        XCTAssertEqual(classes[0].test.onlyFirst, 3)
+        XCTAssertEqual(classes[0].test.onlySecond, 0)
+        XCTAssertEqual(classes[0].pointRecall, [1, 2.0 / 3])
+        XCTAssertEqual(classes[0].referenceRecall, [1.0 / 3, 1.0 / 3])
+        XCTAssertEqual(classes[0].recallDifference, 0.5, accuracy: 1e-15)
+        // Class 1: only the reference right on 2 + 1. Class 2: no discordant image, p = 1.
+        XCTAssertEqual(classes[1].test.onlySecond, 3)
+        XCTAssertEqual(classes[2].test.p, 1)
+        // p = 2 / 2^3 = 0.25 for classes 0 and 1; Holm over three: 0.25 · 3 = 0.75, then max(0.75, 0.25 · 2).
+        for (found, expected) in zip(classes.map(\.test.p), [0.25, 0.25, 1]) { XCTAssertEqual(found, expected, accuracy: 1e-14) }
+        for (found, expected) in zip(classes.map(\.adjustedP), [0.75, 0.75, 1]) { XCTAssertEqual(found, expected, accuracy: 1e-14) }
+        XCTAssertFalse(classes.contains(where: \.differs))
+    }
+
+    func testWithoutStoredTestLabelsTheReportSaysWhyItDoesNotCompareImages() throws {
+        let store = try ReportFixture.build(at: databasePath)
+        try SQLiteConnection(path: databasePath).execute("UPDATE datasets SET test_labels = NULL")
+        let data = try ReportData.load(store: store, subject: .experiment(ReportFixture.experiment))
+        XCTAssertTrue(data.correctness.isEmpty)
+        let markdown = try Report.render(data, figureStem: nil).markdown
+        XCTAssertTrue(markdown.contains("## Comparisons on the test images\n\nNo done run has its test-set predictions "
+                                        + "together with its data set's test labels"), markdown)
+        XCTAssertTrue(table(markdown, under: "## Comparisons on the test images").isEmpty)
     }
 
     func testPartialGridShowsCountsOfJobsNotDone() throws {
@@ -188,7 +258,7 @@ final class ReportTests: XCTestCase {
         let results = table(markdown, under: "## Results")
         XCTAssertEqual(results.count, 1 + 6)
         XCTAssertEqual(try cell(results, ["0.05", "64"], "jobs"), "2/3 done, 1 not registered")
-        XCTAssertEqual(try row(results, ["0.1", "128"]), ["0.1", "128", "–", "87.72", "–", "–", "0", "–", "0/3 done, 3 not registered"])
+        XCTAssertEqual(try row(results, ["0.1", "128"]), ["0.1", "128", "–", "87.72", "–", "–", "–", "0", "–", "0/3 done, 3 not registered"])
     }
 
     func testJobsOutsideTheSpecFilesGridAreLeftOutAndCounted() throws {
@@ -267,7 +337,7 @@ final class ReportTests: XCTestCase {
         let data = try ReportData.load(store: try Store(path: databasePath), subject: .specFile(path))
         let results = table(try Report.render(data, figureStem: nil).markdown, under: "## Results")
         XCTAssertEqual(results.first, ["pruning.threshold", "model.hidden", "accuracy (%)", "paper", "macro F1", "paper",
-                                       "s / epoch", "n", "vs best", "jobs"])
+                                       "train CPU time (s)", "s / epoch (wall)", "n", "vs best", "jobs"])
         for values in [["0.05", "32"], ["0.1", "64"]] {
             XCTAssertEqual(try row(results, values)[5], "0.8748")
         }
@@ -297,8 +367,9 @@ final class ReportTests: XCTestCase {
         let document = try Report.render(data, figureStem: "cnn")
         let markdown = document.markdown
         XCTAssertEqual(table(markdown, under: "## Results"), [
-            ["accuracy (%)", "paper", "macro F1", "s / epoch", "n", "jobs"],
-            ["\(percent([ReportFixture.accuracy(job: 0)]))", "90.59", String(format: "%.4f", ReportFixture.outcome(job: 0).macroF1), "10.00", "1",
+            ["accuracy (%)", "paper", "macro F1", "train CPU time (s)", "s / epoch (wall)", "n", "jobs"],
+            ["\(percent([ReportFixture.accuracy(job: 0)]))", "90.59", String(format: "%.4f", ReportFixture.outcome(job: 0).macroF1),
+             "25.0", "10.00", "1",
              "1/2 done, 1 pending"],
         ])
         XCTAssertTrue(markdown.contains("No grid: one configuration × 2 seeds."))
@@ -476,7 +547,7 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("Jobs not done, left out: 1 pending, 1 failed."))
 
         let bySeed = try Report.pivot(data, PivotRequest(rows: "seed", columns: "model.layers", metric: "update_seconds"))
-        XCTAssertEqual(table(bySeed, under: "# prune-grid: update time (ms) by seed × model.layers"), [
+        XCTAssertEqual(table(bySeed, under: "# prune-grid: update wall time (ms) by seed × model.layers"), [
             ["seed \\ model.layers", "2", "all"],
             ["1", "0.500 (n=4)", "0.500 (n=4)"],
             ["2", "0.600 (n=2)", "0.600 (n=2)"],

@@ -206,6 +206,8 @@ final class SchedulerTests: XCTestCase {
         // CPU seconds are recorded beside wall seconds, per job and per epoch.
         let store = try Store(path: database)
         let data = try FashionMNIST.load(directory: dataDirectory)
+        // The data set's test labels are stored once, so reports can score the predictions.
+        XCTAssertEqual(try store.testLabels(fingerprint: data.fingerprint), data.test.labels)
         for result in try store.results(experiment: "order") {
             let cpu = try XCTUnwrap(result.metric("train_cpu_seconds")), wall = try XCTUnwrap(result.metric("train_seconds"))
             XCTAssert(cpu > 0 && cpu < wall * 1.5 + 0.05, "cpu \(cpu) s, wall \(wall) s")

@@ -236,6 +236,32 @@ final class StoreTests: XCTestCase {
 
     // MARK: Registration
 
+    func testAVersion4DatabaseIsMigratedKeepingItsRows() throws {
+        try FileManager.default.createDirectory(atPath: directory.file("results"), withIntermediateDirectories: true)
+        let old = try SQLiteConnection(path: path)
+        for migration in StoreSchema.migrations.prefix(4) { try old.execute(migration) }
+        try old.execute("""
+            PRAGMA user_version = 4;
+            INSERT INTO datasets (fingerprint, description_json, created_at) VALUES ('fp', '{"directory":"d"}', 'then');
+            """)
+        let store = try Store(path: path)
+        XCTAssertEqual(try integer("PRAGMA user_version"), Store.schemaVersion)
+        XCTAssertEqual(try integer("SELECT count(*) FROM datasets WHERE fingerprint = 'fp'"), 1)
+        XCTAssertEqual(try store.testLabels(fingerprint: "fp"), [])
+        try store.registerDataset(fingerprint: "fp", descriptionJSON: #"{"directory":"d"}"#, testLabels: [1, 2])
+        XCTAssertEqual(try store.testLabels(fingerprint: "fp"), [1, 2])
+    }
+
+    func testTestLabelsAreKeptWhenADataSetIsRegisteredAgainWithoutThem() throws {
+        let store = try Store(path: path)
+        XCTAssertEqual(try store.testLabels(fingerprint: "fp"), [])
+        try store.registerDataset(fingerprint: "fp", descriptionJSON: "{}")
+        XCTAssertEqual(try store.testLabels(fingerprint: "fp"), [])
+        try store.registerDataset(fingerprint: "fp", descriptionJSON: "{}", testLabels: [9, 0, 0, 7])
+        try store.registerDataset(fingerprint: "fp", descriptionJSON: #"{"directory":"moved"}"#)
+        XCTAssertEqual(try store.testLabels(fingerprint: "fp"), [9, 0, 0, 7])
+    }
+
     func testRegisteringTwiceIsIdempotentAndAddingAJobAddsOnlyIt() throws {
         let store = try makeStore(jobs: 3)
         func snapshot() throws -> [String] {

@@ -115,7 +115,8 @@ extension Report {
             let whole: JSONValue = .object([
                 ("experiment", .string(data.spec.name)), ("description", .string(data.spec.description)),
                 ("spec", spec), ("points", try pointsTable(data).json),
-                ("comparisons_with_best", comparisonsTable(data).json), ("jobs", jobsTable(data).json),
+                ("comparisons_with_best", comparisonsTable(data).json),
+                ("test_image_comparisons_with_best", testImageTable(data).json), ("jobs", jobsTable(data).json),
             ])
             return whole.orderedText() + "\n"
         case .latex:
@@ -192,6 +193,32 @@ extension Report {
                 comparison.effect?.hedgesG.map(number) ?? .null,
                 comparison.effect?.magnitude.map { .string($0.rawValue) } ?? .null,
                 comparison.adjustedP.map(number) ?? .null, .string(comparison.verdict.text(reference: "best")),
+            ])
+        }
+        return table
+    }
+
+    /// Every point against the best on the same test images (`TestImageComparison`): one row
+    /// each, with McNemar's p per seed and the classes that differ.
+    static func testImageTable(_ data: ReportData) -> DataTable {
+        var table = DataTable(name: "test_image_comparisons", columns: [
+            "point", "seeds", "only_this_right", "only_best_right", "p_per_seed", "pooled_p", "holm_p", "verdict",
+            "differing_classes",
+        ])
+        guard let best = data.best else { return table }
+        for comparison in TestImageComparison.against(best, data: data) {
+            let names = ReportFigures.classNames(comparison.classes.count)
+            table.rows.append([
+                .int(comparison.point + 1), .int(comparison.seeds.count),
+                comparison.pooled.map { .int($0.onlyFirst) } ?? .null, comparison.pooled.map { .int($0.onlySecond) } ?? .null,
+                .object(comparison.seeds.map { (key: String($0.seed), value: number($0.test.p)) }),
+                comparison.pooled.map { number($0.p) } ?? .null, comparison.adjustedP.map(number) ?? .null,
+                .string(comparison.verdict.text(reference: "best")),
+                .array(comparison.differingClasses.map { difference in
+                    .object([("class", .string(names[difference.classIndex])),
+                             ("recall_difference", number(difference.recallDifference)),
+                             ("holm_p", number(difference.adjustedP))])
+                }),
             ])
         }
         return table

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -262,9 +263,10 @@ private struct ReportRenderer {
     mutating func results() {
         lines.append("## Results")
         lines.append("")
-        var intro = "One row per grid point. Accuracy and macro F1 are the mean over the grid point's done jobs (n, one "
-            + "per seed) with its 95% confidence interval [Student t]; s / epoch is their mean wall-clock training time "
-            + "per epoch."
+        var intro = "One row per grid point. Accuracy, macro F1 and train CPU time are the mean over the grid point's "
+            + "done jobs (n, one per seed) with its 95% confidence interval [Student t]. Train CPU time is the CPU "
+            + "seconds the job's threads spent training: it does not grow when other jobs share the cores, so it is "
+            + "the cost to compare; s / epoch (wall) is the mean wall-clock time per epoch, which does."
         if data.points.count > 1 && data.best != nil {
             intro += " \"vs best\" compares each row with the row of highest mean accuracy, seed by seed "
                 + "(see Comparisons)."
@@ -277,7 +279,7 @@ private struct ReportRenderer {
         lines.append("")
 
         appendPointTable(PointTable(name: "results", caption: "results per grid point, mean [95\\% CI] over seeds", columns: [
-            .init("accuracy"), .init("macro_f1"), .init("mean_epoch_seconds", shows: .mean),
+            .init("accuracy"), .init("macro_f1"), .init("train_cpu_seconds"), .init("mean_epoch_seconds", shows: .mean),
         ], showsJobs: true, comparesWithBest: true))
         if let best = data.best {
             lines.append("Highest mean accuracy: \(data.label(data.points[best])).")
@@ -286,6 +288,7 @@ private struct ReportRenderer {
         }
         lines.append("")
         comparisons()
+        testImageComparisons()
         figure(ReportFigures.loss(data), missing: "No done run has recorded epochs, so there is no loss figure.")
     }
 
@@ -296,7 +299,7 @@ private struct ReportRenderer {
         lines.append("")
         lines.append("In the layout of the paper's Table 3. Accuracies are the mean over the done jobs (n) with its 95% "
                      + "confidence interval [Student t]; sparsity (the fraction of weights that are zero) and update times "
-                     + "(one optimizer step, wall clock) are means."
+                     + "(one optimizer step, wall clock: a job sharing the cores with another runs slower) are means."
                      + (reference.map { " \"paper\" columns: \($0.source ?? "the spec's reference values")." } ?? ""))
         lines.append("")
         // The pruning setting leads, as in Table 3.
@@ -377,6 +380,110 @@ private struct ReportRenderer {
             lines.append("Indistinguishable from the \(name) at these seeds: " + indistinguishable.joined(separator: "; ") + ".")
             lines.append("")
         }
+    }
+
+    /// Every point against the best (and the baseline) on the same test images, seed by
+    /// seed (`TestImageComparison`), and per class for the point closest to the best (or the
+    /// baseline).
+    mutating func testImageComparisons() {
+        guard data.points.count > 1, let best = data.best else { return }
+        lines.append("## Comparisons on the test images")
+        lines.append("")
+        guard !data.correctness.isEmpty else {
+            lines.append("No done run has its test-set predictions together with its data set's test labels in the "
+                         + "database, so the points are not compared image by image. Runs recorded by harness 0.5 and "
+                         + "later store their predictions; a data set registered before stores its labels the next time "
+                         + "`harness run` reads it.")
+            lines.append("")
+            return
+        }
+        lines.append("Two runs with the same seed classified the same test images. Each grid point against the "
+                     + "best on those images: the images only this point classified correctly and those only the "
+                     + "best did, summed over the shared seeds; McNemar's exact p per seed and pooled over the seeds "
+                     + "(every seed's image a matched pair), the pooled p Holm-adjusted over the table, which decides "
+                     + "the verdict at 0.05. This has power even with one seed, but it asks whether these trained "
+                     + "models differ on this test set, not whether a new seed would: read it beside the accuracy "
+                     + "comparisons above. The last column names the classes whose images the two classify "
+                     + "differently (the same test on one class's images, Holm-adjusted over the classes), with the "
+                     + "difference in recall in points.")
+        lines.append("")
+        let withBest = TestImageComparison.against(best, data: data)
+        testImageTable(withBest, name: "best")
+        var detailed: (comparison: TestImageComparison, name: String)?
+        if let baseline, baseline.point != best, baseline.point < data.points.count {
+            lines.append("Against the baseline, \(data.label(data.points[baseline.point])):")
+            lines.append("")
+            let comparisons = TestImageComparison.against(baseline.point, data: data)
+            testImageTable(comparisons, name: "baseline")
+            // The best against the baseline, per class.
+            detailed = (comparisons[best], "baseline")
+        } else if let runnerUp = data.runnerUp {
+            detailed = (withBest[runnerUp], "best")
+        }
+        if let detailed, !detailed.comparison.classes.isEmpty { classTable(detailed.comparison, name: detailed.name) }
+    }
+
+    mutating func testImageTable(_ comparisons: [TestImageComparison], name: String) {
+        var table = MarkdownTable(dimensionColumns(data.dimensions) + [
+            .init("seeds"), .init("only this right"), .init("only \(name) right"), .init("McNemar p per seed", .left),
+            .init("pooled p"), .init("Holm p"), .init("verdict", .left), .init("classes that differ (recall, pp)", .left),
+        ])
+        for comparison in comparisons {
+            var cells = data.points[comparison.point].values.map(GridLabel.value)
+            guard let pooled = comparison.pooled else {
+                cells += [comparison.verdict == .best ? "–" : "0", "–", "–", "–", "–", "–",
+                          comparison.verdict.text(reference: name), "–"]
+                table.add(cells)
+                continue
+            }
+            let names = ReportFigures.classNames(comparison.classes.count)
+            let differing = comparison.differingClasses.map { difference in
+                let sign = difference.recallDifference > 0 ? "+" : ""
+                return "\(names[difference.classIndex]) \(sign)\(NumberFormat.decimal(100 * difference.recallDifference, 1))"
+            }
+            cells += [String(comparison.seeds.count), String(pooled.onlyFirst), String(pooled.onlySecond),
+                      comparison.seeds.map { "\($0.seed): \(Self.pText($0.test.p))" }.joined(separator: "; "),
+                      Self.pText(pooled.p), comparison.adjustedP.map(Self.pText) ?? "–",
+                      comparison.verdict.text(reference: name), differing.isEmpty ? "none" : differing.joined(separator: ", ")]
+            table.add(cells)
+        }
+        lines.append(table.text)
+        lines.append("")
+        tables.append(("test-images-\(name)", "\(spec.name): each grid point against the \(name) on the same test "
+                       + "images (McNemar)", table))
+    }
+
+    /// One comparison class by class: the recall of both with intervals over seeds, the
+    /// discordant images of the class, McNemar's p and its Holm adjustment over classes.
+    mutating func classTable(_ comparison: TestImageComparison, name: String) {
+        let label = data.label(data.points[comparison.point])
+        lines.append("Per class, \(label) against the \(name) on the same test images: the recall of each (the share "
+                     + "of the class's images classified correctly), mean over the \(comparison.seeds.count) shared "
+                     + "seed\(comparison.seeds.count == 1 ? "" : "s") with its 95% confidence interval; the class's "
+                     + "images only one of them got right, summed over the seeds; McNemar's exact p on those, "
+                     + "Holm-adjusted over the classes.")
+        lines.append("")
+        let percent = NumberFormat.percent(2)
+        var table = MarkdownTable([
+            .init("class", .left), .init("recall here (%)"), .init("recall of the \(name) (%)"), .init("difference (pp)"),
+            .init("only here right"), .init("only \(name) right"), .init("p"), .init("Holm p"), .init("differs", .left),
+        ])
+        let names = ReportFigures.classNames(comparison.classes.count)
+        for difference in comparison.classes {
+            table.add([names[difference.classIndex], percent.intervalText(difference.pointRecall),
+                       percent.intervalText(difference.referenceRecall),
+                       NumberFormat.decimal(100 * difference.recallDifference, 2), String(difference.test.onlyFirst),
+                       String(difference.test.onlySecond), Self.pText(difference.test.p), Self.pText(difference.adjustedP),
+                       difference.differs ? "yes" : "no"])
+        }
+        lines.append(table.text)
+        lines.append("")
+        tables.append(("classes-\(name)", "\(spec.name): \(label) against the \(name) per class", table))
+        let differing = comparison.differingClasses.map { names[$0.classIndex] }
+        lines.append(differing.isEmpty
+            ? "No class differs at 0.05 after the Holm adjustment."
+            : "Classes that differ: \(differing.joined(separator: ", ")).")
+        lines.append("")
     }
 
     /// For pruning grids: did retraining beat the base model, per grid point (each job's
@@ -498,7 +605,7 @@ private struct ReportRenderer {
         let seeds = data.confusionJobs.map { String($0.result.seed) }.joined(separator: ", ")
         lines.append("\(data.label(point)). Confusion matrix on the test set summed over its \(count) done run\(plural) "
                      + "(run\(plural) \(runs); seed\(plural) \(seeds)); rows are true "
-                     + "classes, columns predicted classes. Per-class precision, recall and F1 are computed from this sum.")
+                     + "classes, columns predicted classes.")
         lines.append("")
         let names = ReportFigures.classNames(matrix.classes)
         var confusion = MarkdownTable([.init("true \\ predicted", .left)] + names.map { .init($0) })
@@ -506,14 +613,26 @@ private struct ReportRenderer {
         lines.append(confusion.text)
         lines.append("")
 
-        var perClass = MarkdownTable([.init("class", .left), .init("precision"), .init("recall"), .init("F1"), .init("support")])
-        func text(_ x: Double?) -> String { x.map { NumberFormat.decimal($0, 4) } ?? "–" }
-        for (index, name) in names.enumerated() {
-            perClass.add([name, text(matrix.precision(index)), text(matrix.recall(index)), text(matrix.f1(index)),
-                          String(matrix.support(index))])
+        // Per run, so the spread over seeds shows: a class's measure is undefined in a run
+        // that never predicted it (precision) or whose test set lacks it, and such a run is
+        // left out of that cell's mean.
+        let runMatrices = data.confusionJobs.compactMap { $0.result.runID.flatMap { data.confusions[$0] } }
+            .filter { $0.classes == matrix.classes }
+        lines.append("Per-class precision, recall and F1 of each run, mean over the \(runMatrices.count) run"
+                     + "\(runMatrices.count == 1 ? "" : "s") with its 95% confidence interval [Student t]; support is "
+                     + "the class's test images in one run.")
+        lines.append("")
+        let fraction = NumberFormat.fixed(4)
+        func cell(_ measure: (ConfusionMatrix) -> Double?) -> String {
+            fraction.intervalText(runMatrices.compactMap { measure($0) })
         }
-        perClass.add(["macro average", text(matrix.macroPrecision), text(matrix.macroRecall), text(matrix.macroF1),
-                      String(matrix.total)])
+        var perClass = MarkdownTable([.init("class", .left), .init("precision"), .init("recall"), .init("F1"), .init("support")])
+        for (index, name) in names.enumerated() {
+            perClass.add([name, cell { $0.precision(index) }, cell { $0.recall(index) }, cell { $0.f1(index) },
+                          String(runMatrices.first?.support(index) ?? 0)])
+        }
+        perClass.add(["macro average", cell { $0.macroPrecision }, cell { $0.macroRecall }, cell { $0.macroF1 },
+                      String(runMatrices.first?.total ?? 0)])
         lines.append(perClass.text)
         lines.append("")
         tables.append(("per-class", "\(spec.name): per-class metrics of the best configuration (\(data.label(point)))", perClass))

@@ -73,6 +73,13 @@ public struct ReportData: Sendable {
     /// The best point's confusion matrix summed over its done runs, and those runs' jobs.
     let confusion: ConfusionMatrix?
     let confusionJobs: [ReportJob]
+    /// The confusion matrix of every done run that recorded one, by run id.
+    let confusions: [Int64: ConfusionMatrix]
+    /// Which test images each done run classified correctly, in the test set's order, by
+    /// run id: for runs that stored predictions on a data set whose test labels are stored.
+    let correctness: [Int64: [Bool]]
+    /// The test labels of each data set that has them recorded, by fingerprint.
+    let testLabels: [String: [UInt8]]
 
     /// Reads the experiment from `store`. A spec file must name an experiment that is in
     /// the database; its grid and reference are used instead of the stored spec's.
@@ -116,8 +123,19 @@ public struct ReportData: Sendable {
         var epochs: [Int64: [EpochRecord]] = [:]
         var runsWithBaseEpochs: Set<Int64> = []
         var histograms: [Int64: RunHistograms] = [:]
+        var confusions: [Int64: ConfusionMatrix] = [:]
+        var correctness: [Int64: [Bool]] = [:]
+        var testLabels: [String: [UInt8]] = [:]
         for job in jobs where job.isDone {
             guard let run = job.result.runID else { continue }
+            let matrix = try store.confusion(runID: run)
+            if matrix.classes > 0 { confusions[run] = matrix }
+            let fingerprint = job.result.datasetFingerprint
+            if testLabels[fingerprint] == nil { testLabels[fingerprint] = try store.testLabels(fingerprint: fingerprint) }
+            let predicted = try store.predictions(runID: run), labels = testLabels[fingerprint]!
+            if !predicted.isEmpty && predicted.count == labels.count {
+                correctness[run] = zip(predicted, labels).map { $0 == $1 }
+            }
             var records = try store.epochs(runID: run)
             if !records.contains(where: { $0.phase == .train }), let base = JobConfig.baseConfigJSON(ofStored: job.config),
                let baseRun = try store.latestDoneRunID(jobID: JobIdentity.jobID(canonicalConfig: base,
@@ -147,9 +165,7 @@ public struct ReportData: Sendable {
         var confusionJobs: [ReportJob] = []
         if let best {
             for job in points[best.index].doneJobs {
-                guard let run = job.result.runID else { continue }
-                let matrix = try store.confusion(runID: run)
-                guard matrix.classes > 0 else { continue }
+                guard let run = job.result.runID, let matrix = confusions[run] else { continue }
                 if let sum = confusion {
                     guard sum.classes == matrix.classes else { continue }
                     confusion = sum + matrix
@@ -164,7 +180,8 @@ public struct ReportData: Sendable {
                           datasets: try store.datasets(experiment: spec.name), jobs: jobs, points: points,
                           epochs: epochs, runsWithBaseEpochs: runsWithBaseEpochs, histograms: histograms, best: best?.index,
                           comparisonsWithBest: best.map { PairedComparison.against($0.index, points: points, metric: accuracy) },
-                          confusion: confusion, confusionJobs: confusionJobs)
+                          confusion: confusion, confusionJobs: confusionJobs, confusions: confusions,
+                          correctness: correctness, testLabels: testLabels.filter { !$0.value.isEmpty })
     }
 
     private static func experimentRecord(_ store: Store, _ name: String, hint: String) throws -> ExperimentRecord {
@@ -182,6 +199,18 @@ public struct ReportData: Sendable {
     }
 
     // MARK: Questions the renderers ask
+
+    /// The grid point with the highest mean accuracy after the best (the first on ties).
+    var runnerUp: Int? {
+        guard let best else { return nil }
+        let accuracy = ReportMetric.named("accuracy")!
+        var found: (index: Int, mean: Double)?
+        for point in points where point.index != best {
+            let summary = accuracy.summary(point.doneJobs.map(\.result))
+            if summary.count > 0 && summary.mean > (found?.mean ?? -.infinity) { found = (point.index, summary.mean) }
+        }
+        return found?.index
+    }
 
     public var dimensions: [String] { spec.grid.map(\.path) }
 

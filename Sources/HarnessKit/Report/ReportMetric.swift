@@ -38,11 +38,7 @@ public struct ReportMetric: Sendable {
 
     /// "87.35 [86.8, 87.9]": the mean and its 95% Student-t interval, the bounds one decimal
     /// coarser; "87.35" for a single value, "–" for none.
-    func intervalText(_ values: [Double]) -> String {
-        guard let summary = try? Statistics.Summary(values) else { return "–" }
-        guard let interval = summary.tInterval(confidence: 0.95) else { return format.text(summary.mean) }
-        return "\(format.text(summary.mean)) [\(format.coarser.text(interval.lower)), \(format.coarser.text(interval.upper))]"
-    }
+    func intervalText(_ values: [Double]) -> String { format.intervalText(values) }
 
     /// The metric's values over `jobs` that have one.
     func values(_ jobs: [JobResult]) -> [Double] { jobs.compactMap(value) }
@@ -65,6 +61,14 @@ enum NumberFormat: Sendable {
         case let .fixed(digits): .fixed(max(0, digits - 1))
         case let .milliseconds(digits): .milliseconds(max(0, digits - 1))
         }
+    }
+
+    /// "87.35 [86.8, 87.9]": the mean of `values` and its 95% Student-t interval, the bounds
+    /// one decimal coarser; the mean alone for a single value, "–" for none.
+    func intervalText(_ values: [Double]) -> String {
+        guard let summary = try? Statistics.Summary(values) else { return "–" }
+        guard let interval = summary.tInterval(confidence: 0.95) else { return text(summary.mean) }
+        return "\(text(summary.mean)) [\(coarser.text(interval.lower)), \(coarser.text(interval.upper))]"
     }
 
     func text(_ x: Double) -> String {

@@ -127,7 +127,8 @@ public final class Scheduler: @unchecked Sendable {
         let store = try Store(path: options.databasePath)
         for (fingerprint, set) in data.sets.sorted(by: { $0.key < $1.key }) {
             try store.registerDataset(fingerprint: fingerprint,
-                                      descriptionJSON: try set.data.descriptionJSON(directoryLabel: set.location.label))
+                                      descriptionJSON: try set.data.descriptionJSON(directoryLabel: set.location.label),
+                                      testLabels: set.data.test.labels)
         }
         try store.registerSupportJobs(bases.registrations, datasetFingerprint: data.primary.fingerprint)
         // Refused (inside the transaction) when another spec file registered this name.

@@ -28,10 +28,10 @@ public struct ResultColumn: Sendable {
     public static let all: [ResultColumn] = [
         ResultColumn("accuracy", "accuracy (%)", .percent(2)) { $0.accuracy },
         ResultColumn("macro_f1", "macro F1", .fixed(4)) { $0.macroF1 },
-        ResultColumn("train_seconds", "train time (s)", .fixed(1)) { $0.trainSeconds },
-        ResultColumn("mean_epoch_seconds", "s / epoch", .fixed(2)) { $0.meanEpochSeconds },
-        ResultColumn("mean_step_seconds", "step time (ms)", .milliseconds(3)) { $0.meanStepSeconds },
-        ResultColumn("inference_seconds", "inference (s)", .fixed(3)) { $0.inferenceSeconds },
+        ResultColumn("train_seconds", "train wall time (s)", .fixed(1)) { $0.trainSeconds },
+        ResultColumn("mean_epoch_seconds", "s / epoch (wall)", .fixed(2)) { $0.meanEpochSeconds },
+        ResultColumn("mean_step_seconds", "step wall time (ms)", .milliseconds(3)) { $0.meanStepSeconds },
+        ResultColumn("inference_seconds", "inference wall time (s)", .fixed(3)) { $0.inferenceSeconds },
         ResultColumn("train_cpu_seconds", "train CPU time (s)", .fixed(1)) { $0.trainCPUSeconds },
         ResultColumn("mean_step_cpu_seconds", "step CPU time (ms)", .milliseconds(3)) { $0.meanStepCPUSeconds },
         ResultColumn("parameter_count", "parameters", .fixed(0), integer: true) { Double($0.parameterCount) },
@@ -41,8 +41,8 @@ public struct ResultColumn: Sendable {
         ResultColumn("nonzero_parameters", "nonzero parameters", .fixed(0), integer: true) {
             $0.pruning.map { Double($0.nonzeroParameters) }
         },
-        ResultColumn("update_seconds", "update time (ms)", .milliseconds(3)) { $0.pruning?.updateSeconds },
-        ResultColumn("update_seconds_pruned", "update time pruned (ms)", .milliseconds(3)) { $0.pruning?.updateSecondsPruned },
+        ResultColumn("update_seconds", "update wall time (ms)", .milliseconds(3)) { $0.pruning?.updateSeconds },
+        ResultColumn("update_seconds_pruned", "update wall time pruned (ms)", .milliseconds(3)) { $0.pruning?.updateSecondsPruned },
     ]
 
     public static let names: [String] = all.map(\.name)

@@ -49,13 +49,23 @@ public final class Store: @unchecked Sendable {
 
     // MARK: Registration
 
-    /// Records where a data set came from; a fingerprint seen before gets the new description.
-    public func registerDataset(fingerprint: String, descriptionJSON: String) throws {
+    /// Records where a data set came from and, when given, its test labels; a fingerprint
+    /// seen before gets the new description and keeps its labels when none are given.
+    public func registerDataset(fingerprint: String, descriptionJSON: String, testLabels: [UInt8]? = nil) throws {
         try write { db in
             try db.run("""
-                INSERT INTO datasets (fingerprint, description_json, created_at) VALUES (?, ?, ?)
-                ON CONFLICT (fingerprint) DO UPDATE SET description_json = excluded.description_json
-                """, [fingerprint, descriptionJSON, Store.now()])
+                INSERT INTO datasets (fingerprint, description_json, created_at, test_labels) VALUES (?, ?, ?, ?)
+                ON CONFLICT (fingerprint) DO UPDATE SET description_json = excluded.description_json,
+                    test_labels = coalesce(excluded.test_labels, datasets.test_labels)
+                """, [fingerprint, descriptionJSON, Store.now(), testLabels.map { Data($0) }])
+        }
+    }
+
+    /// The test labels of a data set, one byte per test image; empty when they were not recorded.
+    public func testLabels(fingerprint: String) throws -> [UInt8] {
+        try read { db in
+            try db.query("SELECT test_labels FROM datasets WHERE fingerprint = ? AND test_labels IS NOT NULL",
+                         [fingerprint]) { $0.blob(0) }.first ?? []
         }
     }
 

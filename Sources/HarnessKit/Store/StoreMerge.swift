@@ -88,6 +88,15 @@ extension Store {
                 SELECT fingerprint, description_json, created_at FROM shard.datasets WHERE true
                 ON CONFLICT (fingerprint) DO NOTHING
                 """)
+            // Test labels arrived in schema version 5; an older shard has none to give.
+            if try copiedColumns(db, table: "datasets", shard: shard).contains("test_labels") {
+                try db.run("""
+                    UPDATE main.datasets SET test_labels = (SELECT s.test_labels FROM shard.datasets s
+                                                            WHERE s.fingerprint = main.datasets.fingerprint)
+                    WHERE test_labels IS NULL
+                      AND fingerprint IN (SELECT fingerprint FROM shard.datasets WHERE test_labels IS NOT NULL)
+                    """)
+            }
             try db.run("""
                 INSERT INTO main.jobs (id, config_json, seed, dataset_fingerprint, created_at)
                 SELECT id, config_json, seed, dataset_fingerprint, created_at FROM shard.jobs WHERE true

@@ -7,7 +7,7 @@
 /// the sqlite3 shell. A REAL metric is NULL where it was undefined (NaN, e.g. the F1 of a
 /// class never predicted nor present); SQLite stores a bound NaN as NULL.
 enum StoreSchema {
-    static let migrations: [String] = [version1, version2, version3, version4]
+    static let migrations: [String] = [version1, version2, version3, version4, version5]
 
     /// Tables every version has had since version 1: a file with a `user_version` but
     /// without these is some other program's database.
@@ -232,5 +232,13 @@ enum StoreSchema {
             run_id    INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
             predicted BLOB NOT NULL
         );
+        """
+
+    /// The test set's labels, one byte per test image in the order predictions are stored,
+    /// so a report can tell which images a run classified correctly (McNemar's test) without
+    /// reading the data files. NULL for data sets registered before; the next `harness run`
+    /// on the same data fills it in.
+    private static let version5 = """
+        ALTER TABLE datasets ADD COLUMN test_labels BLOB;
         """
 }
