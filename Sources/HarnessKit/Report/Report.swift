@@ -65,6 +65,8 @@ public enum Report {
 
     enum OutputKind {
         case report(ReportFormat), figure
+        /// `harness report --all`'s README.md.
+        case index
 
         /// Whether `head` (a file's first bytes) is what harness writes as this kind.
         func matches(_ head: Data) -> Bool {
@@ -72,6 +74,7 @@ public enum Report {
             switch self {
             case let .report(format): return text.hasPrefix(format.signature)
             case .figure: return text.hasPrefix("<?xml") || text.hasPrefix("<svg")
+            case .index: return text.hasPrefix(ResultsIndex.heading)
             }
         }
     }
@@ -117,7 +120,7 @@ public enum Report {
 }
 
 /// Builds the markdown section by section.
-private struct ReportRenderer {
+struct ReportRenderer {
     let data: ReportData
     let reference: ReferenceTable?
     let figureStem: String?
@@ -519,27 +522,12 @@ private struct ReportRenderer {
         }
     }
 
-    /// Whether every data set of the experiment is the official full Fashion-MNIST: 60,000
-    /// training and 10,000 test images in the official files (their MD5s as downloaded).
-    var runsOnThePapersData: Bool {
-        let official = Set(Downloader.officialFiles.map(\.md5))
-        return !data.datasets.isEmpty && data.datasets.allSatisfy { dataset in
-            guard let description = try? JSONValue.parse(dataset.descriptionJSON),
-                  case let .array(files)? = description["files"] else { return false }
-            let md5s = files.compactMap { file -> String? in if case let .string(md5)? = file["md5"] { return md5 } else { return nil } }
-            return md5s.count == 4 && md5s.allSatisfy(official.contains)
-        }
-    }
-
     /// Each paper value against our jobs: `Reproduction` verdicts, for the fractions the
     /// paper reports (accuracies, F1, sparsity); times depend on the machine and are not compared.
     mutating func reproduction() {
         guard let reference else { return }
-        let compared = ReportMetric.all.filter { metric in
-            reference.has(metric.name) && !metric.name.contains("seconds")
-        }
-        guard !compared.isEmpty else { return }
-        let official = runsOnThePapersData
+        let rows = ReproductionRow.all(data, reference: reference)
+        guard !rows.isEmpty || !reference.best.isEmpty else { return }
         lines.append("## Reproduction")
         lines.append("")
         var intro = "Each value the paper reports against our jobs at that grid point: our mean with its 95% confidence "
@@ -547,31 +535,35 @@ private struct ReportRenderer {
             + "\(NumberFormat.decimal(reference.margin * 100, 2)) points (the reference's margin), the one-sample t-test p "
             + "for any difference, and the verdict: consistent (equivalent at 0.05), differs (different at 0.05 and not "
             + "equivalent) or inconclusive (neither, usually too few seeds)."
-        if !official {
+        if !data.runsOnThePapersData {
             intro += " These jobs did not run on the official full Fashion-MNIST (60,000 training images in the official "
                 + "files; see Data), so no verdict compares them with the paper's numbers: they are shown side by side only."
         }
         lines.append(intro)
         lines.append("")
-        var table = MarkdownTable(dimensionColumns(data.dimensions) + [
-            .init("metric", .left), .init("ours [95% CI]"), .init("paper"), .init("n"), .init("TOST p"), .init("t-test p"),
-            .init("verdict", .left),
-        ])
-        for point in data.points {
-            for metric in compared {
-                guard let paperValue = reference.value(metric.name, dimensions: data.dimensions, values: point.values) else { continue }
-                let values = metric.values(point.doneJobs.map(\.result))
-                var cells = point.values.map(GridLabel.value) + [metric.name, metric.intervalText(values),
-                                                                  metric.text(paperValue), String(values.count)]
-                let verdict = Reproduction(values: values, paper: paperValue, margin: reference.margin, officialData: official)
-                cells += [verdict.tost.map { Self.pText($0.p) } ?? "–", verdict.difference.map { Self.pText($0.p) } ?? "–",
-                          verdict.verdict.rawValue]
-                table.add(cells)
+        if !rows.isEmpty {
+            var table = MarkdownTable(dimensionColumns(data.dimensions) + [
+                .init("metric", .left), .init("ours [95% CI]"), .init("paper"), .init("n"), .init("TOST p"), .init("t-test p"),
+                .init("verdict", .left),
+            ])
+            for row in rows {
+                let verdict = row.verdict
+                table.add(data.points[row.point].values.map(GridLabel.value) + [
+                    row.metric.name, row.metric.intervalText(row.values), row.metric.text(row.paper), String(row.values.count),
+                    verdict.tost.map { Self.pText($0.p) } ?? "–", verdict.difference.map { Self.pText($0.p) } ?? "–",
+                    verdict.verdict.rawValue,
+                ])
             }
+            lines.append(table.text)
+            lines.append("")
+            tables.append(("reproduction", "\(spec.name): our results against the paper's", table))
         }
-        lines.append(table.text)
-        lines.append("")
-        tables.append(("reproduction", "\(spec.name): our results against the paper's", table))
+        if let claim = BestClaim(data, reference: reference) {
+            lines.append("The paper's best configuration has \(claim.claim): \(claim.finding) (paired by seed, Holm-adjusted; "
+                         + "see Comparisons). Verdict: \(claim.verdict.rawValue)"
+                         + (data.runsOnThePapersData ? "." : ", on other data than the paper's."))
+            lines.append("")
+        }
     }
 
     /// The cells every paired table shows: the mean difference in points with its 95%

@@ -19,6 +19,9 @@
 /// it leaves out matches any value, so a row without dimensions describes every point, as
 /// for an experiment without a grid. When several rows match, the first that gives the
 /// metric wins.
+///
+/// `"best": {"model.layers": 2}` states the paper's ranking claim: the best configuration
+/// has these grid values (a subset of the grid's dimensions, each one of its values).
 struct ReferenceTable: Sendable {
     struct Row: Sendable {
         let dimensions: [(path: String, value: JSONValue)]
@@ -31,6 +34,8 @@ struct ReferenceTable: Sendable {
     /// How far (in the metric's units: 0.01 is one percentage point) our mean may be from the
     /// paper's and still count as consistent with it; `"margin"`, default 0.01.
     let margin: Double
+    /// The grid values the paper says the best configuration has; empty when it says nothing.
+    let best: [(path: String, value: JSONValue)]
 
     /// The spec's reference, or nil when it has none. `origin` names the spec in errors.
     init?(spec: ExperimentSpec, origin: String) throws {
@@ -39,7 +44,7 @@ struct ReferenceTable: Sendable {
         let format = #"expected {"source": "...", "rows": [{"<grid dimension>": value, "<metric>": number, ...}]}"#
 
         guard case let .object(members) = reference else { throw fail("$.reference", "\(format), found \(reference.canonicalText())") }
-        for (key, _) in members where !["source", "note", "rows", "margin"].contains(key) {
+        for (key, _) in members where !["source", "note", "rows", "margin", "best"].contains(key) {
             throw fail(JSONPath.member("$.reference", key), "unknown key; \(format)")
         }
         func text(_ key: String) throws -> String? {
@@ -56,6 +61,29 @@ struct ReferenceTable: Sendable {
         case let .double(x)? where x > 0 && x.isFinite: margin = x
         case let .int(n)? where n > 0: margin = Double(n)
         case let other?: throw fail("$.reference.margin", "expected a number > 0 (0.01 is one percentage point), found \(other.canonicalText())")
+        }
+
+        switch reference["best"] {
+        case nil, .null?:
+            best = []
+        case let .object(claimed)? where !claimed.isEmpty:
+            best = try claimed.map { key, value in
+                let path = JSONPath.member("$.reference.best", key)
+                guard let dimension = spec.grid.first(where: { $0.path == key }) else {
+                    var message = "not a grid dimension of this spec; \"best\" names grid values"
+                        + (spec.grid.isEmpty ? ", and this spec has no grid" : " (\(spec.grid.map(\.path).joined(separator: ", ")))")
+                    if let guess = Spelling.closestMatch(to: key, among: spec.grid.map(\.path)) { message += "; did you mean \"\(guess)\"?" }
+                    throw fail(path, message)
+                }
+                guard dimension.values.contains(where: { PointAssignment.same($0, value) }) else {
+                    throw fail(path, "\(value.canonicalText()) is not one of the grid's values "
+                               + "(\(dimension.values.map { $0.canonicalText() }.joined(separator: ", ")))")
+                }
+                return (key, value)
+            }
+        case let other?:
+            throw fail("$.reference.best", "expected an object of grid values the paper's best configuration has, "
+                       + #"like {"model.layers": 2}, found "# + other.canonicalText())
         }
 
         guard case let .array(elements)? = reference["rows"] else {

@@ -452,12 +452,13 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// The experiment's description and spec text as registered.
+    /// The experiment's description, spec text and spec file as registered.
     public func experiment(name: String) throws -> ExperimentRecord {
         try read { db in
             try requireExperiment(db, name)
-            return try db.query("SELECT name, description, spec_json FROM experiments WHERE name = ?", [name]) {
-                ExperimentRecord(name: $0.string(0), description: $0.string(1), specJSON: $0.string(2))
+            return try db.query("SELECT name, description, spec_json, spec_path FROM experiments WHERE name = ?", [name]) {
+                ExperimentRecord(name: $0.string(0), description: $0.string(1), specJSON: $0.string(2),
+                                 specPath: $0.optionalString(3))
             }[0]
         }
     }

@@ -263,6 +263,8 @@ public struct ExperimentRecord: Sendable, Equatable {
     public let name: String
     public let description: String
     public let specJSON: String
+    /// The spec file it was registered from (absolute, symbolic links resolved); nil when unknown.
+    public var specPath: String? = nil
 }
 
 /// A data set an experiment's jobs ran on: its description JSON (directory, files, record

@@ -2,8 +2,9 @@ import Foundation
 import HarnessKit
 
 struct ReportCommand: Subcommand {
-    static let out = Option<String>.text("out", "FILE", help: "write the markdown to FILE and the SVG figures beside it",
-                                         defaultText: "print the markdown, without figures")
+    static let out = Option<String>.text("out", "FILE", help: "write the markdown to FILE and the SVG figures beside it "
+                                         + "(with --all: the directory to write into)",
+                                         defaultText: "print the markdown, without figures; with --all, results")
     static let rows = Option<String>.text("rows", "DIM", help: "a pivot table instead of the report: the grid dimension "
                                           + "down its rows (e.g. model.layers); needs --cols")
     static let cols = Option<String>.text("cols", "DIM", help: "the pivot table's dimension across its columns; needs --rows")
@@ -16,19 +17,24 @@ struct ReportCommand: Subcommand {
                                               defaultText: "the spec's \"baseline\", if any")
     static let metric = Option<String>.text("metric", "M", help: "the pivot table's metric: one of "
                                             + ReportMetric.names.joined(separator: ", "), default: "accuracy")
+    static let all = Flag("all", help: "report every experiment of the database into the directory --out names "
+                          + "(default results): <name>.md with its figures for each, and README.md, every paper value "
+                          + "and claim against ours, one line each")
 
     static let command = CommandDescription(
         name: "report",
         summary: "write an experiment's results as markdown with SVG figures, or a pivot table",
         discussion: "Finished Slurm shards of the database's submissions are merged first (see harness merge).",
-        positionals: [Positional("SPEC|EXPERIMENT", help: "a spec file, or the name of an experiment in the database",
-                                 noun: "spec file or experiment name")],
-        options: [SharedOptions.db, out, format, baseline, rows, cols, metric],
+        positionals: [Positional("SPEC|EXPERIMENT", help: "a spec file, or the name of an experiment in the database "
+                                 + "(none with --all)", noun: "spec file or experiment name", count: .optional)],
+        options: [SharedOptions.db, out, format, baseline, rows, cols, metric, all],
         examples: ["harness report experiments/quick.json --out results/quick.md",
+                   "harness report --all --out results",
                    "harness report layers --format csv --out results/layers.csv",
                    "harness report quick --rows model.layers --cols model.hidden --metric macro_f1"])
 
-    let subject: ReportSubject
+    /// Nil with `--all`.
+    let subject: ReportSubject?
     let database: String
     let output: String?
     let format: ReportFormat
@@ -36,12 +42,29 @@ struct ReportCommand: Subcommand {
     let pivot: PivotRequest?
 
     init(_ arguments: ParsedArguments) throws {
-        subject = ReportSubject(argument: arguments.positionals[0])
+        let usage = "usage: " + Help.usageLine(Self.command)
         database = try arguments.value(SharedOptions.db)
         output = try arguments.optional(Self.out)
         format = try arguments.value(Self.format)
         baselineArgument = try arguments.optional(Self.baseline)
-        let usage = "usage: " + Help.usageLine(Self.command)
+        if arguments.flag(Self.all) {
+            guard arguments.positionals.isEmpty else {
+                throw HarnessError("harness report: --all reports every experiment of the database; give no spec or "
+                                   + "experiment name (got \(arguments.positionals.joined(separator: " ")))")
+            }
+            let alone: [any DeclaredOption] = [Self.format, Self.baseline, Self.rows, Self.cols, Self.metric]
+            if let other = alone.first(where: { arguments.isGiven($0) }) {
+                throw HarnessError("harness report: --all writes markdown reports and their index; it does not take "
+                                   + "--\(other.declaration.name)")
+            }
+            subject = nil
+            pivot = nil
+            return
+        }
+        guard let argument = arguments.positionals.first else {
+            throw HarnessError("harness report: expected one spec file or experiment name, or --all; \(usage)")
+        }
+        subject = ReportSubject(argument: argument)
         switch (try arguments.optional(Self.rows), try arguments.optional(Self.cols)) {
         case let (rows?, columns?):
             pivot = PivotRequest(rows: rows, columns: columns, metric: try arguments.value(Self.metric))
@@ -62,6 +85,18 @@ struct ReportCommand: Subcommand {
         }
         let store = try Store(path: database)
         mergeSlurmShards(into: store, command: Self.command.name)
+        guard let subject else {
+            let directory = output ?? "results"
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw HarnessError("harness report: --all writes a report per experiment into a directory, and \(directory) "
+                                   + "is a file; give --out a directory such as results")
+            }
+            let written = try ResultsIndex.write(try ResultsIndex.load(store: store), to: directory, database: database)
+            standardError("wrote \(written.count - 1) report\(written.count == 2 ? "" : "s") and "
+                          + "\(URL(fileURLWithPath: directory).appendingPathComponent(ResultsIndex.fileName).relativePath)")
+            return 0
+        }
         let data = try ReportData.load(store: store, subject: subject)
         if let pivot {
             let text = try Report.pivot(data, pivot, format: format)

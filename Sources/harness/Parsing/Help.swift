@@ -13,7 +13,7 @@ enum Help {
 
     private static func usageWords(_ command: CommandDescription) -> [String] {
         let options = command.options.map { $0.isRequired ? $0.synopsis : "[\($0.synopsis)]" }
-        return ["harness", command.name] + command.positionals.filter { $0.count == .one }.map(\.synopsis) + options
+        return ["harness", command.name] + command.positionals.filter { $0.count != .any }.map(\.synopsis) + options
             + command.positionals.filter { $0.count == .any }.map(\.synopsis)
     }
 

@@ -119,7 +119,8 @@ extension Option where Value: RawRepresentable<String> {
 
 /// A positional argument as help shows it, and what the parser expects of it.
 struct Positional: Sendable {
-    enum Count: Sendable { case one, any }
+    /// `optional`: one or none (the command says when none is right).
+    enum Count: Sendable { case one, optional, any }
     /// The placeholder: "SPEC".
     let name: String
     let help: String
@@ -134,6 +135,12 @@ struct Positional: Sendable {
         self.count = count
     }
 
-    /// `SPEC`, `[SHARD.sqlite ...]`.
-    var synopsis: String { count == .one ? name : "[\(name) ...]" }
+    /// `SPEC`, `[SPEC]`, `[SHARD.sqlite ...]`.
+    var synopsis: String {
+        switch count {
+        case .one: name
+        case .optional: "[\(name)]"
+        case .any: "[\(name) ...]"
+        }
+    }
 }

@@ -73,14 +73,17 @@ struct ParsedArguments {
     /// as it always was: the line was read, it just holds too many or too few.
     private static func checkCount(_ positionals: [String], _ command: CommandDescription) throws {
         let required = command.positionals.filter { $0.count == .one }
+        let optional = command.positionals.filter { $0.count == .optional }.count
         let open = command.positionals.contains { $0.count == .any }
-        if positionals.count == required.count || (open && positionals.count > required.count) { return }
+        if (required.count...(required.count + optional)).contains(positionals.count)
+            || (open && positionals.count > required.count) { return }
         let usage = "usage: " + Help.usageLine(command)
         if command.positionals.isEmpty {
             throw HarnessError("harness \(command.name): expected no positional arguments, got "
                                + positionals.map { "\"\($0)\"" }.joined(separator: " ") + "; \(usage)")
         }
-        let expected = required.map { "one \($0.noun)" }.joined(separator: " and ")
+        let expected = (required.map { "one \($0.noun)" }
+            + command.positionals.filter { $0.count == .optional }.map { "at most one \($0.noun)" }).joined(separator: " and ")
         throw HarnessError("harness \(command.name): expected \(expected)\(open ? " or more" : ""), "
                            + "got \(positionals.count); \(usage)")
     }
