@@ -285,6 +285,7 @@ private struct ReportRenderer {
             lines.append("No grid point has a done job yet.")
         }
         lines.append("")
+        figure(ReportFigures.accuracy(data, reference: reference), missing: "")
         comparisons()
         figure(ReportFigures.loss(data), missing: "No done run has recorded epochs, so there is no loss figure.")
     }
