@@ -23,10 +23,10 @@ final class ReportCommandTests: XCTestCase {
         let result = try harness(["report", "prune-grid", "--out", "reports/prune.md"])
         XCTAssertEqual(result.status, 0, result.standardError)
         XCTAssertEqual(result.standardOutput, "")
-        XCTAssertTrue(result.standardError.contains("wrote reports/prune.md and 6 figures beside it"), result.standardError)
+        XCTAssertTrue(result.standardError.contains("wrote reports/prune.md and 7 figures beside it"), result.standardError)
         let markdown = try String(contentsOfFile: directory.file("reports/prune.md"), encoding: .utf8)
         XCTAssertTrue(markdown.hasPrefix("# prune-grid\n"))
-        for name in ["loss", "confusion", "weights-1", "weights-4"] {
+        for name in ["accuracy", "loss", "confusion", "weights-1", "weights-4"] {
             XCTAssertTrue(markdown.contains("(prune-\(name).svg)"), name)
             XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("reports/prune-\(name).svg")), name)
         }

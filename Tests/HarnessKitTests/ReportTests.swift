@@ -92,6 +92,44 @@ final class ReportTests: XCTestCase {
                 file: file, line: line)
     }
 
+    /// The elements of an SVG file in document order, with their attributes and text.
+    private func svgElements(_ svg: String) -> [(name: String, attributes: [String: String], text: String)] {
+        final class Collector: NSObject, XMLParserDelegate {
+            var elements: [(name: String, attributes: [String: String], text: String)] = []
+            /// Indices of the elements not yet closed, innermost last: text belongs to that one.
+            var open: [Int] = []
+            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                        attributes: [String: String] = [:]) {
+                open.append(elements.count)
+                elements.append((name, attributes, ""))
+            }
+            func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+                open.removeLast()
+            }
+            func parser(_ parser: XMLParser, foundCharacters string: String) {
+                if let innermost = open.last { elements[innermost].text += string }
+            }
+        }
+        let parser = XMLParser(data: Data(svg.utf8))
+        let collector = Collector()
+        parser.delegate = collector
+        XCTAssertTrue(parser.parse())
+        return collector.elements
+    }
+
+    /// An attribute as a number (coordinates are printed with one decimal).
+    private func number(_ element: (name: String, attributes: [String: String], text: String), _ key: String) throws -> Double {
+        try XCTUnwrap(element.attributes[key].flatMap(Double.init), "\(element.name) has no number \(key)")
+    }
+
+    /// The data value at a pixel, from the axis's tick labels: `ticks` are (pixel, label)
+    /// pairs, the first and last of which fix the linear map.
+    private func value(at pixel: Double, ticks: [(pixel: Double, label: String)]) throws -> Double {
+        let first = try XCTUnwrap(ticks.first), last = try XCTUnwrap(ticks.last)
+        let low = try XCTUnwrap(Double(first.label)), high = try XCTUnwrap(Double(last.label))
+        return low + (pixel - first.pixel) / (last.pixel - first.pixel) * (high - low)
+    }
+
     /// Well-formed XML with an <svg> root, checked by Foundation's parser.
     private func assertWellFormedSVG(_ text: String, _ name: String) {
         final class Root: NSObject, XMLParserDelegate {
@@ -116,7 +154,7 @@ final class ReportTests: XCTestCase {
         let document = try Report.render(try fixtureData(), figureStem: "prune-grid")
         try assertMatchesGolden(document.markdown, "prune-grid.md")
         XCTAssertEqual(document.figures.map(\.fileName),
-                       ["prune-grid-loss.svg", "prune-grid-weights-1.svg", "prune-grid-weights-2.svg",
+                       ["prune-grid-accuracy.svg", "prune-grid-loss.svg", "prune-grid-weights-1.svg", "prune-grid-weights-2.svg",
                         "prune-grid-weights-3.svg", "prune-grid-weights-4.svg", "prune-grid-confusion.svg"])
     }
 
@@ -376,7 +414,12 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(markdown.contains("Highest mean accuracy: all jobs."))
         XCTAssertTrue(markdown.contains("No done run has recorded epochs, so there is no loss figure."))
         XCTAssertFalse(markdown.contains("## Pruning"))
-        XCTAssertEqual(document.figures.map(\.fileName), ["cnn-confusion.svg"])
+        XCTAssertEqual(document.figures.map(\.fileName), ["cnn-accuracy.svg", "cnn-confusion.svg"])
+        // One grid point still gets its forest plot, with the paper's value and without a best line.
+        let forest = svgElements(try XCTUnwrap(document.figures.first?.svg))
+        XCTAssertEqual(forest.filter { $0.name == "polygon" && $0.attributes["stroke"] == ForestPlot.paperColour }.count, 1 + 1)
+        XCTAssertFalse(forest.contains { $0.attributes["stroke-dasharray"] != nil })
+        XCTAssertTrue(markdown.contains("A single grid point, so no line marks the best."))
         XCTAssertTrue(table(markdown, under: "## Settings shared by all jobs").contains(["model.conv", "[32]"]))
     }
 
@@ -384,13 +427,17 @@ final class ReportTests: XCTestCase {
 
     func testFiguresAreWellFormedSVGWithWhatTheyShould() throws {
         let document = try Report.render(try fixtureData(), figureStem: "f")
-        XCTAssertEqual(document.figures.count, 6)
+        XCTAssertEqual(document.figures.count, 7)
         for figure in document.figures { assertWellFormedSVG(figure.svg, figure.fileName) }
 
         let loss = try XCTUnwrap(document.figures.first { $0.fileName == "f-loss.svg" }?.svg)
         // One solid training line and one dashed retraining line per grid point, plus the dashed legend sample.
         XCTAssertEqual(loss.components(separatedBy: "<polyline").count - 1, 8)
         XCTAssertEqual(loss.components(separatedBy: #"stroke-dasharray="6 4""#).count - 1, 4 + 1)
+        // The two points with 2 runs get a training band and a retraining band each; the two with 1 run none.
+        let bands = svgElements(loss).filter { $0.name == "polygon" && $0.attributes["fill-opacity"] != nil }
+        XCTAssertEqual(bands.compactMap { $0.attributes["fill"] }, [seriesColours[0], seriesColours[0], seriesColours[1], seriesColours[1]])
+        XCTAssertTrue(loss.contains(">95% CI of the mean<"))
         for label in [">epoch<", ">mean training loss<", ">threshold 0.05, hidden 64 (n=2)<", ">threshold 0.1, hidden 64 (n=1)<",
                       ">retraining after pruning<", ">0.3<", ">0.9<"] {
             XCTAssertTrue(loss.contains(label), label)
@@ -461,12 +508,206 @@ final class ReportTests: XCTestCase {
         // Three plot frames, one per panel.
         XCTAssertEqual(loss.components(separatedBy: ##"fill="none" stroke="#444444""##).count - 1, 3)
         XCTAssertTrue(document.markdown.contains("One panel per model.layers, all on the same axes."))
+        // One seed per point: no band anywhere, and neither legend nor caption mentions one.
+        XCTAssertFalse(loss.contains("fill-opacity"))
+        XCTAssertFalse(loss.contains("95% CI"))
+        XCTAssertFalse(document.markdown.contains("Shaded:"))
 
         // The fixture's 4 lines fit in one panel, labelled with every dimension.
         let single = try XCTUnwrap(try Report.render(try fixtureData(at: directory.file("single.sqlite")), figureStem: "f")
             .figures.first { $0.fileName == "f-loss.svg" }?.svg)
         XCTAssertEqual(single.components(separatedBy: ##"fill="none" stroke="#444444""##).count - 1, 1)
         XCTAssertTrue(single.contains(">threshold 0.05, hidden 64 (n=2)<"))
+    }
+
+    func testLossBandIsTheStudentTIntervalOfTheMeanOverTheRunsWithALoss() throws {
+        // Three runs; the second epoch has a loss in two of them, the third in one.
+        let losses: [[Double?]] = [[1.0, 0.9, 0.6], [1.2, 0.7, nil], [1.4, nil, nil]]
+        let records = losses.flatMap { run in
+            run.enumerated().map { EpochRecord(phase: .train, epoch: $0.offset + 1, loss: $0.element, seconds: 1) }
+        }
+        let epochs = ReportFigures.epochLosses(records)
+        XCTAssertEqual(epochs.map(\.epoch), [1, 2, 3])
+        // t(0.975, 2) = 4.302652729749464 and t(0.975, 1) = 12.706204736174698 (scipy.stats.t.ppf).
+        let halfWidths = [4.302652729749464 * 0.2 / 3.0.squareRoot(), 12.706204736174698 * (0.02.squareRoot()) / 2.0.squareRoot()]
+        for (epoch, (mean, half)) in zip(epochs, zip([1.2, 0.8], halfWidths)) {
+            XCTAssertEqual(try XCTUnwrap(epoch.mean), mean, accuracy: 1e-12)
+            let interval = try XCTUnwrap(epoch.interval, "epoch \(epoch.epoch)")
+            XCTAssertEqual(interval.lower, mean - half, accuracy: 1e-9)
+            XCTAssertEqual(interval.upper, mean + half, accuracy: 1e-9)
+        }
+        XCTAssertEqual(halfWidths[0], 0.49683, accuracy: 1e-5)
+        XCTAssertEqual(epochs[2].mean, 0.6)
+        XCTAssertNil(epochs[2].interval, "one run has no interval")
+    }
+
+    func testLossFigureShadesOnlyPointsWithTwoOrMoreRunsAndItsAxisHoldsTheBands() throws {
+        let specText = """
+            {"name": "band", "model": {"type": "lstm"}, "training": {"epochs": 2}, "seeds": [1, 2, 3],
+             "grid": {"model.hidden": [8, 16]}}
+            """
+        let store = try Store(path: databasePath)
+        try store.registerDataset(fingerprint: ReportFixture.fingerprint, descriptionJSON: ReportFixture.datasetDescription)
+        let configs = try ExperimentSpec.parse(text: specText, filePath: "band.json").jobs()
+        try store.registerExperiment(name: "band", description: "", specJSON: specText, datasetFingerprint: ReportFixture.fingerprint,
+                                     jobs: configs.enumerated().map { JobRegistration(id: "band-\($0)", configJSON: $1.canonicalJSON(),
+                                                                                      seed: $1.seed) })
+        // Hidden 8: all three seeds, losses 1.0, 1.2, 1.4 then 0.5, 0.6, 0.7. Hidden 16: seed 1 only.
+        let losses: [Int: [Double]] = [0: [1.0, 0.5], 1: [1.2, 0.6], 2: [1.4, 0.7], 3: [1.1, 0.9]]
+        for (job, run) in losses.sorted(by: { $0.key < $1.key }) {
+            let claimed = try XCTUnwrap(try store.claimNextJob(among: ["band-\(job)"], worker: .current(), rerunStartedBefore: nil))
+            for (epoch, loss) in run.enumerated() {
+                try store.recordEpoch(runID: claimed.runID, phase: .train, epoch: epoch + 1, loss: loss, seconds: 1)
+            }
+            try store.finish(runID: claimed.runID, engineVersion: "engine-test-1", outcome: ReportFixture.outcome(job: job, pruned: false))
+        }
+        let document = try Report.render(try ReportData.load(store: store, subject: .experiment("band")), figureStem: "band")
+        let loss = try XCTUnwrap(document.figures.first { $0.fileName == "band-loss.svg" }?.svg)
+        assertWellFormedSVG(loss, "band-loss.svg")
+        let elements = svgElements(loss)
+        XCTAssertTrue(loss.contains(">hidden 8 (n=3)<") && loss.contains(">hidden 16 (n=1)<"))
+        XCTAssertTrue(document.markdown.contains("Shaded: 95% confidence interval of the mean over seeds (Student t)"))
+
+        let bands = elements.filter { $0.name == "polygon" && $0.attributes["fill-opacity"] != nil }
+        XCTAssertEqual(bands.count, 1, "a band for hidden 8 only")
+        let band = try XCTUnwrap(bands.first)
+        XCTAssertEqual(band.attributes["fill"], seriesColours[0])
+        XCTAssertEqual(band.attributes["fill-opacity"], "0.18")
+
+        // The y axis from its gridlines and tick labels, bottom to top.
+        let gridlines = try elements.filter { $0.name == "line" && $0.attributes["stroke"] == "#e3e3e3" }
+            .filter { try number($0, "y1") == number($0, "y2") }.map { try number($0, "y1") }
+        let labels = elements.filter { $0.name == "text" && $0.attributes["text-anchor"] == "end" }.map(\.text)
+        XCTAssertEqual(gridlines.count, labels.count)
+        let ticks = Array(zip(gridlines, labels)).map { (pixel: $0.0, label: $0.1) }
+
+        // Upper edge at epochs 1 and 2, then the lower edge back: mean ± t(0.975, 2) · 0.1·k / √3.
+        let points = try XCTUnwrap(band.attributes["points"]).split(separator: " ").map { pair in
+            try XCTUnwrap(Double(pair.split(separator: ",")[1]))
+        }
+        let half = 4.302652729749464 / 3.0.squareRoot()
+        let expected = [1.2 + 0.2 * half, 0.6 + 0.1 * half, 0.6 - 0.1 * half, 1.2 - 0.2 * half]
+        XCTAssertEqual(points.count, expected.count)
+        for (pixel, bound) in zip(points, expected) {
+            // One decimal of a pixel is 0.0005 in loss on this axis.
+            XCTAssertEqual(try value(at: pixel, ticks: ticks), bound, accuracy: 0.001)
+        }
+        // The band reaches below every line (0.5 at the lowest), and the axis goes down with it.
+        XCTAssertLessThanOrEqual(try XCTUnwrap(Double(try XCTUnwrap(labels.first))), expected[2])
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(Double(try XCTUnwrap(labels.last))), expected[0])
+    }
+
+    /// The rows of a forest plot by label: the y of each row's centre.
+    private func forestRows(_ elements: [(name: String, attributes: [String: String], text: String)],
+                            _ labels: [String]) throws -> [Double] {
+        try labels.map { label in
+            let text = try XCTUnwrap(elements.first { $0.name == "text" && $0.text == label }, "no row \(label)")
+            return try number(text, "y") - 4
+        }
+    }
+
+    /// The x axis of a forest plot from its tick labels (centred on their ticks).
+    private func forestTicks(_ elements: [(name: String, attributes: [String: String], text: String)]) throws -> [(pixel: Double, label: String)] {
+        try elements.filter { $0.name == "text" && $0.attributes["text-anchor"] == "middle" && Double($0.text) != nil }
+            .map { (pixel: try number($0, "x"), label: $0.text) }
+    }
+
+    func testForestPlotShowsEachPointsMeanAndIntervalAgainstTheBestAndThePaper() throws {
+        let data = try fixtureData()
+        let document = try Report.render(data, figureStem: "f")
+        let svg = try XCTUnwrap(document.figures.first { $0.fileName == "f-accuracy.svg" }?.svg)
+        assertWellFormedSVG(svg, "f-accuracy.svg")
+        XCTAssertEqual(try Report.render(data, figureStem: "f").figures.first { $0.fileName == "f-accuracy.svg" }?.svg, svg,
+                       "rendered twice, the same file")
+        // Linked right after the results table, before the comparisons.
+        let markdown = document.markdown
+        let link = try XCTUnwrap(markdown.range(of: "![Test accuracy per grid point (mean and 95% CI over seeds)](f-accuracy.svg)"))
+        XCTAssertLessThan(try XCTUnwrap(markdown.range(of: "Highest mean accuracy:")).upperBound, link.lowerBound)
+        XCTAssertLessThan(link.upperBound, try XCTUnwrap(markdown.range(of: "## Comparisons")).lowerBound)
+        XCTAssertTrue(markdown.contains("dashed line: the highest mean (pruning.threshold = 0.05, model.hidden = 64); "
+                                        + "open diamond: the paper's value (Shen, Table 3)."))
+
+        let elements = svgElements(svg)
+        let ticks = try forestTicks(elements)
+        let rows = try forestRows(elements, ["threshold 0.05, hidden 32", "threshold 0.05, hidden 64",
+                                             "threshold 0.1, hidden 32", "threshold 0.1, hidden 64"])
+        XCTAssertEqual(rows, rows.sorted(), "grid order, top to bottom")
+        let circles = elements.filter { $0.name == "circle" }
+        let whiskers = try elements.filter { $0.name == "line" && $0.attributes["stroke"] == ForestPlot.estimateColour }
+            .filter { try number($0, "y1") == number($0, "y2") }
+        let diamonds = elements.filter { $0.name == "polygon" && $0.attributes["stroke"] == ForestPlot.paperColour }
+        // Jobs 2i and 2i + 1 are grid point i; jobs 5 (failed) and 7 (pending) are not done.
+        let accuracies = [[0, 1], [2, 3], [4], [6]].map { $0.map { 100 * ReportFixture.accuracy(job: $0) } }
+        let papers = [88.75, 88.75, 87.72, 87.72]
+        // Half a pixel of rounding is under 0.01 points on this axis.
+        let tolerance = 0.01
+        for (row, (values, paper)) in zip(rows, zip(accuracies, papers)) {
+            let mean = values.reduce(0, +) / Double(values.count)
+            let dot = try XCTUnwrap(try circles.first { try number($0, "cy") == row })
+            XCTAssertEqual(try value(at: try number(dot, "cx"), ticks: ticks), mean, accuracy: tolerance)
+            let whisker = try whiskers.filter { try number($0, "y1") == row }
+            if values.count == 2 {
+                let sd = abs(values[0] - values[1]) / 2.0.squareRoot()
+                let half = 12.706204736174698 * sd / 2.0.squareRoot()   // t(0.975, 1)
+                XCTAssertEqual(whisker.count, 1)
+                let line = try XCTUnwrap(whisker.first)
+                XCTAssertEqual(try value(at: try number(line, "x1"), ticks: ticks), mean - half, accuracy: tolerance)
+                XCTAssertEqual(try value(at: try number(line, "x2"), ticks: ticks), mean + half, accuracy: tolerance)
+            } else {
+                XCTAssertTrue(whisker.isEmpty, "no whisker for n = 1")
+            }
+            let diamond = try XCTUnwrap(diamonds.first { $0.attributes["points"]!.hasSuffix(",\(SVGCanvas.number(row))") })
+            // The diamond's left and right corners are at x ± r.
+            let corners = try XCTUnwrap(diamond.attributes["points"]).split(separator: " ").map { Double($0.split(separator: ",")[0])! }
+            XCTAssertEqual(try value(at: (corners[1] + corners[3]) / 2, ticks: ticks), paper, accuracy: tolerance)
+        }
+        XCTAssertTrue(svg.contains(">n=2<") && svg.contains(">n=1<"))
+
+        // The dashed line runs through every row at the best point's mean.
+        let dashed = try XCTUnwrap(elements.first { $0.name == "line" && $0.attributes["stroke-dasharray"] == "4 3" })
+        XCTAssertEqual(try number(dashed, "x1"), try number(dashed, "x2"))
+        XCTAssertEqual(try value(at: try number(dashed, "x1"), ticks: ticks), (accuracies[1][0] + accuracies[1][1]) / 2,
+                       accuracy: tolerance)
+        XCTAssertLessThan(try number(dashed, "y1"), rows[0])
+        XCTAssertGreaterThan(try number(dashed, "y2"), rows[3])
+        for legend in [">mean over seeds<", ">95% CI (Student t)<", ">best mean<", ">paper (Shen, Table 3)<", ">test accuracy (%)<"] {
+            XCTAssertTrue(svg.contains(legend), legend)
+        }
+    }
+
+    func testForestPlotMarksThePaperOnlyWhereTheReferenceGivesItAndNoDotWithoutADoneJob() throws {
+        try ReportFixture.build(at: databasePath)
+        // A threshold without jobs, and no paper accuracy for threshold 0.1.
+        let path = try specFile([(#""pruning.threshold": [0.05, 0.1]"#, #""pruning.threshold": [0.05, 0.1, 0.2]"#),
+                                 (#""accuracy": 0.8772,"#, "")])
+        let document = try Report.render(try ReportData.load(store: try Store(path: databasePath), subject: .specFile(path)),
+                                         figureStem: "g")
+        let svg = try XCTUnwrap(document.figures.first { $0.fileName == "g-accuracy.svg" }?.svg)
+        assertWellFormedSVG(svg, "g-accuracy.svg")
+        let elements = svgElements(svg)
+        let rows = try forestRows(elements, ["threshold 0.05, hidden 32", "threshold 0.05, hidden 64", "threshold 0.1, hidden 32",
+                                             "threshold 0.1, hidden 64", "threshold 0.2, hidden 32", "threshold 0.2, hidden 64"])
+        let circleRows = try elements.filter { $0.name == "circle" }.map { try number($0, "cy") }
+        let diamondRows = try elements.filter { $0.name == "polygon" && $0.attributes["stroke"] == ForestPlot.paperColour }
+            .map { try XCTUnwrap(Double(try XCTUnwrap($0.attributes["points"]).split(separator: " ")[1].split(separator: ",")[1])) }
+        let legendRow = try XCTUnwrap(circleRows.last)
+        XCTAssertGreaterThan(legendRow, rows[5], "the last dot is the legend's")
+        XCTAssertEqual(Array(circleRows.dropLast()), Array(rows[0..<4]), "no dot for the points without a done job")
+        XCTAssertEqual(Array(diamondRows.dropLast()), Array(rows[0..<2]), "diamonds where the reference gives accuracy")
+        XCTAssertEqual(diamondRows.last, legendRow)
+        XCTAssertEqual(elements.filter { $0.name == "text" && $0.text == "no done job" }.count, 2)
+        XCTAssertEqual(elements.filter { $0.name == "text" && $0.text == "n=0" }.count, 2)
+        XCTAssertTrue(document.markdown.contains("A grid point without a done job has no dot."))
+
+        // Without any paper accuracy: no diamond and no legend entry for one.
+        let without = try specFile([(#""accuracy": 0.8875,"#, ""), (#""accuracy": 0.8772,"#, "")], name: "without.json")
+        let plain = try Report.render(try ReportData.load(store: try Store(path: databasePath), subject: .specFile(without)),
+                                      figureStem: "h")
+        let plainSVG = try XCTUnwrap(plain.figures.first { $0.fileName == "h-accuracy.svg" }?.svg)
+        XCTAssertFalse(plainSVG.contains(#"stroke="\#(ForestPlot.paperColour)""#))
+        XCTAssertFalse(plainSVG.contains(">paper"))
+        XCTAssertFalse(plain.markdown.contains("open diamond"))
+        XCTAssertEqual(svgElements(plainSVG).filter { $0.name == "circle" }.count, 4 + 1)
     }
 
     func testWellFormednessCheckRejectsBrokenSVG() {
@@ -515,7 +756,8 @@ final class ReportTests: XCTestCase {
         try Report.write(document, to: out, database: directory.file("results/harness.sqlite"))
         let folder = directory.file("reports/sub")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-        XCTAssertEqual(files, ["prune report-confusion.svg", "prune report-loss.svg", "prune report-weights-1.svg",
+        XCTAssertEqual(files, ["prune report-accuracy.svg", "prune report-confusion.svg", "prune report-loss.svg",
+                               "prune report-weights-1.svg",
                                "prune report-weights-2.svg", "prune report-weights-3.svg", "prune report-weights-4.svg",
                                "prune report.md"])
         let markdown = try String(contentsOfFile: out, encoding: .utf8)

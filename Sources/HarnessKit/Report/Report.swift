@@ -290,6 +290,7 @@ struct ReportRenderer {
             lines.append("No grid point has a done job yet.")
         }
         lines.append("")
+        figure(ReportFigures.accuracy(data, reference: reference), missing: "")
         comparisons()
         testImageComparisons()
         figure(ReportFigures.loss(data), missing: "No done run has recorded epochs, so there is no loss figure.")

@@ -13,37 +13,92 @@ public struct ReportFigure: Sendable {
 
 /// The figures of a report, built from `ReportData` alone.
 enum ReportFigures {
+    /// A forest plot of test accuracy, shown beside the results table: a row per grid point
+    /// in grid order, a dot at its mean over the done jobs and a whisker for the 95%
+    /// Student-t interval of that mean (none for n = 1), so overlapping intervals are seen
+    /// at once. With two grid points or more a dashed line marks the best mean (as the
+    /// table's "vs best" column needs two points); an open diamond marks the paper's
+    /// accuracy where `reference` gives one. Drawn for any grid with a done job, a single
+    /// point included; nil when no grid point has one.
+    static func accuracy(_ data: ReportData, reference: ReferenceTable?) -> ReportFigure? {
+        let metric = ReportMetric.named("accuracy")!
+        let rows = data.points.map { point -> ForestPlot.Row in
+            let summary = try? Statistics.Summary(metric.values(point.doneJobs.map(\.result)))
+            let estimate = summary.map { summary in
+                ForestPlot.Estimate(mean: 100 * summary.mean,
+                                    interval: summary.tInterval(confidence: 0.95).map {
+                                        Statistics.Interval(lower: 100 * $0.lower, upper: 100 * $0.upper)
+                                    },
+                                    count: summary.count)
+            }
+            let paper = reference?.value(metric.name, dimensions: data.dimensions, values: point.values)
+            return ForestPlot.Row(label: data.shortLabel(point), estimate: estimate, paper: paper.map { 100 * $0 })
+        }
+        guard rows.contains(where: { $0.estimate != nil }) else { return nil }
+        let best = data.points.count > 1 ? data.best : nil
+        let paperLabel = "paper" + (reference?.source.map { " (\($0))" } ?? "")
+        let chart = ForestPlot(title: "Test accuracy per grid point (mean and 95% CI over seeds)", xLabel: "test accuracy (%)",
+                               rows: rows, estimateLabel: "mean over seeds", intervalLabel: "95% CI (Student t)",
+                               referenceLine: best.flatMap { rows[$0].estimate.map { ($0.mean, "best mean") } },
+                               paperLabel: paperLabel, missingText: "no done job")
+
+        var caption = "Test accuracy (%) of each grid point, in the results table's order. Dot: the mean over its done jobs "
+            + "(n, one per seed); whisker: the 95% confidence interval of that mean (Student t), none for n = 1"
+        if let best {
+            caption += "; dashed line: the highest mean (\(data.label(data.points[best])))"
+        }
+        if rows.contains(where: { $0.paper != nil }) {
+            caption += "; open diamond: the paper's value (\(reference?.source ?? "the spec's reference values"))"
+        }
+        caption += "."
+        if data.points.count == 1 { caption += " A single grid point, so no line marks the best." }
+        if rows.contains(where: { $0.estimate == nil }) { caption += " A grid point without a done job has no dot." }
+        return ReportFigure(name: "accuracy", title: chart.title, caption: caption, svg: chart.svg())
+    }
+
     /// Fig. 4: mean training loss per epoch, one line per grid point; retraining after
     /// pruning continues the epoch axis as a dashed line. Nil when no done run has epochs.
     /// When there are more lines than colours and the grid has two dimensions or more, one
     /// panel per value of the first dimension keeps each panel's lines apart.
+    ///
+    /// Each line is shaded with the 95% Student-t interval of its mean at every epoch where
+    /// at least two runs have a loss, so a gap between two lines can be read against the
+    /// spread over seeds rather than taken at face value.
     static func loss(_ data: ReportData) -> ReportFigure? {
         let facets = data.points.count > seriesColours.count && data.dimensions.count >= 2
         var panels: [(value: JSONValue, panel: LineChart.Panel)] = []
-        var hasRetraining = false, hasBaseEpochs = false
+        var hasRetraining = false, hasBaseEpochs = false, hasBands = false
         for point in data.points {
             let runIDs = point.doneJobs.compactMap { $0.result.runID }
             let runs = runIDs.compactMap { data.epochs[$0] }.filter { !$0.isEmpty }
             hasBaseEpochs = hasBaseEpochs || runIDs.contains { data.runsWithBaseEpochs.contains($0) }
             guard !runs.isEmpty else { continue }
             let records = runs.flatMap { $0 }
-            let train = meanLoss(records.filter { $0.phase == .train })
-            let retrain = meanLoss(records.filter { $0.phase == .retrain })
+            let train = epochLosses(records.filter { $0.phase == .train })
+            let retrain = epochLosses(records.filter { $0.phase == .retrain })
 
-            var parts = pieces(train.map { (Double($0.epoch), $0.loss) }, dashed: false)
+            var parts = pieces(train.map { (Double($0.epoch), $0.mean) }, dashed: false)
+            var bands = bandPieces(train.map { (Double($0.epoch), $0.interval) })
             if !retrain.isEmpty {
                 hasRetraining = true
                 let lastTrain = records.filter { $0.phase == .train }.map(\.epoch).max() ?? 0
-                let firstRetrain = retrain[0].epoch
-                var continued = pieces(retrain.map { (Double(lastTrain + $0.epoch - firstRetrain + 1), $0.loss) }, dashed: true)
-                // The dashed line starts where training ended, so the two read as one curve.
-                if let end = train.last, let loss = end.loss, retrain[0].loss != nil, !continued.isEmpty {
+                let shift = lastTrain - retrain[0].epoch + 1
+                var continued = pieces(retrain.map { (Double($0.epoch + shift), $0.mean) }, dashed: true)
+                var continuedBands = bandPieces(retrain.map { (Double($0.epoch + shift), $0.interval) })
+                // The dashed line (and its band) starts where training ended, so the two read as one curve.
+                if let end = train.last, let loss = end.mean, retrain[0].mean != nil, !continued.isEmpty {
                     continued[0].points.insert((Double(lastTrain), loss), at: 0)
                 }
+                if let end = train.last, let interval = end.interval, retrain[0].interval != nil, !continuedBands.isEmpty {
+                    continuedBands[0].points.insert((Double(lastTrain), interval.lower, interval.upper), at: 0)
+                }
                 parts += continued
+                bands += continuedBands
             }
             guard !parts.isEmpty else { continue }
-            let series = LineChart.Series(label: "\(data.shortLabel(point, from: facets ? 1 : 0)) (n=\(runs.count))", parts: parts)
+            hasBands = hasBands || !bands.isEmpty
+            let series = LineChart.Series(label: "\(data.shortLabel(point, from: facets ? 1 : 0)) (n=\(runs.count))",
+                                          parts: parts, bands: bands)
             let value = facets ? point.values[0] : .null
             if let last = panels.indices.last, panels[last].value == value {
                 panels[last].panel.series.append(series)
@@ -55,8 +110,13 @@ enum ReportFigures {
         guard !panels.isEmpty else { return nil }
         let chart = LineChart(title: "Training loss per epoch (mean over seeds)", xLabel: "epoch",
                               yLabel: "mean training loss", panels: panels.map(\.panel), integerX: true,
-                              styleNotes: hasRetraining ? [("training", false), ("retraining after pruning", true)] : [])
+                              styleNotes: hasRetraining ? [("training", false), ("retraining after pruning", true)] : [],
+                              bandNote: hasBands ? "95% CI of the mean" : nil)
         var caption = "Mean training loss per epoch over the done runs of each grid point (n runs)."
+        if hasBands {
+            caption += " Shaded: 95% confidence interval of the mean over seeds (Student t), at each epoch over the runs "
+                + "with a loss there; none where fewer than 2 runs have one."
+        }
         if facets { caption += " One panel per \(data.dimensions[0]), all on the same axes." }
         if hasRetraining { caption += " Dashed: retraining after pruning, its epochs counted on from the last training epoch." }
         if hasBaseEpochs {
@@ -65,13 +125,40 @@ enum ReportFigures {
         return ReportFigure(name: "loss", title: chart.title, caption: caption, svg: chart.svg())
     }
 
-    /// Mean of the defined losses per epoch, by epoch; nil where every run's loss was NaN.
-    private static func meanLoss(_ records: [EpochRecord]) -> [(epoch: Int, loss: Double?)] {
+    /// The losses of several runs at one epoch, summarised.
+    struct EpochLoss {
+        let epoch: Int
+        /// The mean of the runs' defined losses; nil where every run's loss was NaN.
+        let mean: Double?
+        /// The 95% Student-t interval of that mean; nil where fewer than 2 runs have a loss.
+        let interval: Statistics.Interval?
+    }
+
+    /// Mean and 95% interval of the defined losses per epoch, by epoch, each over the runs
+    /// that have a loss at that epoch.
+    static func epochLosses(_ records: [EpochRecord]) -> [EpochLoss] {
         let byEpoch = Dictionary(grouping: records, by: \.epoch)
         return byEpoch.keys.sorted().map { epoch in
             let losses = byEpoch[epoch]!.compactMap(\.loss)
-            return (epoch, losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count))
+            return EpochLoss(epoch: epoch, mean: losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count),
+                             interval: (try? Statistics.Summary(losses))?.tInterval(confidence: 0.95))
         }
+    }
+
+    /// Consecutive intervals as band pieces; an epoch without one leaves a gap.
+    private static func bandPieces(_ intervals: [(Double, Statistics.Interval?)]) -> [LineChart.Band] {
+        var bands: [LineChart.Band] = []
+        var current: [(x: Double, lower: Double, upper: Double)] = []
+        for (x, interval) in intervals {
+            if let interval {
+                current.append((x, interval.lower, interval.upper))
+            } else if !current.isEmpty {
+                bands.append(LineChart.Band(points: current))
+                current = []
+            }
+        }
+        if !current.isEmpty { bands.append(LineChart.Band(points: current)) }
+        return bands
     }
 
     /// Consecutive defined points as line pieces; an undefined loss leaves a gap.

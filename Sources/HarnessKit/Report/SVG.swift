@@ -49,9 +49,19 @@ struct SVGCanvas {
                         + #"stroke-linejoin="round"\#(dash.map { #" stroke-dasharray="\#($0)""# } ?? "")/>"#)
     }
 
-    mutating func rect(_ x: Double, _ y: Double, _ width: Double, _ height: Double, fill: String, stroke: String? = nil) {
+    /// A filled shape without an outline; `opacity` below 1 lets what is drawn under it show through.
+    mutating func polygon(_ points: [(x: Double, y: Double)], fill: String, opacity: Double = 1) {
+        guard points.count >= 3 else { return }
+        let list = points.map { "\(Self.number($0.x)),\(Self.number($0.y))" }.joined(separator: " ")
+        elements.append(#"<polygon points="\#(list)" fill="\#(fill)""#
+                        + (opacity < 1 ? #" fill-opacity="\#(NumberFormat.decimal(opacity, 2))""# : "") + "/>")
+    }
+
+    mutating func rect(_ x: Double, _ y: Double, _ width: Double, _ height: Double, fill: String, stroke: String? = nil,
+                       opacity: Double = 1) {
         let n = Self.number
         elements.append(#"<rect x="\#(n(x))" y="\#(n(y))" width="\#(n(width))" height="\#(n(height))" fill="\#(fill)""#
+                        + (opacity < 1 ? #" fill-opacity="\#(NumberFormat.decimal(opacity, 2))""# : "")
                         + (stroke.map { #" stroke="\#($0)""# } ?? "") + "/>")
     }
 
@@ -69,17 +79,20 @@ struct SVGCanvas {
 
     enum Marker { case circle, square, triangle, diamond }
 
-    mutating func marker(_ shape: Marker, _ x: Double, _ y: Double, size: Double, fill: String) {
+    /// A filled marker, or with `stroke` an outlined one (`fill: "none"` leaves it open, so
+    /// a marker under it stays visible).
+    mutating func marker(_ shape: Marker, _ x: Double, _ y: Double, size: Double, fill: String, stroke: String? = nil) {
         let n = Self.number, r = size / 2
+        let paint = #"fill="\#(fill)""# + (stroke.map { #" stroke="\#($0)" stroke-width="1.5""# } ?? "")
         switch shape {
         case .circle:
-            elements.append(#"<circle cx="\#(n(x))" cy="\#(n(y))" r="\#(n(r))" fill="\#(fill)"/>"#)
+            elements.append(#"<circle cx="\#(n(x))" cy="\#(n(y))" r="\#(n(r))" \#(paint)/>"#)
         case .square:
-            rect(x - r, y - r, size, size, fill: fill)
+            elements.append(#"<rect x="\#(n(x - r))" y="\#(n(y - r))" width="\#(n(size))" height="\#(n(size))" \#(paint)/>"#)
         case .triangle:
-            elements.append(#"<polygon points="\#(n(x)),\#(n(y - r)) \#(n(x + r)),\#(n(y + r)) \#(n(x - r)),\#(n(y + r))" fill="\#(fill)"/>"#)
+            elements.append(#"<polygon points="\#(n(x)),\#(n(y - r)) \#(n(x + r)),\#(n(y + r)) \#(n(x - r)),\#(n(y + r))" \#(paint)/>"#)
         case .diamond:
-            elements.append(#"<polygon points="\#(n(x)),\#(n(y - r)) \#(n(x + r)),\#(n(y)) \#(n(x)),\#(n(y + r)) \#(n(x - r)),\#(n(y))" fill="\#(fill)"/>"#)
+            elements.append(#"<polygon points="\#(n(x)),\#(n(y - r)) \#(n(x + r)),\#(n(y)) \#(n(x)),\#(n(y + r)) \#(n(x - r)),\#(n(y))" \#(paint)/>"#)
         }
     }
 
@@ -154,17 +167,25 @@ let seriesColours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 
 /// Lines over a shared x axis with a legend to the right of the plot. With several panels
 /// (small multiples), the plots are stacked, each with its own title and legend, all on the
-/// same axes so they compare at a glance.
+/// same axes so they compare at a glance. A line can carry a shaded band (an interval
+/// around it), drawn faintly in its colour under every line of the panel.
 struct LineChart {
     struct Part {
         var points: [(x: Double, y: Double)]
         var dashed: Bool
     }
 
+    /// A shaded region from `lower` to `upper` over consecutive x values.
+    struct Band {
+        var points: [(x: Double, lower: Double, upper: Double)]
+    }
+
     struct Series {
         var label: String
         /// Pieces drawn in the series' colour; a gap in the data starts a new piece.
         var parts: [Part]
+        /// Shaded pieces under the line; a gap (an x without an interval) starts a new piece.
+        var bands: [Band] = []
     }
 
     struct Panel {
@@ -181,17 +202,19 @@ struct LineChart {
     var integerX = false
     /// Legend lines that explain the line styles, drawn in grey after the series.
     var styleNotes: [(label: String, dashed: Bool)] = []
+    /// The legend entry that says what the bands are (a grey shaded swatch); nil for none.
+    var bandNote: String?
 
     init(title: String, xLabel: String, yLabel: String, series: [Series], integerX: Bool = false,
-         styleNotes: [(label: String, dashed: Bool)] = []) {
+         styleNotes: [(label: String, dashed: Bool)] = [], bandNote: String? = nil) {
         self.init(title: title, xLabel: xLabel, yLabel: yLabel, panels: [Panel(title: nil, series: series)],
-                  integerX: integerX, styleNotes: styleNotes)
+                  integerX: integerX, styleNotes: styleNotes, bandNote: bandNote)
     }
 
     init(title: String, xLabel: String, yLabel: String, panels: [Panel], integerX: Bool = false,
-         styleNotes: [(label: String, dashed: Bool)] = []) {
-        (self.title, self.xLabel, self.yLabel, self.panels, self.integerX, self.styleNotes) =
-            (title, xLabel, yLabel, panels, integerX, styleNotes)
+         styleNotes: [(label: String, dashed: Bool)] = [], bandNote: String? = nil) {
+        (self.title, self.xLabel, self.yLabel, self.panels, self.integerX, self.styleNotes, self.bandNote) =
+            (title, xLabel, yLabel, panels, integerX, styleNotes, bandNote)
     }
 
     static let plotWidth = 560.0, plotHeight = 320.0
@@ -199,6 +222,10 @@ struct LineChart {
     /// Room above a panel's plot for its title.
     static let panelTitle = 24.0
     static let legendRow = 18.0
+    /// Faint enough that lines under overlapping bands stay legible.
+    static let bandOpacity = 0.18
+    /// How wide a band of a single x value is drawn, in pixels.
+    static let bandBarWidth = 6.0
 
     func colour(_ index: Int) -> String { seriesColours[index % seriesColours.count] }
 
@@ -210,16 +237,21 @@ struct LineChart {
     /// Markers show where the data points are; on a dense curve they would only clutter it.
     func drawsMarkers(_ series: Series) -> Bool { series.parts.reduce(0) { $0 + $1.points.count } <= 40 }
 
-    private typealias LegendEntry = (label: String, colour: String, dashed: Bool, marker: SVGCanvas.Marker?)
+    private typealias LegendEntry = (label: String, colour: String, dashed: Bool, marker: SVGCanvas.Marker?, band: Bool)
 
     private func legend(_ panel: Panel) -> [LegendEntry] {
-        panel.series.enumerated().map { ($1.label, colour($0), false, drawsMarkers($1) ? marker($0) : nil) }
-            + styleNotes.map { ($0.label, "#555555", $0.dashed, nil) }
+        panel.series.enumerated().map { ($1.label, colour($0), false, drawsMarkers($1) ? marker($0) : nil, false) }
+            + styleNotes.map { ($0.label, "#555555", $0.dashed, nil, false) }
+            + (bandNote.map { [($0, "#555555", false, nil, true)] } ?? [])
     }
 
     func svg() -> String {
-        let points = panels.flatMap { $0.series.flatMap { $0.parts.flatMap(\.points) } }
-        let xs = points.map(\.x), ys = points.map(\.y)
+        let series = panels.flatMap(\.series)
+        let points = series.flatMap { $0.parts.flatMap(\.points) }
+        let bandPoints = series.flatMap { $0.bands.flatMap(\.points) }
+        // The bands are part of the y range, so none is cut off at the plot's edge.
+        let xs = points.map(\.x) + bandPoints.map(\.x)
+        let ys = points.map(\.y) + bandPoints.flatMap { [$0.lower, $0.upper] }
         let xScale = AxisScale(from: xs.min() ?? 0, to: xs.max() ?? 1, targetTicks: 8, integer: integerX)
         let yScale = AxisScale(from: ys.min() ?? 0, to: ys.max() ?? 1, targetTicks: 6)
 
@@ -265,6 +297,15 @@ struct LineChart {
         canvas.text(xLabel, Self.left + Self.plotWidth / 2, plotBottom + 44, size: 13, anchor: .middle)
         canvas.text(yLabel, 20, plotTop + Self.plotHeight / 2, size: 13, anchor: .middle, rotation: -90)
 
+        // Every band before any line, so no band covers another series' line.
+        for (index, item) in panel.series.enumerated() {
+            for band in item.bands {
+                let pixels = band.points.map { (x: xScale.position($0.x, Self.left, plotRight),
+                                                lower: yScale.position($0.lower, plotBottom, plotTop),
+                                                upper: yScale.position($0.upper, plotBottom, plotTop)) }
+                canvas.polygon(Self.outline(pixels), fill: colour(index), opacity: Self.bandOpacity)
+            }
+        }
         for (index, item) in panel.series.enumerated() {
             let drawMarkers = drawsMarkers(item)
             for part in item.parts {
@@ -283,10 +324,27 @@ struct LineChart {
         let legendX = plotRight + 20
         for (row, entry) in legend.enumerated() {
             let y = plotTop + 8 + Double(row) * Self.legendRow
-            canvas.line(legendX, y, legendX + 26, y, stroke: entry.colour, width: 2, dash: entry.dashed ? "6 4" : nil)
+            if entry.band {
+                canvas.rect(legendX, y - 6, 26, 12, fill: entry.colour, opacity: Self.bandOpacity)
+            } else {
+                canvas.line(legendX, y, legendX + 26, y, stroke: entry.colour, width: 2, dash: entry.dashed ? "6 4" : nil)
+            }
             if let shape = entry.marker { canvas.marker(shape, legendX + 13, y, size: 6, fill: entry.colour) }
             canvas.text(entry.label, legendX + 34, y + 4, size: 12)
         }
+    }
+}
+
+extension LineChart {
+    /// The outline of a band in pixels: along the upper edge left to right, back along the
+    /// lower edge. A band of one x value becomes a bar `bandBarWidth` wide, so it shows.
+    static func outline(_ band: [(x: Double, lower: Double, upper: Double)]) -> [(x: Double, y: Double)] {
+        if band.count == 1 {
+            let point = band[0], half = bandBarWidth / 2
+            return [(point.x - half, point.upper), (point.x + half, point.upper),
+                    (point.x + half, point.lower), (point.x - half, point.lower)]
+        }
+        return band.map { ($0.x, $0.upper) } + band.reversed().map { ($0.x, $0.lower) }
     }
 }
 
