@@ -79,6 +79,49 @@ final class ReportCommandTests: XCTestCase {
         XCTAssert(printed.standardOutput.hasPrefix("{\"experiment\":\"prune-grid\""), printed.standardOutput)
     }
 
+    /// `--all` writes every experiment's report and the index of the paper's values and
+    /// claims, and refuses to overwrite an index it did not write.
+    func testAllWritesEveryReportAndTheIndexOfThePapersClaims() throws {
+        let result = try harness(["report", "--all"])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertTrue(result.standardError.contains("wrote 1 report and results/README.md"), result.standardError)
+        let index = try String(contentsOfFile: directory.file("results/README.md"), encoding: .utf8)
+        XCTAssertTrue(index.hasPrefix("# Results: the paper's claims against ours\n"), index)
+        // The fixture's data set has the official files' MD5s, so its values get verdicts.
+        XCTAssertTrue(index.contains("| [prune-grid](prune-grid.md) | pruning.threshold = 0.05, model.hidden = 64 | accuracy "),
+                      index)
+        XCTAssertTrue(index.contains("8 values: "), index)
+        XCTAssertFalse(index.contains("not compared: other data"), index)
+        XCTAssertTrue(index.contains("retraining after pruning at pruning.threshold = 0.05, model.hidden = 32 changed "
+                                     + "accuracy by +1.40 points"), index)
+        let report = try String(contentsOfFile: directory.file("results/prune-grid.md"), encoding: .utf8)
+        XCTAssertTrue(report.hasPrefix("# prune-grid\n"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("results/prune-grid-loss.svg")))
+        // Again: its own files are overwritten.
+        XCTAssertEqual(try harness(["report", "--all"]).status, 0)
+
+        // Into another directory, which is created; not over someone's README.
+        XCTAssertEqual(try harness(["report", "--all", "--out", "paper/tables"]).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.file("paper/tables/README.md")))
+        try FileManager.default.createDirectory(atPath: directory.file("mine"), withIntermediateDirectories: true)
+        try "# My results\n".write(toFile: directory.file("mine/README.md"), atomically: true, encoding: .utf8)
+        let refused = try harness(["report", "--all", "--out", "mine"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.standardError.contains("is not a report written by harness"), refused.standardError)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.file("mine")), ["README.md"])
+
+        for (arguments, message) in [
+            (["report", "--all", "prune-grid"], "give no spec or experiment name"),
+            (["report", "--all", "--format", "csv"], "it does not take --format"),
+            (["report", "--all", "--out", "results/harness.sqlite"], "is a file"),
+            (["report"], "expected one spec file or experiment name, or --all"),
+        ] {
+            let result = try harness(arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments)")
+            XCTAssertTrue(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+        }
+    }
+
     func testPrintsMarkdownWithoutFigures() throws {
         let result = try harness(["report", "prune-grid"])
         XCTAssertEqual(result.status, 0, result.standardError)

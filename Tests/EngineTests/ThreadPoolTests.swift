@@ -61,14 +61,21 @@ final class ThreadPoolCPUTimeTests: XCTestCase {
         let pool = ThreadPool(threads: 2)
         pool.run { _ in }   // the worker has started and recorded its clock
         let cpuStart = pool.cpuSeconds(), wallStart = Clock.now()
+        // Each thread spins until its own CPU clock has advanced 0.06 s, so the work is the
+        // same however loaded the machine is (spinning for wall time would not be).
         pool.run { _ in
-            let end = Clock.now() + 0.1
+            func threadCPU() -> Double {
+                var now = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+                return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+            }
+            let end = threadCPU() + 0.06
             var x = 0.0
-            while Clock.now() < end { x += 1 }
+            while threadCPU() < end { x += 1 }
             XCTAssertGreaterThan(x, 0)
         }
         let cpu = pool.cpuSeconds() - cpuStart, wall = Clock.now() - wallStart
-        XCTAssertGreaterThan(cpu, 0.09, "at least the caller's own 0.1 s of work")
+        XCTAssertGreaterThan(cpu, 0.115, "both threads' 0.06 s of work")
         XCTAssertLessThan(cpu, 2 * wall + 0.05, "no more than two threads' worth")
         // Sleeping costs no CPU.
         let idleStart = pool.cpuSeconds()

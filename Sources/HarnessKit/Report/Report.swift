@@ -559,7 +559,7 @@ struct ReportRenderer {
             lines.append("")
             tables.append(("reproduction", "\(spec.name): our results against the paper's", table))
         }
-        if let claim = BestClaim(data, reference: reference) {
+        for claim in BestClaim.all(data, reference: reference) {
             lines.append("The paper's best configuration has \(claim.claim): \(claim.finding) (paired by seed, Holm-adjusted; "
                          + "see Comparisons). Verdict: \(claim.verdict.rawValue)"
                          + (data.runsOnThePapersData ? "." : ", on other data than the paper's."))

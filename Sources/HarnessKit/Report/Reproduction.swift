@@ -107,17 +107,21 @@ struct BestClaim: Sendable {
     /// indistinguishable from it".
     let finding: String
 
-    init?(_ data: ReportData, reference: ReferenceTable) {
-        guard !reference.best.isEmpty else { return nil }
-        claim = GridLabel.point(reference.best)
+    /// One per claim of the reference, in its order.
+    static func all(_ data: ReportData, reference: ReferenceTable) -> [BestClaim] {
+        reference.best.map { BestClaim(data, claimed: $0) }
+    }
+
+    init(_ data: ReportData, claimed: [(path: String, value: JSONValue)]) {
+        claim = GridLabel.point(claimed)
         guard let best = data.best, let comparisons = data.comparisonsWithBest else {
             verdict = .noResults
             finding = "no grid point has a done job"
             return
         }
-        let columns = reference.best.map { entry in data.dimensions.firstIndex(of: entry.path)! }
+        let columns = claimed.map { entry in data.dimensions.firstIndex(of: entry.path)! }
         func matches(_ point: GridPoint) -> Bool {
-            zip(columns, reference.best).allSatisfy { PointAssignment.same(point.values[$0], $1.value) }
+            zip(columns, claimed).allSatisfy { PointAssignment.same(point.values[$0], $1.value) }
         }
         let bestLabel = data.label(data.points[best])
         let others = data.points.filter { $0.index != best && !$0.doneJobs.isEmpty && matches($0) != matches(data.points[best]) }

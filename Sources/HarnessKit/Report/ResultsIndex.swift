@@ -107,7 +107,7 @@ public enum ResultsIndex {
                 verdicts[row.verdict.verdict.rawValue, default: 0] += 1
             }
             let otherData = data.runsOnThePapersData ? "" : " (other data)"
-            if let best = BestClaim(data, reference: reference) {
+            for best in BestClaim.all(data, reference: reference) {
                 claims.add([link, "the best configuration has \(best.claim)", best.finding, best.verdict.rawValue + otherData])
             }
             for claim in RetrainingClaim.all(data, reference: reference) {

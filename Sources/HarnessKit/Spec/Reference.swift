@@ -21,7 +21,8 @@
 /// metric wins.
 ///
 /// `"best": {"model.layers": 2}` states the paper's ranking claim: the best configuration
-/// has these grid values (a subset of the grid's dimensions, each one of its values).
+/// has these grid values (a subset of the grid's dimensions, each one of its values); a
+/// list of such objects states several claims.
 struct ReferenceTable: Sendable {
     struct Row: Sendable {
         let dimensions: [(path: String, value: JSONValue)]
@@ -34,8 +35,9 @@ struct ReferenceTable: Sendable {
     /// How far (in the metric's units: 0.01 is one percentage point) our mean may be from the
     /// paper's and still count as consistent with it; `"margin"`, default 0.01.
     let margin: Double
-    /// The grid values the paper says the best configuration has; empty when it says nothing.
-    let best: [(path: String, value: JSONValue)]
+    /// The paper's ranking claims, each the grid values it says the best configuration has;
+    /// empty when it makes none.
+    let best: [[(path: String, value: JSONValue)]]
 
     /// The spec's reference, or nil when it has none. `origin` names the spec in errors.
     init?(spec: ExperimentSpec, origin: String) throws {
@@ -63,27 +65,35 @@ struct ReferenceTable: Sendable {
         case let other?: throw fail("$.reference.margin", "expected a number > 0 (0.01 is one percentage point), found \(other.canonicalText())")
         }
 
-        switch reference["best"] {
-        case nil, .null?:
-            best = []
-        case let .object(claimed)? where !claimed.isEmpty:
-            best = try claimed.map { key, value in
-                let path = JSONPath.member("$.reference.best", key)
+        /// One claim: an object of grid values, at `path` in the spec.
+        func claim(_ value: JSONValue, at path: String) throws -> [(path: String, value: JSONValue)] {
+            guard case let .object(claimed) = value, !claimed.isEmpty else {
+                throw fail(path, "expected an object of grid values the paper's best configuration has, "
+                           + #"like {"model.layers": 2}, found "# + value.canonicalText())
+            }
+            return try claimed.map { key, value in
+                let memberPath = JSONPath.member(path, key)
                 guard let dimension = spec.grid.first(where: { $0.path == key }) else {
                     var message = "not a grid dimension of this spec; \"best\" names grid values"
                         + (spec.grid.isEmpty ? ", and this spec has no grid" : " (\(spec.grid.map(\.path).joined(separator: ", ")))")
                     if let guess = Spelling.closestMatch(to: key, among: spec.grid.map(\.path)) { message += "; did you mean \"\(guess)\"?" }
-                    throw fail(path, message)
+                    throw fail(memberPath, message)
+                }
+                // A section-valued dimension's variant may be named by its label: {"model": "CNN"}.
+                if case .string = value, let variant = dimension.values.first(where: { $0[SettingField.variantLabelKey] == value }) {
+                    return (key, variant)
                 }
                 guard dimension.values.contains(where: { PointAssignment.same($0, value) }) else {
-                    throw fail(path, "\(value.canonicalText()) is not one of the grid's values "
-                               + "(\(dimension.values.map { $0.canonicalText() }.joined(separator: ", ")))")
+                    throw fail(memberPath, "\(value.canonicalText()) is not one of the grid's values "
+                               + "(\(dimension.values.map { GridLabel.value($0) }.joined(separator: ", ")))")
                 }
                 return (key, value)
             }
-        case let other?:
-            throw fail("$.reference.best", "expected an object of grid values the paper's best configuration has, "
-                       + #"like {"model.layers": 2}, found "# + other.canonicalText())
+        }
+        switch reference["best"] {
+        case nil, .null?: best = []
+        case let .array(claims)?: best = try claims.enumerated().map { try claim($1, at: "$.reference.best[\($0)]") }
+        case let value?: best = [try claim(value, at: "$.reference.best")]
         }
 
         guard case let .array(elements)? = reference["rows"] else {
