@@ -362,6 +362,16 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(claims.map(\.verdict), [.disagrees, .disagrees, .tooFewJobs, .tooFewJobs])
     }
 
+    /// Train CPU seconds of fixture job i are 25 + i: point 0 (jobs 0, 1) costs 25.5 s against
+    /// the best's (jobs 2, 3) 27.5 s.
+    func testComparisonsGiveTheCPUCostRelativeToTheComparedPoint() throws {
+        let markdown = try Report.render(try fixtureData(), figureStem: nil).markdown
+        let rows = table(markdown, under: "## Comparisons")
+        XCTAssertEqual(try cell(rows, ["0.05", "32"], "CPU cost"), String(format: "%.2fx", 25.5 / 27.5))
+        XCTAssertEqual(try cell(rows, ["0.05", "64"], "CPU cost"), "1.00x")
+        XCTAssertEqual(try cell(rows, ["0.1", "64"], "CPU cost"), String(format: "%.2fx", 31 / 27.5))
+    }
+
     func testPartialGridShowsCountsOfJobsNotDone() throws {
         let markdown = try Report.render(try fixtureData(), figureStem: nil).markdown
         let results = table(markdown, under: "## Results")

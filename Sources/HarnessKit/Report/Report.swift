@@ -336,7 +336,9 @@ struct ReportRenderer {
                      + "the table, which decides the verdict at 0.05. With n pairs the Wilcoxon p cannot go below 2/2^n; "
                      + "† marks where that is above 0.05, so the test cannot find a difference however large. For an "
                      + "undecided comparison, \"seeds for 80% power\" is how many seeds a paired t-test would need to "
-                     + "detect the observed difference 80% of the time.")
+                     + "detect the observed difference 80% of the time. \"CPU cost\" is the point's mean training CPU "
+                     + "time as a multiple of the compared point's: what the accuracy difference costs, measured in the "
+                     + "clock that other jobs sharing the cores do not inflate.")
         lines.append("")
         comparisonTable(against: best, name: "best")
         if let baseline, baseline.point == best {
@@ -356,8 +358,10 @@ struct ReportRenderer {
             : PairedComparison.against(reference, points: data.points, metric: ReportMetric.named("accuracy")!)
         var table = MarkdownTable(dimensionColumns(data.dimensions) + [
             .init("pairs"), .init("difference (pp) [95% CI]"), .init("t-test p"), .init("Wilcoxon p"),
-            .init("Hedges' g"), .init("Holm p"), .init("verdict", .left), .init("seeds for 80% power"),
+            .init("Hedges' g"), .init("Holm p"), .init("verdict", .left), .init("seeds for 80% power"), .init("CPU cost"),
         ])
+        let cpu = ReportMetric.named("train_cpu_seconds")!
+        let referenceCPU = cpu.summary(data.points[reference].doneJobs.map(\.result))
         for comparison in comparisons {
             let point = data.points[comparison.point]
             var cells = point.values.map(GridLabel.value) + [comparison.verdict == .best ? "–" : String(comparison.pairs)]
@@ -374,6 +378,9 @@ struct ReportRenderer {
             } else {
                 cells.append("–")
             }
+            let pointCPU = cpu.summary(point.doneJobs.map(\.result))
+            cells.append(pointCPU.count > 0 && referenceCPU.count > 0 && referenceCPU.mean > 0
+                ? NumberFormat.decimal(pointCPU.mean / referenceCPU.mean, 2) + "x" : "–")
             table.add(cells)
         }
         lines.append(table.text)
