@@ -114,7 +114,17 @@ final class ExportTests: XCTestCase {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(process.terminationStatus, 0,
+                       (try? String(contentsOfFile: directory.file("tables.log"), encoding: .utf8))?
+                           .components(separatedBy: "\n").filter { $0.hasPrefix("!") }.joined(separator: "\n") ?? "")
+    }
+
+    /// pdflatex refuses raw non-ASCII; every symbol a report prints has a LaTeX form.
+    func testLaTeXCellsAreASCII() throws {
+        let latex = try Report.export(try fixtureData(), format: .latex)
+        let foreign = Set(latex.unicodeScalars.filter { !$0.isASCII }.map { String($0) })
+        XCTAssertEqual(foreign, [], latex)
+        XCTAssertEqual(LaTeXTable.cell("≈ best −1 †"), "$\\approx$ best $-$1 \\dag{}")
     }
 
     func testPivotExportsAsCSVAndJSON() throws {

@@ -79,11 +79,18 @@ enum LaTeXTable {
             text = String(text.dropFirst(2).dropLast(2))
             bold = true
         }
-        var out = escape(text).replacingOccurrences(of: "±", with: "$\\pm$").replacingOccurrences(of: "–", with: "--")
-            .replacingOccurrences(of: "×", with: "$\\times$")
+        var out = escape(text)
+        for (symbol, latex) in symbols { out = out.replacingOccurrences(of: symbol, with: latex) }
         if bold { out = "\\textbf{\(out)}" }
         return out
     }
+
+    /// The non-ASCII symbols reports use, as LaTeX that needs no package beyond the kernel
+    /// (pdflatex without inputenc setup refuses them as raw UTF-8).
+    static let symbols: [(String, String)] = [
+        ("±", "$\\pm$"), ("–", "--"), ("×", "$\\times$"), ("−", "$-$"), ("≈", "$\\approx$"), ("†", "\\dag{}"),
+        ("·", "$\\cdot$"),
+    ]
 
     /// Escapes the characters LaTeX gives a meaning: \ & % $ # _ { } ~ ^.
     static func escape(_ text: String) -> String {
