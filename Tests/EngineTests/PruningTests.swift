@@ -115,6 +115,53 @@ final class PruningTests: SmallModelTestCase {
         }
     }
 
+    // MARK: gradual pruning
+
+    /// Zhu & Gupta's cubic schedule: s(t) = s_f (1 − t / (n Δt))³ from s_i = 0; with s_f = 0.8,
+    /// Δt = 2 and the target at step 8: s(2) = 0.8 − 0.8·0.75³ = 0.4625, s(4) = 0.7, s(6) = 0.7875.
+    func testGradualScheduleIsCubicAndReachesItsTarget() {
+        let schedule = GradualPruning(target: 0.8, frequency: 2, start: 0, end: 9)
+        XCTAssertEqual(schedule.end, 8, "rounded down to a pruning step")
+        let expected: [(Int, Double)] = [(0, 0), (2, 0.4625), (4, 0.7), (6, 0.7875), (8, 0.8), (20, 0.8)]
+        for (step, sparsity) in expected { XCTAssertEqual(schedule.sparsity(atStep: step), sparsity, accuracy: 1e-12, "step \(step)") }
+        XCTAssertEqual((0..<12).filter(schedule.prunes(atStep:)), [0, 2, 4, 6, 8])
+        // Sparsity never decreases.
+        let values = (0...10).map(schedule.sparsity(atStep:))
+        XCTAssertEqual(values, values.sorted())
+        // Over retraining: the target is reached when the last epoch begins.
+        let retraining = GradualPruning.overRetraining(target: 0.5, frequency: 5, steps: 30, stepsPerEpoch: 10)
+        XCTAssertEqual(retraining.end, 20)
+        XCTAssertEqual(retraining.sparsity(atStep: 20), 0.5)
+        let single = GradualPruning.overRetraining(target: 0.5, frequency: 5, steps: 10, stepsPerEpoch: 10)
+        XCTAssertEqual(single.sparsity(atStep: 0), 0.5, "one epoch: one-shot pruning at the first step")
+        XCTAssertEqual((0..<10).filter(single.prunes(atStep:)), [0])
+    }
+
+    /// Pruning before each scheduled step during training ends at exactly the target, with
+    /// every weight pruned on the way still zero.
+    func testGradualPruningDuringTrainingEndsAtTheTarget() throws {
+        let data = images(60, seed: 4)
+        let model = SequenceClassifier(config: config(), seed: 5, pool: pool1)
+        let trainer = Trainer(model: model, options: TrainingOptions(epochs: 3, batchSize: 10,
+                                                                     optimizer: .adam(learningRate: 0.01), seed: 6))
+        let schedule = GradualPruning.overRetraining(target: 0.7, frequency: 2, steps: 18, stepsPerEpoch: 6)
+        var reached: [Double] = []
+        var everPruned: [Set<Int>] = weightMatrices(model).map { _ in [] }
+        _ = try trainer.train(on: data, beforeStep: { step in
+            guard schedule.prunes(atStep: step) else { return }
+            reached.append(prune(model, .sparsity(schedule.sparsity(atStep: step))).globalSparsity)
+            for (index, parameter) in weightMatrices(model).enumerated() {
+                everPruned[index].formUnion((0..<parameter.count).filter { parameter.mask![$0] == 0 })
+            }
+        })
+        XCTAssertEqual(reached.count, 7, "steps 0, 2, ..., 12")
+        XCTAssertEqual(reached, reached.sorted())
+        XCTAssertEqual(modelSparsity(model).globalSparsity, 0.7, accuracy: 1e-3)
+        for (parameter, pruned) in zip(weightMatrices(model), everPruned) {
+            for i in pruned { XCTAssertEqual(parameter.value[i], 0, "\(parameter.name)[\(i)] stays pruned") }
+        }
+    }
+
     func testHistogramsCountEveryNonzeroWeight() {
         let model = SequenceClassifier(config: config(), seed: 7, pool: pool1)
         prune(model, .sparsity(0.7))

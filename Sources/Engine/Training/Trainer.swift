@@ -71,8 +71,11 @@ public final class Trainer {
 
     /// Trains `epochs` epochs (default: the options' count). `onEpoch` sees each epoch's
     /// summary; `onBatch(epoch, batch, batches, loss)` each batch; `shouldStop` is polled
-    /// before every batch and ends training with `TrainingError.cancelled`.
+    /// before every batch and ends training with `TrainingError.cancelled`. `beforeStep(t)`
+    /// runs before the forward pass of this call's optimizer step t (0-based), outside the
+    /// step timing: where gradual pruning recomputes the masks.
     public func train(on data: ImageSet, epochs: Int? = nil,
+                      beforeStep: (Int) -> Void = { _ in },
                       onBatch: (Int, Int, Int, Double) -> Void = { _, _, _, _ in },
                       onEpoch: (EpochSummary) -> Void = { _ in },
                       shouldStop: () -> Bool = { false }) throws -> TrainingHistory {
@@ -93,6 +96,7 @@ public final class Trainer {
             var lossSum = 0.0
             for batchIndex in 0..<batches {
                 if shouldStop() { throw TrainingError.cancelled }
+                beforeStep(stepCount)
                 let lower = batchIndex * batchSize, upper = min(data.count, lower + batchSize)
                 let b = upper - lower
                 let loss = order.withUnsafeBufferPointer { all -> Double in
