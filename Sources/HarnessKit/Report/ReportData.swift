@@ -199,6 +199,14 @@ public struct ReportData: Sendable {
         return spec.seeds.filter { !present.contains($0) }
     }
 
+    /// Whether adaptive seeds added seeds to some grid point, beyond the start seeds every
+    /// point runs: then the comparisons stopped on the data, which the report warns about.
+    var hasAdaptiveSeeds: Bool {
+        guard spec.adaptiveSeeds != nil else { return false }
+        let start = Set(spec.seeds)
+        return points.contains { point in point.jobs.contains { !start.contains($0.result.seed) } }
+    }
+
     /// The value of `dimension` for `job`: its grid value when `dimension` is a grid
     /// dimension and the job has a point, `seed`, else the value in its config (null when
     /// the config leaves the setting out, e.g. `dataset.path`).

@@ -113,7 +113,8 @@ struct AdaptiveSeedRound: Sendable {
 
     /// "adaptive seeds: round 2 adds seed 4 to 3 grid points (undecided against the best:
     /// model.hidden = 4; model.hidden = 6; and the best, model.hidden = 8)".
-    func announcement(round: Int) -> String {
+    /// Without a round number (`harness submit` does not count them): "this submission adds ...".
+    func announcement(round: Int?) -> String {
         var groups: [(seeds: [Int], points: [Int])] = []
         for (index, seeds) in additions.enumerated() where !seeds.isEmpty && index != best {
             if let group = groups.firstIndex(where: { $0.seeds == seeds }) {
@@ -134,14 +135,15 @@ struct AdaptiveSeedRound: Sendable {
         if let best, !bestSeeds.isEmpty, bestJoins == nil {
             clauses.append("\(Self.seeds(bestSeeds)) to the best (\(labels[best]))")
         }
-        var text = "adaptive seeds: round \(round) adds " + clauses.joined(separator: " and ")
+        var text = "adaptive seeds: " + (round.map { "round \($0)" } ?? "this submission") + " adds "
+            + clauses.joined(separator: " and ")
         if !blocked.isEmpty { text += "; " + blockedText }
         return text
     }
 
     /// What the rounds came to, when this round adds nothing: "adaptive seeds: finished
     /// after round 4: best model.hidden = 8 (7 seeds); decided against it: 1 below; ...".
-    func conclusion(rounds: Int) -> String {
+    func conclusion(rounds: Int?) -> String {
         var parts: [String] = []
         guard let best else {
             return "adaptive seeds: no seeds added: no grid point has a done job to compare"
@@ -170,7 +172,7 @@ struct AdaptiveSeedRound: Sendable {
             let open = comparisons.filter { $0.point != best && $0.isUndecided }.map { labels[$0.point] }
             if !open.isEmpty { parts.append("undecided: " + open.joined(separator: "; ")) }
         }
-        return "adaptive seeds: finished after round \(rounds): " + parts.joined(separator: "; ")
+        return "adaptive seeds: finished" + (rounds.map { " after round \($0)" } ?? "") + ": " + parts.joined(separator: "; ")
     }
 
     /// "no more seeds for model.hidden = 4 (its seed 5 job failed): harness run --retry-failed runs it again"

@@ -315,7 +315,8 @@ public final class Scheduler: @unchecked Sendable {
                   pendingCost: pendingCost)
 
         let jobs = RunJobs(ids: order.map { ids[$0] }, configs: order.map { configs[$0] }, indices: order.map { positions[$0] },
-                           bases: prepared.bases, threads: threads, rerunBefore: rerunBefore, cost: cost)
+                           firstBaseIndex: prepared.possible.ids.count, bases: prepared.bases, threads: threads,
+                           rerunBefore: rerunBefore, cost: cost)
         var initial = SharedState()
         if !force {
             initial.settled = Set(ids.filter { statesBefore[$0] == .done || (!options.retryFailed && statesBefore[$0] == .failed) })
@@ -355,7 +356,8 @@ public final class Scheduler: @unchecked Sendable {
         /// In claiming order (longest first).
         let ids: [String]
         let byID: [String: JobConfig]
-        /// A job's position in the experiment (0-based), as progress lines show it; bases follow.
+        /// A job's position in the experiment (0-based), as progress lines show it; bases
+        /// follow every position the spec can fill, so no round reuses a base's number.
         let index: [String: Int]
         let bases: PruningBases
         let threads: Int
@@ -364,15 +366,14 @@ public final class Scheduler: @unchecked Sendable {
         /// Predicted cost by job id (`JobCost`).
         let cost: [String: Double]
 
-        init(ids: [String], configs: [JobConfig], indices: [Int], bases: PruningBases, threads: Int, rerunBefore: Date?,
-             cost: [String: Double]) {
+        init(ids: [String], configs: [JobConfig], indices: [Int], firstBaseIndex: Int, bases: PruningBases, threads: Int,
+             rerunBefore: Date?, cost: [String: Double]) {
             self.ids = ids
             var byID = Dictionary(zip(ids, configs), uniquingKeysWith: { first, _ in first })
             for base in bases.ids { byID[base] = byID[base] ?? bases.job(base) }
             self.byID = byID
             var index = Dictionary(zip(ids, indices), uniquingKeysWith: { first, _ in first })
-            let afterJobs = (indices.max() ?? -1) + 1
-            for (k, base) in bases.ids.enumerated() where index[base] == nil { index[base] = afterJobs + k }
+            for (k, base) in bases.ids.enumerated() where index[base] == nil { index[base] = firstBaseIndex + k }
             self.index = index
             self.bases = bases
             self.threads = threads

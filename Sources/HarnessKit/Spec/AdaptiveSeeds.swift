@@ -64,9 +64,9 @@ public struct AdaptiveSeeds: Sendable, Equatable {
         self.init(first: first, start: start, max: max)
     }
 
-    /// "1–3, adaptive up to 10": the seeds as reports and plans show them.
+    /// "1–3, adaptive up to 10": the seeds as reports show them.
     public var description: String {
-        "\(Self.range(startSeeds)), adaptive up to \(max)"
+        (start == 1 ? String(first) : "\(first)–\(first + start - 1)") + ", adaptive up to \(max)"
     }
 
     /// "4", "4, 5", "4–8", "1, 3, 7": seeds in order, three or more consecutive ones as a range.

@@ -56,6 +56,7 @@ struct SubmitCommand: Subcommand {
     func run() throws -> Int32 {
         let submission = try SlurmSubmitter.submit(options, log: .forStandardError())
         reportMerge(submission.merge, command: Self.command.name)
+        for message in submission.adaptiveMessages { standardError(message) }
         guard let directory = submission.directory, let arrayScript = submission.arrayScript else {
             standardOutput("nothing to submit: all \(submission.totalJobs) jobs of \(submission.experiment) are done")
             return 0
