@@ -98,5 +98,12 @@ final class AdaptiveSeedSpecTests: XCTestCase {
         let fixed = Plan.render(none, jobs: try none.jobs())
         XCTAssert(fixed.contains("\nSeeds: 1, 2; adaptive, up to 2 per grid point\n"), fixed)
         XCTAssert(fixed.hasSuffix("\n4 jobs (2 grid points x 2 seeds)\n"), fixed)
+
+        let single = try ExperimentSpec.parse(text: #"{"name": "x", "model": {"type": "lstm"}, "seeds": {"start": 3, "max": 10}}"#,
+                                              filePath: Self.file)
+        let lonely = Plan.render(single, jobs: try single.jobs())
+        XCTAssert(lonely.contains("\nSeeds: 1, 2, 3; adaptive, up to 10 per grid point (with one grid point there is "
+                                  + "nothing to compare, so harness run adds none)\n"), lonely)
+        XCTAssert(lonely.hasSuffix("\n3 jobs (1 grid point x 3 seeds)\n"), lonely)
     }
 }

@@ -32,10 +32,13 @@ public enum Plan {
         let dimensions = spec.grid.map { "\($0.path) (\(count($0.values.count, "value")))" }
         lines.append("Grid: " + (dimensions.isEmpty ? "none" : dimensions.joined(separator: " x ")))
         var seeds = "Seeds: " + spec.seeds.map(String.init).joined(separator: ", ")
-        let extra = spec.adaptiveSeeds.map { Array($0.allSeeds.dropFirst($0.start)) } ?? []
+        // With one grid point there is no comparison with the best, so no round adds a seed.
+        let extra = spec.gridPointCount > 1 ? spec.adaptiveSeeds.map { Array($0.allSeeds.dropFirst($0.start)) } ?? [] : []
         if let adaptive = spec.adaptiveSeeds {
             seeds += "; adaptive, up to \(adaptive.max) per grid point"
-            if !extra.isEmpty {
+            if spec.gridPointCount == 1 && adaptive.max > adaptive.start {
+                seeds += " (with one grid point there is nothing to compare, so harness run adds none)"
+            } else if !extra.isEmpty {
                 seeds += " (harness run adds seed\(extra.count == 1 ? "" : "s") \(AdaptiveSeeds.range(extra)), one at a time, "
                     + "to the grid points whose comparison with the best is undecided)"
             }
