@@ -38,6 +38,11 @@ final class AdaptiveSeedRunTests: XCTestCase {
 
     /// Runs the spec; returns the summary and the progress log's lines.
     func run(_ spec: String, force: Bool = false, retryFailed: Bool = false) throws -> (RunSummary, [String]) {
+        try Self.run(spec, database: database, dataDirectory: dataDirectory, force: force, retryFailed: retryFailed)
+    }
+
+    static func run(_ spec: String, database: String, dataDirectory: String, force: Bool = false,
+                    retryFailed: Bool = false) throws -> (RunSummary, [String]) {
         let lines = Mutex<[String]>([])
         let options = RunOptions(specPath: spec, databasePath: database, dataDirectory: dataDirectory, workers: 2,
                                  threadsPerJob: 1, force: force, retryFailed: retryFailed, environment: [:])
@@ -106,6 +111,26 @@ final class AdaptiveSeedRunTests: XCTestCase {
         XCTAssertEqual(listed.total, 9)
         XCTAssertEqual(listed.alreadyDone, 9)
         XCTAssertEqual(try seedsPerPoint(), ["0.0: 1,2,3", "1.0e-09: 1,2,3", "100.0: 1,2,3"])
+    }
+
+    /// Two processes on one spec decide the same rounds and share their jobs: each job runs
+    /// once, and both end with every job done, whichever of them is a round ahead.
+    func testTwoSchedulersShareTheRounds() throws {
+        let spec = try writeSpec()
+        let summaries = Mutex<[RunSummary]>([])
+        let (db, data) = (database, dataDirectory)
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            if let (summary, _) = try? Self.run(spec, database: db, dataDirectory: data) {
+                summaries.withLock { $0.append(summary) }
+            }
+        }
+        let all = summaries.withLock { $0 }
+        XCTAssertEqual(all.count, 2)
+        XCTAssertEqual(all.map(\.allDone), [true, true])
+        XCTAssertEqual(all.map(\.total), [13, 13])
+        XCTAssertEqual(all.reduce(0) { $0 + $1.completed }, 13, "together they ran each job")
+        XCTAssertEqual(try query("SELECT count(*) FROM runs GROUP BY job_id HAVING count(*) > 1"), [], "and none twice")
+        XCTAssertEqual(try seedsPerPoint(), ["0.0: 1,2,3,4,5", "1.0e-09: 1,2,3,4,5", "100.0: 1,2,3"])
     }
 
     /// --force reruns each job once over all the rounds (the rounds' verdicts are the same,

@@ -44,6 +44,11 @@ struct AdaptiveSeedRound: Sendable {
     /// The ids of the jobs this round adds, in position order (`next(after:)` fills them in).
     var jobIDs: [String] = []
 
+    /// Whether some job is neither done nor failed: pending, running or interrupted (a
+    /// round another process added, or a run that was stopped), so worth running before
+    /// the round is taken as final.
+    var hasOpenJobs: Bool { points.contains { $0.unfinished.contains { $0.state != .failed } } }
+
     /// Whether the best point has a job that is not done, which stops every addition.
     var bestIsBlocked: Bool { best.map { !points[$0].unfinished.isEmpty } ?? false }
 

@@ -189,21 +189,18 @@ public final class Scheduler: @unchecked Sendable {
     /// lets `AdaptiveSeedRound` choose which grid points get their next seed, registers
     /// and runs those jobs, until a round adds none (or a signal stops the run). The
     /// summary counts every round; `--force` reruns each job once over all of them.
+    ///
+    /// Another process running the same spec adds the same seeds in the same rounds; one
+    /// that is a round ahead has registered jobs this one has not run. Before a round is
+    /// decided on jobs that are neither done nor failed, they are run (or waited for), so no
+    /// process stops early on another's unfinished round. The same open jobs are not tried
+    /// twice in a row: a pruning job whose base failed stays pending, and then its point
+    /// simply gets no more seeds.
     private func runAdaptiveRounds(_ inputs: Inputs, _ first: PreparedRun) throws -> RunSummary {
         let rerunBefore = options.force ? Date() : nil
         var prepared = first
         var summary = try run(prepared, rerunBefore: rerunBefore)
-        var round = 1
-        while !stop.isSet {
-            let decision = try AdaptiveSeedRound.next(after: prepared)
-            guard !decision.jobIDs.isEmpty else {
-                log.message(decision.conclusion(rounds: round))
-                break
-            }
-            round += 1
-            log.message(decision.announcement(round: round))
-            prepared = try register(inputs, adding: decision.jobIDs)
-            let next = try run(prepared, only: decision.jobIDs, rerunBefore: rerunBefore)
+        func add(_ next: RunSummary) {
             summary.alreadyDone += next.alreadyDone
             summary.completed += next.completed
             summary.failed += next.failed
@@ -211,9 +208,33 @@ public final class Scheduler: @unchecked Sendable {
             summary.interrupted += next.interrupted
             summary.stoppedBySignal = next.stoppedBySignal
         }
+        var round = 1
+        var openJobsRun: Set<String> = []
+        while !stop.isSet {
+            let decision = try AdaptiveSeedRound.next(after: prepared)
+            if decision.hasOpenJobs {
+                prepared = try register(inputs)
+                let states = try prepared.store.jobStates(experiment: prepared.spec.name)
+                let open = prepared.jobIDs.filter { states[$0] != .done && states[$0] != .failed }
+                if !open.isEmpty && Set(open) != openJobsRun {
+                    openJobsRun = Set(open)
+                    add(try run(prepared, only: open, rerunBefore: rerunBefore))
+                    continue
+                }
+            }
+            guard !decision.jobIDs.isEmpty else {
+                log.message(decision.conclusion(rounds: round))
+                break
+            }
+            round += 1
+            log.message(decision.announcement(round: round))
+            prepared = try register(inputs, adding: decision.jobIDs)
+            add(try run(prepared, only: decision.jobIDs, rerunBefore: rerunBefore))
+        }
+        // Over every job of the experiment, those another process added included.
         let states = try prepared.store.jobStates(experiment: prepared.spec.name)
-        summary.total = prepared.jobIDs.count
-        summary.notDone = prepared.jobIDs.filter { states[$0] != .done }.count
+        summary.total = states.count
+        summary.notDone = states.values.filter { $0 != .done }.count
         return summary
     }
 
