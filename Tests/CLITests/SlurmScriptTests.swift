@@ -284,6 +284,54 @@ final class SlurmScriptTests: XCTestCase {
         XCTAssertEqual(try Store(path: database).results(experiment: "tiny").map(\.attempts), [0, 0, 0, 0])
     }
 
+    /// Adaptive seeds: a submission made once every job is done submits the next round's
+    /// jobs, so submitting again after each merge goes round by round. Thresholds 0 and
+    /// 1e-9 prune nothing (the same accuracy on every seed: undecided until max), 100
+    /// prunes everything (decided at the start seeds).
+    func testAdaptiveSeedsAreSubmittedRoundByRound() throws {
+        let spec = directory.file("adaptive.json")
+        try Data("""
+            {"name": "adaptive", "model": {"type": "lstm", "layers": 1, "hidden": 8},
+             "training": {"epochs": 3, "batch_size": 50, "learning_rate": 0.01},
+             "pruning": {"retrain_epochs": 0}, "seeds": {"start": 3, "max": 4},
+             "grid": {"pruning.threshold": [0, 1e-9, 100]}}
+            """.utf8).write(to: URL(fileURLWithPath: spec))
+        func submit() throws -> HarnessBinary.Result {
+            let result = try harness(["submit", spec, "--slurm", "--dry-run", "--jobs-per-task", "20", "--db", database,
+                                      "--data", data])
+            XCTAssertEqual(result.status, 0, result.standardError)
+            return result
+        }
+        func runAndMerge(_ result: HarnessBinary.Result) throws -> [[String]] {
+            let line = try XCTUnwrap(result.standardOutput.split(separator: "\n").first, result.standardOutput)
+            let submission = URL(fileURLWithPath: String(line.dropFirst("sbatch --parsable ".count))).deletingLastPathComponent().path
+            let task = try runTask(submission, 0)
+            XCTAssertEqual(task.status, 0, task.output)
+            let merge = try harness(["merge", "--db", database])
+            XCTAssertEqual(merge.status, 0, merge.standardError)
+            return try manifest(submission).tasks
+        }
+
+        let first = try submit()
+        XCTAssertFalse(first.standardError.contains("adaptive seeds"), first.standardError)
+        XCTAssertEqual(try runAndMerge(first).map(\.count), [9], "the start seeds' jobs")
+
+        let second = try submit()
+        XCTAssert(second.standardError.contains("adaptive seeds: this submission adds seed 4 to 2 grid points (undecided "
+                                                + "against the best: pruning.threshold = 1e-09; and the best, "
+                                                + "pruning.threshold = 0)\n"), second.standardError)
+        let results = try Store(path: database).results(experiment: "adaptive")
+        XCTAssertEqual(results.map(\.seed), [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3])
+        XCTAssertEqual(try runAndMerge(second), [[results[3].jobID, results[7].jobID]])
+        XCTAssertEqual(try states("adaptive"), Array(repeating: .done, count: 11))
+
+        let last = try submit()
+        XCTAssertEqual(last.standardOutput, "nothing to submit: all 11 jobs of adaptive are done\n")
+        XCTAssert(last.standardError.contains("adaptive seeds: finished: best pruning.threshold = 0 (4 seeds); decided "
+                                              + "against it: 1 below (3 seeds); undecided at the maximum of 4 seeds: "
+                                              + "pruning.threshold = 1e-09\n"), last.standardError)
+    }
+
     func testWorkerRejectsATaskOutsideTheJobsFile() throws {
         let submission = try dryRun(try writeSpec())
         let result = try harness(["worker", "--jobs-file", submission + "/submission.json", "--index", "4",

@@ -51,6 +51,25 @@ final class JobIDFreezeTests: XCTestCase {
         }
     }
 
+    /// Adaptive seeds start with the jobs of the explicit list of their start seeds: a spec
+    /// may switch between the two without losing a stored result.
+    func testAdaptiveStartSeedsKeepTheIDsOfTheExplicitSeedList() throws {
+        func ids(_ text: String) throws -> [String] {
+            try ExperimentSpec.parse(text: text, filePath: "x.json").jobs().map {
+                JobIdentity.jobID(canonicalConfig: $0.canonicalJSON(), dataFingerprint: Self.fingerprint)
+            }
+        }
+        let quick = try String(contentsOf: Self.experimentsDirectory.appendingPathComponent("quick.json"), encoding: .utf8)
+        XCTAssert(quick.contains(#""seeds": [1, 2],"#), "quick.json's seeds moved; update this test's replacement")
+        let adaptiveQuick = quick.replacingOccurrences(of: #""seeds": [1, 2],"#, with: #""seeds": {"start": 2, "max": 10},"#)
+        XCTAssertEqual(try ids(adaptiveQuick).joined(separator: " "), Self.frozen["quick.json"])
+
+        let base = #"{"name": "x", "model": {"type": "cnn"}, "grid": {"training.learning_rate": [0.001, 0.01]}, "seeds": "#
+        let adaptive = try ids(base + #"{"start": 3, "max": 10}}"#)
+        XCTAssertEqual(adaptive, try ids(base + "[1, 2, 3]}"))
+        XCTAssertEqual(adaptive.first, "927ac5a22911a1b9", "the list spec's first id, computed as every stored id was")
+    }
+
     /// Made by this test's "current ids" print at the commit that added it, before the
     /// settings were redesigned.
     static let frozen: [String: String] = [

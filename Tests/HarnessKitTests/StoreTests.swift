@@ -309,6 +309,37 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try store.results(experiment: "grid").map(\.jobID), ["job-1", "job-2"])
     }
 
+    /// Adaptive seeds' jobs are listed `onlyIfMember`: they keep a membership they have and
+    /// are not added otherwise, leaving gaps in the positions, and the call returns the members.
+    func testJobsListedOnlyIfMemberKeepTheirMembershipAndAreNotAdded() throws {
+        let store = try makeStore(jobs: 2)
+        func listing(_ members: Set<Int>) -> [JobRegistration] {
+            (0..<5).map { index in
+                let job = registration(index)
+                return JobRegistration(id: job.id, configJSON: job.configJSON, seed: job.seed,
+                                       onlyIfMember: !members.contains(index))
+            }
+        }
+        func register(_ required: Set<Int>) throws -> [String] {
+            try store.registerExperiment(name: "grid", description: "a grid", specJSON: #"{"grid":{}}"#,
+                                         datasetFingerprint: dataset, jobs: listing(required))
+        }
+        func positions() throws -> [String] {
+            try raw().query("SELECT job_id || '@' || position FROM experiment_jobs ORDER BY position") { $0.string(0) }
+        }
+        // job-0 and job-1 are members; job-3 is added; job-2 and job-4 are not.
+        XCTAssertEqual(try register([0, 3]), ["job-0", "job-1", "job-3"])
+        XCTAssertEqual(try positions(), ["job-0@0", "job-1@1", "job-3@3"])
+        XCTAssertEqual(try integer("SELECT count(*) FROM jobs"), 3, "a job that is not added is not recorded either")
+        // Another process, which never asked for job-3, leaves it in the experiment.
+        XCTAssertEqual(try register([0]), ["job-0", "job-1", "job-3"])
+        XCTAssertEqual(try positions(), ["job-0@0", "job-1@1", "job-3@3"])
+        // A job no longer listed at all leaves, as for any spec.
+        XCTAssertEqual(try store.registerExperiment(name: "grid", description: "a grid", specJSON: #"{"grid":{}}"#,
+                                                    datasetFingerprint: dataset, jobs: Array(listing([0]).prefix(2))),
+                       ["job-0", "job-1"])
+    }
+
     /// A second spec file with a registered name used to replace the first's spec and job
     /// list. The experiment belongs to the file it was registered from: that file may change
     /// it, a copy holding the same spec may run it, another spec is refused.

@@ -38,24 +38,29 @@ struct PairedComparison: Sendable {
 
     /// Every one of `points` against point `reference` on `metric` (differences are point − reference).
     static func against(_ reference: Int, points: [GridPoint], metric: ReportMetric) -> [PairedComparison] {
-        func bySeed(_ point: GridPoint) -> [Int: Double] {
+        against(reference, valuesBySeed: points.map { point in
             var values: [Int: Double] = [:]
             for job in point.doneJobs { if let value = metric.value(job.result) { values[job.result.seed] = value } }
             return values
-        }
-        let referenceValues = bySeed(points[reference])
-        var comparisons = points.map { point -> PairedComparison in
-            guard point.index != reference else {
-                return PairedComparison(point: point.index, pairs: 0, test: nil, wilcoxon: nil, effect: nil, verdict: .best)
+        })
+    }
+
+    /// Every point against point `reference`, given each point's values by seed (point `i`
+    /// is `valuesBySeed[i]`); differences are point − reference. The report's tables and
+    /// adaptive seeds' rounds (`AdaptiveSeedRound`) both decide here.
+    static func against(_ reference: Int, valuesBySeed: [[Int: Double]]) -> [PairedComparison] {
+        let referenceValues = valuesBySeed[reference]
+        var comparisons = valuesBySeed.enumerated().map { index, values -> PairedComparison in
+            guard index != reference else {
+                return PairedComparison(point: index, pairs: 0, test: nil, wilcoxon: nil, effect: nil, verdict: .best)
             }
-            let values = bySeed(point)
             let seeds = values.keys.filter { referenceValues[$0] != nil }.sorted()
             let x = seeds.map { values[$0]! }, y = seeds.map { referenceValues[$0]! }
             guard seeds.count >= 2 else {
-                return PairedComparison(point: point.index, pairs: seeds.count, test: nil, wilcoxon: nil, effect: nil,
+                return PairedComparison(point: index, pairs: seeds.count, test: nil, wilcoxon: nil, effect: nil,
                                         verdict: .tooFewPairs)
             }
-            return PairedComparison(point: point.index, pairs: seeds.count, test: try? Statistics.pairedTTest(x, y),
+            return PairedComparison(point: index, pairs: seeds.count, test: try? Statistics.pairedTTest(x, y),
                                     wilcoxon: try? Statistics.wilcoxonSignedRank(x, y),
                                     effect: try? Statistics.pairedEffectSize(x, y), verdict: .indistinguishable)
         }
@@ -71,6 +76,22 @@ struct PairedComparison: Sendable {
         }
         return comparisons
     }
+
+    /// The point the others are compared with: the highest mean of its values (each
+    /// point's done jobs' accuracies), the first on ties; nil when no point has a value.
+    /// The report and adaptive seeds' rounds both choose it here.
+    static func best(_ values: [[Double]]) -> Int? {
+        var best: (index: Int, mean: Double)?
+        for (index, values) in values.enumerated() {
+            let summary = Summary(values)
+            if summary.count > 0 && summary.mean > (best?.mean ?? -.infinity) { best = (index, summary.mean) }
+        }
+        return best?.index
+    }
+
+    /// Whether the comparison is still open: no significant difference yet, or too few
+    /// pairs to test. Adaptive seeds give such points more seeds.
+    var isUndecided: Bool { verdict == .indistinguishable || verdict == .tooFewPairs }
 }
 
 /// Within-job comparison of a pruning grid point: each job's accuracy after retraining

@@ -92,7 +92,8 @@ enum LaTeXTable {
         ("·", "$\\cdot$"),
     ]
 
-    /// Escapes the characters LaTeX gives a meaning: \ & % $ # _ { } ~ ^.
+    /// Escapes the characters LaTeX gives a meaning: \ & % $ # _ { } ~ ^; and writes the
+    /// minus sign (U+2212, "after − before"), which pdflatex's UTF-8 input refuses, as math.
     static func escape(_ text: String) -> String {
         var out = ""
         for character in text {
@@ -101,6 +102,7 @@ enum LaTeXTable {
             case "&", "%", "$", "#", "_", "{", "}": out += "\\" + String(character)
             case "~": out += "\\textasciitilde{}"
             case "^": out += "\\textasciicircum{}"
+            case "\u{2212}": out += "$-$"
             default: out.append(character)
             }
         }

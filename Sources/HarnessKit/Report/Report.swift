@@ -180,11 +180,14 @@ struct ReportRenderer {
         lines.append("")
         var table = MarkdownTable([.init("setting", .left), .init("value", .left)])
         for (path, value) in sharedSettings() { table.add([path, value]) }
-        table.add(["seeds", spec.seeds.map(String.init).joined(separator: ", ")])
+        table.add(["seeds", seedsCell])
         lines.append(table.text)
         lines.append("")
         let grid = spec.grid.map { "`\($0.path)` (\($0.values.count) value\($0.values.count == 1 ? "" : "s"))" }
-        let seeds = "\(spec.seeds.count) seed\(spec.seeds.count == 1 ? "" : "s")"
+        var seeds = "\(spec.seeds.count) seed\(spec.seeds.count == 1 ? "" : "s")"
+        if let adaptive = spec.adaptiveSeeds, adaptive.max > adaptive.start, !grid.isEmpty {
+            seeds += ", more (up to \(adaptive.max)) where the comparison with the best was undecided"
+        }
         if grid.isEmpty {
             lines.append("No grid: one configuration × \(seeds).")
         } else {
@@ -197,6 +200,17 @@ struct ReportRenderer {
                          + "(it changed after they were registered) and are left out of the tables.")
         }
         lines.append("")
+    }
+
+    /// "1, 2, 3", or with adaptive seeds "1–3, adaptive up to 10 (grid points have 3–7
+    /// done seeds)".
+    var seedsCell: String {
+        guard let adaptive = spec.adaptiveSeeds else { return spec.seeds.map(String.init).joined(separator: ", ") }
+        let done = data.points.map { Set($0.doneJobs.map(\.result.seed)).count }
+        let low = done.min() ?? 0, high = done.max() ?? 0
+        return adaptive.description + " (" + (data.points.count == 1 ? "the grid point has \(low)"
+            : low == high ? "every grid point has \(low)" : "grid points have \(low)–\(high)")
+            + " done seed\(high == 1 ? "" : "s"))"
     }
 
     /// Settings whose value is the same in every job's resolved config, grid dimensions
@@ -340,6 +354,13 @@ struct ReportRenderer {
                      + "time as a multiple of the compared point's: what the accuracy difference costs, measured in the "
                      + "clock that other jobs sharing the cores do not inflate.")
         lines.append("")
+        if data.hasAdaptiveSeeds {
+            lines.append("> Seeds were added adaptively: a grid point got more seeds only while its comparison with the "
+                         + "best was undecided, and stopped once it was decided. The p-values are not corrected for that "
+                         + "data-dependent stopping (optional stopping inflates false positives a little), so verdicts "
+                         + "whose Holm p is near 0.05 deserve caution.")
+            lines.append("")
+        }
         comparisonTable(against: best, name: "best")
         if let baseline, baseline.point == best {
             lines.append("The baseline (\(data.label(data.points[best]))) is also the best, so this table compares every "

@@ -104,21 +104,7 @@ public struct ReportData: Sendable {
             differs = try JSONValue.parse(spec.sourceJSON).canonicalText() != stored
         }
 
-        let results = try store.results(experiment: spec.name)
-        let assign = try PointAssignment(spec)
-        let jobs = try results.map { result -> ReportJob in
-            let config: JSONValue
-            do {
-                config = try JSONValue.parse(result.configJSON)
-            } catch {
-                throw HarnessError("job \(result.jobID) of experiment \(spec.name) in \(store.path): config is not JSON (\(error))")
-            }
-            return ReportJob(result: result, config: config,
-                             point: assign.point(configJSON: result.configJSON, config: config, position: result.position))
-        }
-        let points = assign.values.enumerated().map { index, values in
-            GridPoint(index: index, values: values, jobs: jobs.filter { $0.point == index })
-        }
+        let (jobs, points) = try gridPoints(spec, results: try store.results(experiment: spec.name), store: store)
 
         var epochs: [Int64: [EpochRecord]] = [:]
         var runsWithBaseEpochs: Set<Int64> = []
@@ -153,18 +139,14 @@ public struct ReportData: Sendable {
         }
 
         let accuracy = ReportMetric.named("accuracy")!
-        var best: (index: Int, mean: Double)?
-        for point in points {
-            let summary = accuracy.summary(point.doneJobs.map(\.result))
-            if summary.count > 0 && summary.mean > (best?.mean ?? -.infinity) { best = (point.index, summary.mean) }
-        }
+        let best = PairedComparison.best(points.map { accuracy.values($0.doneJobs.map(\.result)) })
 
         // Summed over seeds, so the matrix and the per-class metrics describe the
         // configuration rather than whichever seed happened to run first.
         var confusion: ConfusionMatrix?
         var confusionJobs: [ReportJob] = []
         if let best {
-            for job in points[best.index].doneJobs {
+            for job in points[best].doneJobs {
                 guard let run = job.result.runID, let matrix = confusions[run] else { continue }
                 if let sum = confusion {
                     guard sum.classes == matrix.classes else { continue }
@@ -178,10 +160,31 @@ public struct ReportData: Sendable {
 
         return ReportData(spec: spec, experiment: experiment, specFile: specFile, specFileDiffers: differs,
                           datasets: try store.datasets(experiment: spec.name), jobs: jobs, points: points,
-                          epochs: epochs, runsWithBaseEpochs: runsWithBaseEpochs, histograms: histograms, best: best?.index,
-                          comparisonsWithBest: best.map { PairedComparison.against($0.index, points: points, metric: accuracy) },
+                          epochs: epochs, runsWithBaseEpochs: runsWithBaseEpochs, histograms: histograms, best: best,
+                          comparisonsWithBest: best.map { PairedComparison.against($0, points: points, metric: accuracy) },
                           confusion: confusion, confusionJobs: confusionJobs, confusions: confusions,
                           correctness: correctness, testLabels: testLabels.filter { !$0.value.isEmpty })
+    }
+
+    /// The experiment's jobs (`results`, from `store`) with their configs parsed, and the
+    /// spec's grid points holding them. `harness run` reads its adaptive seeds' rounds
+    /// through this too, so a round decides on the points the report shows.
+    static func gridPoints(_ spec: ExperimentSpec, results: [JobResult], store: Store) throws
+        -> (jobs: [ReportJob], points: [GridPoint]) {
+        let assign = try PointAssignment(spec)
+        let jobs = try results.map { result -> ReportJob in
+            let config: JSONValue
+            do {
+                config = try JSONValue.parse(result.configJSON)
+            } catch {
+                throw HarnessError("job \(result.jobID) of experiment \(spec.name) in \(store.path): config is not JSON (\(error))")
+            }
+            return ReportJob(result: result, config: config, point: assign.point(config: config, position: result.position))
+        }
+        let points = assign.values.enumerated().map { index, values in
+            GridPoint(index: index, values: values, jobs: jobs.filter { $0.point == index })
+        }
+        return (jobs, points)
     }
 
     private static func experimentRecord(_ store: Store, _ name: String, hint: String) throws -> ExperimentRecord {
@@ -218,10 +221,19 @@ public struct ReportData: Sendable {
     var unmatchedJobs: [ReportJob] { jobs.filter { $0.point == nil } }
 
     /// Seeds the spec asks for at `point` that the experiment has no job for (only when
-    /// the spec file is newer than the registered experiment).
+    /// the spec file is newer than the registered experiment). With adaptive seeds, the
+    /// start seeds: the seeds a round may add are not asked for until it adds them.
     func missingSeeds(_ point: GridPoint) -> [Int] {
         let present = Set(point.jobs.map(\.result.seed))
         return spec.seeds.filter { !present.contains($0) }
+    }
+
+    /// Whether adaptive seeds added seeds to some grid point, beyond the start seeds every
+    /// point runs: then the comparisons stopped on the data, which the report warns about.
+    var hasAdaptiveSeeds: Bool {
+        guard spec.adaptiveSeeds != nil else { return false }
+        let start = Set(spec.seeds)
+        return points.contains { point in point.jobs.contains { !start.contains($0.result.seed) } }
     }
 
     /// The value of `dimension` for `job`: its grid value when `dimension` is a grid
@@ -236,9 +248,11 @@ public struct ReportData: Sendable {
     }
 
     /// "model.hidden = 64, pruning.threshold = 0.05", or "all jobs" for an empty grid.
-    func label(_ point: GridPoint) -> String {
+    func label(_ point: GridPoint) -> String { Self.label(dimensions: dimensions, values: point.values) }
+
+    static func label(dimensions: [String], values: [JSONValue]) -> String {
         guard !dimensions.isEmpty else { return "all jobs" }
-        return GridLabel.point(Array(zip(dimensions, point.values).map { (path: $0, value: $1) }))
+        return GridLabel.point(Array(zip(dimensions, values).map { (path: $0, value: $1) }))
     }
 
     /// The dimensions' names for legends: the last component of each ("hidden") when those
@@ -256,42 +270,52 @@ public struct ReportData: Sendable {
     }
 }
 
-/// Finds the grid point of a job: by its exact config text among the spec's expanded jobs
-/// (which also covers settings the config leaves out, like `dataset.path`), else by the
-/// values its config has at each grid dimension.
+/// Finds the grid point of a job: by its config without the seed among the spec's grid
+/// points (which also covers settings the config leaves out, like `dataset.path`, and any
+/// seed, adaptive ones included), else by the values its config has at each grid dimension.
 struct PointAssignment {
     /// Each grid point's values, in `spec.jobs()` order.
     let values: [[JSONValue]]
     let dimensions: [String]
-    /// The grid points whose jobs have this config text: one, or several when points
-    /// differ only in settings the config leaves out (a grid over `dataset.path`).
+    /// The grid points whose jobs have this config (without the seed): one, or several when
+    /// points differ only in settings the config leaves out (a grid over `dataset.path`).
     private let pointsByConfig: [String: [Int]]
+    /// Positions per grid point in the experiment's job order (`spec.possibleSeeds.count`).
     private let perPoint: Int
 
     init(_ spec: ExperimentSpec) throws {
-        let jobs = try spec.jobs()
-        let perPoint = spec.seeds.count
         var values: [[JSONValue]] = []
         var pointsByConfig: [String: [Int]] = [:]
-        for (index, job) in jobs.enumerated() {
-            if index % perPoint == 0 { values.append(job.gridPoint.map(\.value)) }
-            let key = job.canonicalJSON(), point = index / perPoint
+        for (point, resolved) in try spec.gridPoints().enumerated() {
+            values.append(resolved.gridPoint.map(\.value))
+            let key = Self.key(resolved.job(seed: 0).canonicalJSON())
             if pointsByConfig[key]?.contains(point) != true { pointsByConfig[key, default: []].append(point) }
         }
         self.values = values
         dimensions = spec.grid.map(\.path)
         self.pointsByConfig = pointsByConfig
-        self.perPoint = perPoint
+        perPoint = spec.possibleSeeds.count
     }
 
     /// `position` is the job's place in the experiment's job order, which is the spec's
-    /// expansion order: it tells apart points whose jobs share a config text.
-    func point(configJSON: String, config: JSONValue, position: Int) -> Int? {
-        if let points = pointsByConfig[configJSON] {
+    /// expansion order with `perPoint` places per grid point: it tells apart points whose
+    /// jobs share a config.
+    func point(config: JSONValue, position: Int) -> Int? {
+        if let points = pointsByConfig[Self.key(config)] {
             return points.count == 1 || !points.contains(position / perPoint) ? points[0] : position / perPoint
         }
         let found = dimensions.map { Self.configValue(config, path: $0) }
         return values.firstIndex { point in zip(point, found).allSatisfy { Self.same($0, $1) } }
+    }
+
+    /// A config's canonical text without its seed: what all jobs of one grid point share.
+    private static func key(_ config: JSONValue) -> String {
+        guard case let .object(members) = config else { return config.canonicalText() }
+        return JSONValue.object(members.filter { $0.key != "seed" }).canonicalText()
+    }
+
+    private static func key(_ configJSON: String) -> String {
+        key((try? JSONValue.parse(configJSON)) ?? .string(configJSON))
     }
 
     /// The value at a dotted setting path ("model.hidden") of a config; null when absent.

@@ -90,19 +90,40 @@ public final class Scheduler: @unchecked Sendable {
         }
     }
 
+    /// Runs the spec's jobs that are not done; with adaptive seeds, then adds seeds in
+    /// rounds (`runAdaptiveRounds`).
     public func run() throws -> RunSummary {
-        try run(try prepare())
+        let inputs = try load()
+        let prepared = try register(inputs)
+        guard prepared.spec.adaptiveSeeds != nil else { return try run(prepared) }
+        return try runAdaptiveRounds(inputs, prepared)
     }
 
     /// Loads the spec and the data, computes the job ids and registers the experiment in
     /// the database: everything before the first claim. `harness submit` stops here.
-    public func prepare() throws -> PreparedRun {
-        // Everything that can be wrong with the input is checked before the database is
-        // touched, so a bad spec or bad data leaves it as it was.
+    /// `adding`: adaptive seeds' jobs to add to the experiment (a round's, or those a Slurm
+    /// task runs); the start seeds' jobs and those added before are registered anyway.
+    public func prepare(adding: [String] = []) throws -> PreparedRun {
+        try register(try load(), adding: adding)
+    }
+
+    /// What `prepare` reads before it registers anything: the spec, its data, every job
+    /// it can have, and the store.
+    struct Inputs {
+        let spec: ExperimentSpec
+        let data: LoadedData
+        let possible: PossibleJobs
+        let store: Store
+    }
+
+    /// Everything that can be wrong with the input is checked before the database is
+    /// touched (the store is opened last), so a bad spec or bad data leaves it as it was.
+    func load() throws -> Inputs {
         let spec = try ExperimentSpec.load(path: options.specPath)
         let configs = try spec.jobs()
         let data = try loadData(spec, configs)
-        let fingerprints = configs.map { data.fingerprintOf[$0.dataset.path] ?? data.primary.fingerprint }
+        func fingerprint(_ config: JobConfig) -> String { data.fingerprintOf[config.dataset.path] ?? data.primary.fingerprint }
+        let fingerprints = configs.map(fingerprint)
         for (fingerprint, set) in data.sets {
             let largest = zip(configs, fingerprints).filter { $0.1 == fingerprint }.compactMap(\.0.dataset.trainSize).max()
             if let largest, largest > set.data.train.count {
@@ -112,7 +133,8 @@ public final class Scheduler: @unchecked Sendable {
             }
         }
         let ids = zip(configs, fingerprints).map { $0.id(dataFingerprint: $1) }
-        // Two grid points that differ only in dataset.path, on two copies of the same data.
+        // Two grid points that differ only in dataset.path, on two copies of the same data
+        // (which seed makes no difference, so the plan's jobs are checked).
         var firstWithID: [String: Int] = [:]
         for (index, id) in ids.enumerated() {
             if let earlier = firstWithID[id] {
@@ -122,31 +144,103 @@ public final class Scheduler: @unchecked Sendable {
             }
             firstWithID[id] = index
         }
-        let bases = PruningBases(configs: configs, ids: ids, fingerprints: fingerprints, databasePath: options.databasePath)
+        let seeds = spec.possibleSeeds
+        let possibleConfigs = try spec.gridPoints().flatMap { point in seeds.map(point.job) }
+        let possibleFingerprints = possibleConfigs.map(fingerprint)
+        let possible = PossibleJobs(seeds: seeds, configs: possibleConfigs,
+                                    ids: zip(possibleConfigs, possibleFingerprints).map { $0.id(dataFingerprint: $1) },
+                                    fingerprints: possibleFingerprints)
+        return Inputs(spec: spec, data: data, possible: possible, store: try Store(path: options.databasePath))
+    }
 
-        let store = try Store(path: options.databasePath)
+    /// Registers the data sets, the experiment and its jobs (the start seeds', those added
+    /// before and `adding`) and the pruning bases those jobs need.
+    func register(_ inputs: Inputs, adding: [String] = []) throws -> PreparedRun {
+        let (spec, data, possible, store) = (inputs.spec, inputs.data, inputs.possible, inputs.store)
         for (fingerprint, set) in data.sets.sorted(by: { $0.key < $1.key }) {
             try store.registerDataset(fingerprint: fingerprint,
                                       descriptionJSON: try set.data.descriptionJSON(directoryLabel: set.location.label),
                                       testLabels: set.data.test.labels)
         }
-        try store.registerSupportJobs(bases.registrations, datasetFingerprint: data.primary.fingerprint)
+        let always = Set(spec.seeds), added = Set(adding)
+        let registrations = possible.ids.indices.map { index in
+            let config = possible.configs[index], id = possible.ids[index]
+            return JobRegistration(id: id, configJSON: config.canonicalJSON(), seed: config.seed,
+                                   datasetFingerprint: possible.fingerprints[index],
+                                   onlyIfMember: !always.contains(config.seed) && !added.contains(id))
+        }
         // Refused (inside the transaction) when another spec file registered this name.
-        try store.registerExperiment(name: spec.name, description: spec.description, specJSON: spec.sourceJSON,
-                                     specPath: options.specPath, datasetFingerprint: data.primary.fingerprint,
-                                     jobs: zip(zip(ids, configs), fingerprints).map {
-                                         JobRegistration(id: $0.0, configJSON: $0.1.canonicalJSON(), seed: $0.1.seed,
-                                                         datasetFingerprint: $1)
-                                     })
+        let members = try store.registerExperiment(name: spec.name, description: spec.description, specJSON: spec.sourceJSON,
+                                                   specPath: options.specPath, datasetFingerprint: data.primary.fingerprint,
+                                                   jobs: registrations)
+        let positions = members.compactMap { possible.positionOfID[$0] }
+        let configs = positions.map { possible.configs[$0] }, ids = positions.map { possible.ids[$0] }
+        let fingerprints = positions.map { possible.fingerprints[$0] }
+        let bases = PruningBases(configs: configs, ids: ids, fingerprints: fingerprints, databasePath: options.databasePath)
+        try store.registerSupportJobs(bases.registrations, datasetFingerprint: data.primary.fingerprint)
         var dataOfJob = Dictionary(zip(ids, fingerprints), uniquingKeysWith: { first, _ in first })
         for base in bases.ids { dataOfJob[base] = bases.dataFingerprint(of: base) }
-        return PreparedRun(spec: spec, configs: configs, jobIDs: ids, data: data.primary,
+        return PreparedRun(spec: spec, configs: configs, jobIDs: ids, positions: positions, data: data.primary,
                            dataDirectory: data.sets[data.primary.fingerprint]!.location.directory,
-                           datasets: data.sets.mapValues(\.data), dataOfJob: dataOfJob, store: store, bases: bases)
+                           datasets: data.sets.mapValues(\.data), dataOfJob: dataOfJob, store: store, bases: bases,
+                           possible: possible)
+    }
+
+    /// Adaptive seeds: after the registered jobs have run, each round reads the results,
+    /// lets `AdaptiveSeedRound` choose which grid points get their next seed, registers
+    /// and runs those jobs, until a round adds none (or a signal stops the run). The
+    /// summary counts every round; `--force` reruns each job once over all of them.
+    ///
+    /// Another process running the same spec adds the same seeds in the same rounds; one
+    /// that is a round ahead has registered jobs this one has not run. Before a round is
+    /// decided on jobs that are neither done nor failed, they are run (or waited for), so no
+    /// process stops early on another's unfinished round. The same open jobs are not tried
+    /// twice in a row: a pruning job whose base failed stays pending, and then its point
+    /// simply gets no more seeds.
+    private func runAdaptiveRounds(_ inputs: Inputs, _ first: PreparedRun) throws -> RunSummary {
+        let rerunBefore = options.force ? Date() : nil
+        var prepared = first
+        var summary = try run(prepared, rerunBefore: rerunBefore)
+        func add(_ next: RunSummary) {
+            summary.alreadyDone += next.alreadyDone
+            summary.completed += next.completed
+            summary.failed += next.failed
+            summary.failedBefore += next.failedBefore
+            summary.interrupted += next.interrupted
+            summary.stoppedBySignal = next.stoppedBySignal
+        }
+        var round = 1
+        var openJobsRun: Set<String> = []
+        while !stop.isSet {
+            let decision = try AdaptiveSeedRound.next(after: prepared)
+            if decision.hasOpenJobs {
+                prepared = try register(inputs)
+                let states = try prepared.store.jobStates(experiment: prepared.spec.name)
+                let open = prepared.jobIDs.filter { states[$0] != .done && states[$0] != .failed }
+                if !open.isEmpty && Set(open) != openJobsRun {
+                    openJobsRun = Set(open)
+                    add(try run(prepared, only: open, rerunBefore: rerunBefore))
+                    continue
+                }
+            }
+            guard !decision.jobIDs.isEmpty else {
+                log.message(decision.conclusion(rounds: round))
+                break
+            }
+            round += 1
+            log.message(decision.announcement(round: round))
+            prepared = try register(inputs, adding: decision.jobIDs)
+            add(try run(prepared, only: decision.jobIDs, rerunBefore: rerunBefore))
+        }
+        // Over every job of the experiment, those another process added included.
+        let states = try prepared.store.jobStates(experiment: prepared.spec.name)
+        summary.total = states.count
+        summary.notDone = states.values.filter { $0 != .done }.count
+        return summary
     }
 
     /// The data sets a spec's jobs read, each loaded once.
-    private struct LoadedData {
+    struct LoadedData {
         /// The data of jobs without a `dataset.path` of their own (or of the first job).
         var primary: FashionMNIST
         /// By fingerprint: the data and where it was found.
@@ -212,12 +306,19 @@ public final class Scheduler: @unchecked Sendable {
     /// subset of `prepared.jobIDs`, as `harness worker` runs one Slurm task's jobs), on
     /// `workers` threads that each claim and run jobs until none is left.
     public func run(_ prepared: PreparedRun, only selection: [String]? = nil) throws -> RunSummary {
+        try run(prepared, only: selection, rerunBefore: options.force ? Date() : nil)
+    }
+
+    /// `rerunBefore` (with `--force`): a job counts as done only if a run started at or
+    /// after it is done, so each job reruns once, however many rounds ask for it.
+    private func run(_ prepared: PreparedRun, only selection: [String]? = nil, rerunBefore: Date?) throws -> RunSummary {
         let (spec, store) = (prepared.spec, prepared.store)
-        let (configs, ids) = prepared.select(selection)
+        let (configs, ids, positions) = prepared.select(selection)
+        let force = rerunBefore != nil
         let statesBefore = try store.jobStates(experiment: spec.name)
         var summary = RunSummary()
         summary.total = ids.count
-        summary.alreadyDone = options.force ? 0 : ids.filter { statesBefore[$0] == .done }.count
+        summary.alreadyDone = force ? 0 : ids.filter { statesBefore[$0] == .done }.count
         let pending = ids.count - summary.alreadyDone
         let (workers, threads) = Self.layout(pending: pending, cores: ProcessInfo.processInfo.activeProcessorCount,
                                              workers: options.workers, threads: options.threadsPerJob ?? spec.training.threads)
@@ -230,15 +331,16 @@ public final class Scheduler: @unchecked Sendable {
             if let job = prepared.bases.job(base) { cost[base] = costModel.predicted(job, data: prepared.data(forJob: base)) }
         }
         let order = ids.indices.sorted { (-(cost[ids[$0]] ?? 0), $0) < (-(cost[ids[$1]] ?? 0), $1) }
-        let pendingCost = ids.filter { options.force || statesBefore[$0] != .done }.reduce(0) { $0 + (cost[$1] ?? 0) }
+        let pendingCost = ids.filter { force || statesBefore[$0] != .done }.reduce(0) { $0 + (cost[$1] ?? 0) }
             + prepared.bases.ids.reduce(0) { $0 + (cost[$1] ?? 0) }
         log.start(experiment: spec.name, total: ids.count, alreadyDone: summary.alreadyDone, workers: workers, threads: threads,
                   pendingCost: pendingCost)
 
-        let jobs = RunJobs(ids: order.map { ids[$0] }, configs: order.map { configs[$0] }, indices: order,
-                           bases: prepared.bases, threads: threads, rerunBefore: options.force ? Date() : nil, cost: cost)
+        let jobs = RunJobs(ids: order.map { ids[$0] }, configs: order.map { configs[$0] }, indices: order.map { positions[$0] },
+                           firstBaseIndex: prepared.possible.ids.count, bases: prepared.bases, threads: threads,
+                           rerunBefore: rerunBefore, cost: cost)
         var initial = SharedState()
-        if !options.force {
+        if !force {
             initial.settled = Set(ids.filter { statesBefore[$0] == .done || (!options.retryFailed && statesBefore[$0] == .failed) })
         }
         let shared = Mutex(initial)
@@ -276,7 +378,8 @@ public final class Scheduler: @unchecked Sendable {
         /// In claiming order (longest first).
         let ids: [String]
         let byID: [String: JobConfig]
-        /// A job's number in the spec's order (0-based), as progress lines show it; bases follow.
+        /// A job's position in the experiment (0-based), as progress lines show it; bases
+        /// follow every position the spec can fill, so no round reuses a base's number.
         let index: [String: Int]
         let bases: PruningBases
         let threads: Int
@@ -285,14 +388,14 @@ public final class Scheduler: @unchecked Sendable {
         /// Predicted cost by job id (`JobCost`).
         let cost: [String: Double]
 
-        init(ids: [String], configs: [JobConfig], indices: [Int], bases: PruningBases, threads: Int, rerunBefore: Date?,
-             cost: [String: Double]) {
+        init(ids: [String], configs: [JobConfig], indices: [Int], firstBaseIndex: Int, bases: PruningBases, threads: Int,
+             rerunBefore: Date?, cost: [String: Double]) {
             self.ids = ids
             var byID = Dictionary(zip(ids, configs), uniquingKeysWith: { first, _ in first })
             for base in bases.ids { byID[base] = byID[base] ?? bases.job(base) }
             self.byID = byID
             var index = Dictionary(zip(ids, indices), uniquingKeysWith: { first, _ in first })
-            for (k, base) in bases.ids.enumerated() where index[base] == nil { index[base] = ids.count + k }
+            for (k, base) in bases.ids.enumerated() where index[base] == nil { index[base] = firstBaseIndex + k }
             self.index = index
             self.bases = bases
             self.threads = threads

@@ -74,7 +74,8 @@ public enum ShardWorker {
     private static func runJobs(_ jobs: [String], manifest: SlurmManifest, jobsFile: String, options: RunOptions,
                                 stop: StopFlag, log: ProgressLog) throws -> RunSummary {
         let scheduler = Scheduler(options: options, stop: stop, log: log)
-        let prepared = try scheduler.prepare()
+        // A task may run adaptive seeds a round added; they are registered in its shard too.
+        let prepared = try scheduler.prepare(adding: jobs)
         guard prepared.data.fingerprint == manifest.dataFingerprint else {
             throw HarnessError("the data in \(prepared.dataDirectory) has fingerprint \(prepared.data.fingerprint), but "
                                + "\(jobsFile) was submitted for data \(manifest.dataFingerprint); submit again")

@@ -57,10 +57,15 @@ public struct SlurmSubmission: Sendable {
     public let mergeScript: String?
     public let arrayJobID: String?
     public let mergeJobID: String?
+    /// With adaptive seeds and every registered job done: what the rounds decided (the
+    /// seeds this submission adds, or why it adds none).
+    public let adaptiveMessages: [String]
 }
 
 /// Submits the pending jobs of a spec as one Slurm job array (see SlurmShards for where
-/// the results go and how they come back).
+/// the results go and how they come back). With adaptive seeds, a submission made when
+/// every job is done submits the next round's jobs, so submitting again after each merge
+/// goes round by round.
 public enum SlurmSubmitter {
     /// Slurm's default MaxArraySize is 1001 (task ids 0...1000); larger grids are cut into
     /// slices of several jobs per task unless `--jobs-per-task` says otherwise.
@@ -71,15 +76,31 @@ public enum SlurmSubmitter {
         let scheduler = Scheduler(options: RunOptions(specPath: options.specPath, databasePath: options.databasePath,
                                                       dataDirectory: options.dataDirectory,
                                                       environment: options.environment), log: log)
-        let prepared = try scheduler.prepare()
+        let inputs = try scheduler.load()
+        var prepared = try scheduler.register(inputs)
         let spec = prepared.spec
         // Results that earlier tasks left in shards count as done, or they would run again.
         let merge = SlurmShards.mergeAll(into: prepared.store)
-        let states = try prepared.store.jobStates(experiment: spec.name)
-        let pending = prepared.jobIDs.filter { states[$0] != .done }
+        var states = try prepared.store.jobStates(experiment: spec.name)
+        var pending = prepared.jobIDs.filter { states[$0] != .done }
+        // Adaptive seeds: once every job is done, the next round's jobs are this submission's
+        // (a round whose jobs are all done already, from another experiment, is passed).
+        var adaptiveMessages: [String] = []
+        while pending.isEmpty && spec.adaptiveSeeds != nil {
+            let round = try AdaptiveSeedRound.next(after: prepared)
+            guard !round.jobIDs.isEmpty else {
+                adaptiveMessages.append(round.conclusion(rounds: nil))
+                break
+            }
+            adaptiveMessages.append(round.announcement(round: nil))
+            prepared = try scheduler.register(inputs, adding: round.jobIDs)
+            states = try prepared.store.jobStates(experiment: spec.name)
+            pending = prepared.jobIDs.filter { states[$0] != .done }
+        }
         guard !pending.isEmpty else {
             return SlurmSubmission(experiment: spec.name, totalJobs: prepared.jobIDs.count, merge: merge, pendingJobs: [], tasks: 0,
-                                   directory: nil, arrayScript: nil, mergeScript: nil, arrayJobID: nil, mergeJobID: nil)
+                                   directory: nil, arrayScript: nil, mergeScript: nil, arrayJobID: nil, mergeJobID: nil,
+                                   adaptiveMessages: adaptiveMessages)
         }
 
         let perTask = options.jobsPerTask ?? max(1, (pending.count + maxDefaultTasks - 1) / maxDefaultTasks)
@@ -125,7 +146,7 @@ public enum SlurmSubmitter {
         }
         return SlurmSubmission(experiment: spec.name, totalJobs: prepared.jobIDs.count, merge: merge, pendingJobs: pending,
                                tasks: tasks.count, directory: directory, arrayScript: arrayScript, mergeScript: mergeScript,
-                               arrayJobID: arrayJobID, mergeJobID: mergeJobID)
+                               arrayJobID: arrayJobID, mergeJobID: mergeJobID, adaptiveMessages: adaptiveMessages)
     }
 
     struct ScriptParameters {

@@ -73,13 +73,27 @@ public struct JobConfig: Sendable, Equatable {
 
 // MARK: - Expansion
 
+/// One grid point with its settings resolved: its jobs are these settings with each seed.
+public struct ResolvedGridPoint: Sendable {
+    /// The point's values as written in the spec, in grid order.
+    public let gridPoint: [(path: String, value: JSONValue)]
+    public let settings: JobSettings
+
+    /// The point's job with `seed`.
+    public func job(seed: Int) -> JobConfig {
+        JobConfig(dataset: settings.dataset, model: settings.model, training: settings.training, pruning: settings.pruning,
+                  seed: seed, gridPoint: gridPoint)
+    }
+}
+
 extension ExperimentSpec {
     /// The largest expansion accepted; far beyond any real experiment, it stops a typo such as
     /// an extra dimension from producing a plan nobody can read.
     static let maxJobs = 1_000_000
 
     /// Every job: the cartesian product of the grid (the first grid key varies slowest) times
-    /// the seeds (innermost), each validated as a combination.
+    /// the seeds (innermost), each validated as a combination. With adaptive seeds, these
+    /// are the start seeds' jobs; `gridPoints()` gives the jobs of any other seed.
     public func jobs() throws -> [JobConfig] {
         do {
             return try expand()
@@ -88,17 +102,33 @@ extension ExperimentSpec {
         }
     }
 
+    /// The grid points in `jobs()`'s order, each validated.
+    public func gridPoints() throws -> [ResolvedGridPoint] {
+        do {
+            return try expandPoints()
+        } catch let issue as SpecIssue {
+            throw issue.error(in: filePath)
+        }
+    }
+
     func expand() throws -> [JobConfig] {
+        try expandPoints().flatMap { point in seeds.map(point.job) }
+    }
+
+    func expandPoints() throws -> [ResolvedGridPoint] {
         let (points, overflow) = grid.reduce((1, false)) { partial, dimension in
             let product = partial.0.multipliedReportingOverflow(by: dimension.values.count)
             return (product.partialValue, partial.1 || product.overflow)
         }
-        if overflow || points > Self.maxJobs / seeds.count {
-            throw SpecIssue("$.grid", "the grid expands to more than \(Self.maxJobs) jobs; split the experiment")
+        // Adaptive seeds count with their maximum: that is how many jobs the grid may get.
+        if overflow || points > Self.maxJobs / possibleSeeds.count {
+            throw SpecIssue("$.grid", "the grid expands to more than \(Self.maxJobs) jobs"
+                            + (adaptiveSeeds == nil ? "" : " (counting every grid point at $.seeds.max seeds)")
+                            + "; split the experiment")
         }
 
-        var jobs: [JobConfig] = []
-        jobs.reserveCapacity(points * seeds.count)
+        var resolved: [ResolvedGridPoint] = []
+        resolved.reserveCapacity(points)
         // Two grid points that resolve to the same settings would run the same job twice.
         var firstPointWithIdentity: [String: Int] = [:]
         for point in 0..<points {
@@ -127,23 +157,18 @@ extension ExperimentSpec {
                 throw issue
             }
 
-            let probe = JobConfig(dataset: settings.dataset, model: settings.model, training: settings.training,
-                                  pruning: settings.pruning, seed: 0)
-            let identity = probe.canonicalJSON() + "\u{0}" + (settings.dataset.path ?? "")
+            let candidate = ResolvedGridPoint(gridPoint: gridPoint, settings: settings)
+            let identity = candidate.job(seed: 0).canonicalJSON() + "\u{0}" + (settings.dataset.path ?? "")
             if let earlier = firstPointWithIdentity[identity] {
-                let earlierPoint = jobs[earlier * seeds.count].gridPoint
+                let earlierPoint = resolved[earlier].gridPoint
                 throw SpecIssue("$.grid", "grid points \(earlier + 1) (\(GridLabel.point(earlierPoint))) and \(point + 1) "
                                 + "(\(GridLabel.point(gridPoint))) describe the same job; a value that differs between "
                                 + "them has no effect on these settings")
             }
             firstPointWithIdentity[identity] = point
-
-            for seed in seeds {
-                jobs.append(JobConfig(dataset: settings.dataset, model: settings.model, training: settings.training,
-                                      pruning: settings.pruning, seed: seed, gridPoint: gridPoint))
-            }
+            resolved.append(candidate)
         }
-        return jobs
+        return resolved
     }
 }
 

@@ -15,6 +15,9 @@ import Foundation
 ///      1             1            32     1
 ///     ...
 ///     27 jobs (9 grid points x 3 seeds)
+///
+/// With adaptive seeds the rows are the start seeds' jobs, and the seeds line and the
+/// total say how many more `harness run` may add.
 public enum Plan {
     /// `jobs` are the spec's jobs (`spec.jobs()`), numbered from 1 in that order.
     public static func render(_ spec: ExperimentSpec, jobs: [JobConfig]) -> String {
@@ -28,11 +31,28 @@ public enum Plan {
         }
         let dimensions = spec.grid.map { "\($0.path) (\(count($0.values.count, "value")))" }
         lines.append("Grid: " + (dimensions.isEmpty ? "none" : dimensions.joined(separator: " x ")))
-        lines.append("Seeds: " + spec.seeds.map(String.init).joined(separator: ", "))
+        var seeds = "Seeds: " + spec.seeds.map(String.init).joined(separator: ", ")
+        // With one grid point there is no comparison with the best, so no round adds a seed.
+        let extra = spec.gridPointCount > 1 ? spec.adaptiveSeeds.map { Array($0.allSeeds.dropFirst($0.start)) } ?? [] : []
+        if let adaptive = spec.adaptiveSeeds {
+            seeds += "; adaptive, up to \(adaptive.max) per grid point"
+            if spec.gridPointCount == 1 && adaptive.max > adaptive.start {
+                seeds += " (with one grid point there is nothing to compare, so harness run adds none)"
+            } else if !extra.isEmpty {
+                seeds += " (harness run adds seed\(extra.count == 1 ? "" : "s") \(AdaptiveSeeds.range(extra)), one at a time, "
+                    + "to the grid points whose comparison with the best is undecided)"
+            }
+        }
+        lines.append(seeds)
         lines.append("")
         lines += table(spec, jobs)
         lines.append("")
-        lines.append("\(count(jobs.count, "job")) (\(count(spec.gridPointCount, "grid point")) x \(count(spec.seeds.count, "seed")))")
+        var total = "\(count(jobs.count, "job")) (\(count(spec.gridPointCount, "grid point")) x \(count(spec.seeds.count, "seed")))"
+        if !extra.isEmpty {
+            total += "; adaptive seeds may add up to \(spec.gridPointCount * extra.count) more "
+                + "(\(count(spec.gridPointCount, "grid point")) x \(count(extra.count, "seed")))"
+        }
+        lines.append(total)
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -21,7 +21,10 @@ public struct ExperimentSpec: Sendable {
     public let model: ModelSettings
     public let training: TrainingSettings
     public let pruning: PruningSettings?
+    /// The seeds every grid point runs: the list given, or adaptive seeds' start seeds.
     public let seeds: [Int]
+    /// Set when `"seeds"` is an object: more seeds may be added to some grid points.
+    public let adaptiveSeeds: AdaptiveSeeds?
     /// Dotted setting paths and their values, in file order.
     public let grid: [(path: String, values: [JSONValue])]
     /// The paper's numbers for this experiment, verbatim, for reports.
@@ -39,6 +42,12 @@ public struct ExperimentSpec: Sendable {
 
     /// The number of grid points (1 for an empty grid).
     public var gridPointCount: Int { grid.reduce(1) { $0 * $1.values.count } }
+
+    /// Every seed a grid point can run, in the order they are added: `seeds`, then, with
+    /// adaptive seeds, the rest up to `max`. A job's position in the experiment is its grid
+    /// point's index times this count plus its seed's index here, so a position never
+    /// moves when another point gets a seed, and seeds not (yet) added leave gaps.
+    public var possibleSeeds: [Int] { adaptiveSeeds?.allSeeds ?? seeds }
 
     /// Reads and parses the spec file at `path`. Only a regular file (or a symbolic link to
     /// one) is read: a FIFO, directory or device is refused by its type before it is opened
@@ -103,7 +112,7 @@ public struct ExperimentSpec: Sendable {
         }
     }
 
-    fileprivate init(name: String, description: String, settings: JobSettings, seeds: [Int],
+    fileprivate init(name: String, description: String, settings: JobSettings, seeds: [Int], adaptiveSeeds: AdaptiveSeeds?,
                      grid: [(path: String, values: [JSONValue])], reference: JSONValue?,
                      sourceJSON: String, filePath: String, baseEntries: [SettingEntry]) {
         self.name = name
@@ -113,6 +122,7 @@ public struct ExperimentSpec: Sendable {
         training = settings.training
         pruning = settings.pruning
         self.seeds = seeds
+        self.adaptiveSeeds = adaptiveSeeds
         self.grid = grid
         self.reference = reference
         self.sourceJSON = sourceJSON
@@ -201,7 +211,7 @@ private struct SpecReader {
             throw SpecIssue("$.name", "\(shown(nameValue)) is not a valid name; use only letters, digits, \".\", \"_\" and \"-\"")
         }
         let description = try root["description"].map { try SpecRead.string($0, "$.description") } ?? ""
-        let seeds = try root["seeds"].map(readSeeds) ?? [1]
+        let (seeds, adaptiveSeeds) = try root["seeds"].map(readSeeds) ?? ([1], nil)
 
         var entries: [SettingEntry] = []
         for section in SettingSection.allCases {
@@ -219,13 +229,20 @@ private struct SpecReader {
         let grid = try readGrid(root["grid"] ?? .object([]), base: base)
         try checkPruning(base: base, grid: grid)
 
-        return ExperimentSpec(name: name, description: description, settings: base, seeds: seeds, grid: grid,
+        return ExperimentSpec(name: name, description: description, settings: base, seeds: seeds,
+                              adaptiveSeeds: adaptiveSeeds, grid: grid,
                               reference: root["reference"], sourceJSON: text, filePath: filePath, baseEntries: entries)
     }
 
-    func readSeeds(_ value: JSONValue) throws -> [Int] {
+    /// A list of seeds, or adaptive seeds `{"start": 3, "max": 10}` (then the list is the start seeds).
+    func readSeeds(_ value: JSONValue) throws -> ([Int], AdaptiveSeeds?) {
+        if case .object = value {
+            let adaptive = try AdaptiveSeeds(value, path: "$.seeds")
+            return (adaptive.startSeeds, adaptive)
+        }
         guard case let .array(elements) = value else {
-            throw SpecIssue("$.seeds", "expected a list of integer seeds like [1, 2, 3], found \(shown(value))")
+            throw SpecIssue("$.seeds", "expected a list of integer seeds like [1, 2, 3], or adaptive seeds like "
+                            + "{\"start\": 3, \"max\": 10}, found \(shown(value))")
         }
         guard !elements.isEmpty else { throw SpecIssue("$.seeds", "empty list; give at least one seed") }
         var seeds: [Int] = []
@@ -237,7 +254,7 @@ private struct SpecReader {
             }
             seeds.append(seed)
         }
-        return seeds
+        return (seeds, nil)
     }
 
     /// "\"lstm\", \"rnn\", \"cnn\"": the model types the engine builds.

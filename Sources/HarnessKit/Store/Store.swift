@@ -69,16 +69,23 @@ public final class Store: @unchecked Sendable {
         }
     }
 
-    /// Records an experiment and its complete, ordered job list. Idempotent: jobs already
-    /// known are left as they are (with their runs), new ones are added, and a job no
-    /// longer listed leaves the experiment (its runs and results stay in the database and
-    /// come back if the job is listed again). `updated_at` changes only when something did.
+    /// Records an experiment and its complete, ordered job list, and returns the ids of the
+    /// jobs that are its members now, in order. Idempotent: jobs already known are left as
+    /// they are (with their runs), new ones are added, and a job no longer listed leaves the
+    /// experiment (its runs and results stay in the database and come back if the job is
+    /// listed again). `updated_at` changes only when something did.
+    ///
+    /// A job's position is its index in `jobs`. A job marked `onlyIfMember` (an adaptive
+    /// seed no round may have added yet) keeps its membership if it has one and is skipped
+    /// otherwise, leaving a gap in the positions. Deciding that inside the transaction means
+    /// two processes adding seeds to one experiment never drop each other's.
     ///
     /// With `specPath`, the spec file the text was read from, a name registered from another
     /// spec file is refused (see `requireSpecOrigin`): editing the one file changes the
     /// experiment, a second file with the same name does not replace it.
+    @discardableResult
     public func registerExperiment(name: String, description: String, specJSON: String, specPath: String? = nil,
-                                   datasetFingerprint: String, jobs: [JobRegistration]) throws {
+                                   datasetFingerprint: String, jobs: [JobRegistration]) throws -> [String] {
         var firstPosition: [String: Int] = [:]
         for (position, job) in jobs.enumerated() {
             if let earlier = firstPosition[job.id] {
@@ -87,14 +94,16 @@ public final class Store: @unchecked Sendable {
             }
             firstPosition[job.id] = position
         }
-        let ids = try Store.jsonArray(jobs.map(\.id))
-        try write { db in
+        return try write { db in
             let known = try db.query("SELECT 1 FROM datasets WHERE fingerprint = ?", [datasetFingerprint]) { _ in true }
             guard !known.isEmpty else {
                 throw HarnessError("cannot register experiment \(name): data set \(datasetFingerprint) is not registered "
                                    + "in \(path) (register the data set first)")
             }
             let recordPath = try specPath.map { try requireSpecOrigin(db, name: name, specJSON: specJSON, specPath: $0) }
+            let members = jobs.contains(where: \.onlyIfMember)
+                ? Set(try db.query("SELECT job_id FROM experiment_jobs WHERE experiment = ?", [name]) { $0.string(0) }) : []
+            let listed = jobs.enumerated().filter { !$0.element.onlyIfMember || members.contains($0.element.id) }
             let now = Store.now()
             let changed = try db.run("""
                 INSERT INTO experiments (name, description, spec_json, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)
@@ -113,7 +122,7 @@ public final class Store: @unchecked Sendable {
                 WHERE position != excluded.position
                 """)
             var membershipChanges = 0
-            for (position, job) in jobs.enumerated() {
+            for (position, job) in listed {
                 try insertJob.bind([job.id, job.configJSON, job.seed, job.datasetFingerprint ?? datasetFingerprint, now])
                 while try insertJob.step() {}
                 try addMember.bind([name, job.id, position])
@@ -122,13 +131,14 @@ public final class Store: @unchecked Sendable {
             }
             membershipChanges += try db.run("""
                 DELETE FROM experiment_jobs WHERE experiment = ? AND job_id NOT IN (SELECT value FROM json_each(?))
-                """, [name, ids])
+                """, [name, try Store.jsonArray(listed.map(\.element.id))])
             if membershipChanges > 0 && !changed {
                 try db.run("UPDATE experiments SET updated_at = ? WHERE name = ?", [now, name])
             }
             if let specPath, recordPath == true {
                 try db.run("UPDATE experiments SET spec_path = ? WHERE name = ?", [Store.canonicalSpecPath(specPath), name])
             }
+            return listed.map(\.element.id)
         }
     }
 

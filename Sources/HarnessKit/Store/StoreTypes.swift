@@ -86,12 +86,17 @@ public struct JobRegistration: Sendable, Equatable {
     /// The data set the job reads, when it is not the one the registration call names
     /// (a grid over `dataset.path`).
     public let datasetFingerprint: String?
+    /// An adaptive seed's job that no round has added yet, or one has: it stays in the
+    /// experiment if it already is a member, and is not added otherwise (see
+    /// `Store.registerExperiment`).
+    public let onlyIfMember: Bool
 
-    public init(id: String, configJSON: String, seed: Int, datasetFingerprint: String? = nil) {
+    public init(id: String, configJSON: String, seed: Int, datasetFingerprint: String? = nil, onlyIfMember: Bool = false) {
         self.id = id
         self.configJSON = configJSON
         self.seed = seed
         self.datasetFingerprint = datasetFingerprint
+        self.onlyIfMember = onlyIfMember
     }
 }
 

@@ -4,6 +4,7 @@ struct PlanCommand: Subcommand {
     static let command = CommandDescription(
         name: "plan",
         summary: "print the jobs a spec expands into, without running anything",
+        discussion: "With adaptive seeds it lists the start seeds' jobs and says how many more harness run may add.",
         positionals: [Positional("SPEC", help: "the experiment spec, a JSON file", noun: "spec file")],
         options: [],
         examples: ["harness plan experiments/quick.json"])

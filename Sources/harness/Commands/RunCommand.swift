@@ -12,6 +12,8 @@ struct RunCommand: Subcommand {
         discussion: "Jobs already done in the database are skipped, so rerunning a spec runs only what is missing. "
             + "Several processes may run one spec on one database: each job runs once, a process waits for the jobs "
             + "others are running (taking over any whose process dies), and each exits 0 once every job is done. "
+            + "With adaptive seeds (\"seeds\": {\"start\": 3, \"max\": 10}), it then adds seeds in rounds, one at a "
+            + "time, to the grid points whose comparison with the best is undecided, until decided or max. "
             + "Ctrl-C or SIGTERM stops claiming jobs and records the running ones as interrupted; "
             + "a second signal quits at once.",
         positionals: [Positional("SPEC", help: "the experiment spec, a JSON file", noun: "spec file")],

@@ -24,7 +24,9 @@ struct SubmitCommand: Subcommand {
         summary: "submit a spec's pending jobs to Slurm as one job array",
         discussion: "Prints the array's job id. Each array task trains into a shard database of its own beside the "
             + "main one (results/slurm/...); a dependent job merges the shards into the main database once the "
-            + "array has ended. The binary, the data and the database must be on a file system the compute nodes share.",
+            + "array has ended. The binary, the data and the database must be on a file system the compute nodes share. "
+            + "With adaptive seeds, a submission made when every job is done submits the next round's seeds: submit "
+            + "again after each merge until it says there is nothing to submit.",
         positionals: [Positional("SPEC", help: "the experiment spec, a JSON file", noun: "spec file")],
         options: [slurm, partition, time, cpusPerTask, maxParallel, jobsPerTask, SharedOptions.db, SharedOptions.data,
                   noMergeJob, dryRun],
@@ -56,6 +58,7 @@ struct SubmitCommand: Subcommand {
     func run() throws -> Int32 {
         let submission = try SlurmSubmitter.submit(options, log: .forStandardError())
         reportMerge(submission.merge, command: Self.command.name)
+        for message in submission.adaptiveMessages { standardError(message) }
         guard let directory = submission.directory, let arrayScript = submission.arrayScript else {
             standardOutput("nothing to submit: all \(submission.totalJobs) jobs of \(submission.experiment) are done")
             return 0
