@@ -34,6 +34,8 @@ final class DocsTests: XCTestCase {
                 XCTAssertEqual(appliesTo, Set(ModelConfig.Kind.allCases.filter(\.isRecurrent).map(\.rawValue)), row.path)
             case .cnn: XCTAssertEqual(appliesTo, ["cnn"], row.path)
             case .sgd: XCTAssertEqual(appliesTo, ["sgd"], row.path)
+            case .units: XCTAssertEqual(appliesTo, ["pruning", "method", "units"], row.path)
+            case .gradual: XCTAssertEqual(appliesTo, ["pruning", "method", "gradual"], row.path)
             case .always: break
             }
         }
@@ -44,6 +46,7 @@ final class DocsTests: XCTestCase {
             "model.activation": RecurrentActivation.allCases.map(\.rawValue),
             "model.init": WeightInitialization.allCases.map(\.rawValue),
             "dataset.sequence": SequenceAxis.allCases.map(\.rawValue),
+            "pruning.method": PruningMethod.allCases.map(\.rawValue),
         ]
         for (path, names) in choices {
             let cell = try XCTUnwrap(rows.first { $0.path == path }?.cells[1], path)

@@ -289,7 +289,8 @@ final class VariantGridTests: XCTestCase {
     /// identity appears in it exactly when the row says it applies.
     func testCanonicalJSONIsWrittenFromTheFieldTable() throws {
         for type in ModelConfig.Kind.allCases {
-            var settings = JobSettings(model: ModelSettings(type: type), pruning: PruningSettings(threshold: 0.1))
+            // Unit pruning by a norm threshold: the method away from its default.
+            var settings = JobSettings(model: ModelSettings(type: type), pruning: PruningSettings(method: .units, threshold: 0.1))
             settings.dataset.trainSize = 100
             settings.model.initialization = .keras
             settings.training.weightDecay = 0.001

@@ -143,7 +143,8 @@ final class SpecTests: XCTestCase {
             "model.dense", "model.dropout", "model.init",
             "training.epochs", "training.batch_size", "training.optimizer", "training.learning_rate", "training.momentum",
             "training.weight_decay",
-            "pruning.threshold", "pruning.sparsity", "pruning.retrain_epochs",
+            "pruning.method", "pruning.threshold", "pruning.sparsity", "pruning.units", "pruning.frequency",
+            "pruning.retrain_epochs",
         ])
     }
 

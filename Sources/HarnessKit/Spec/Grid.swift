@@ -152,6 +152,10 @@ extension ExperimentSpec {
             let settings: JobSettings
             do {
                 settings = try JobSettings.resolve(base: baseEntries, overrides: overrides, pruning: pruning != nil)
+                if let missing = settings.pruning?.missingCriterion {
+                    // Blame the last pruning setting the job was given.
+                    throw SpecIssue((baseEntries + overrides).last { $0.field.section == .pruning }?.path ?? "$.pruning", missing)
+                }
             } catch var issue as SpecIssue {
                 issue.message += " (in grid point \(point + 1): \(GridLabel.point(gridPoint)))"
                 throw issue

@@ -14,6 +14,8 @@ struct SettingField: Sendable {
     /// Which jobs a setting means something for.
     enum Applicability: Sendable {
         case always, recurrent, cnn, sgd
+        /// Pruning jobs of one method.
+        case units, gradual
 
         /// Why the field at `path` means nothing for `settings`, or nil if it applies.
         func reason(_ path: String, _ settings: JobSettings) -> String? {
@@ -28,6 +30,10 @@ struct SettingField: Sendable {
             case .sgd:
                 let optimizer = settings.training.optimizer
                 return optimizer == .sgd ? nil : "\(path) applies to the sgd optimizer, not \(optimizer.rawValue)"
+            case .units, .gradual:
+                let method = settings.pruning?.method ?? .magnitude
+                let wanted: PruningMethod = self == .units ? .units : .gradual
+                return method == wanted ? nil : "\(path) applies to the \(wanted.rawValue) pruning method, not \(method.rawValue)"
             }
         }
 
@@ -44,6 +50,8 @@ struct SettingField: Sendable {
             case .recurrent: Self.recurrentKinds
             case .cnn: "cnn"
             case .sgd: "sgd"
+            case .units: "pruning method units"
+            case .gradual: "pruning method gradual"
             }
         }
     }
@@ -175,6 +183,9 @@ struct SettingField: Sendable {
                      read: { v, p, s in s.training.threads = try SpecRead.optional(v) { try SpecRead.int(v, p, 1...64) } },
                      value: { s in s.training.threads.map { .int($0) } }),
 
+        SettingField(.pruning, "method", identity: .unlessDefault, default: { _ in .string(PruningMethod.magnitude.rawValue) },
+                     read: { v, p, s in s.editablePruning.method = try SpecRead.choice(v, p) },
+                     value: { s in s.pruning.map { .string($0.method.rawValue) } }),
         SettingField(.pruning, "threshold",
                      read: { v, p, s in s.editablePruning.threshold = try SpecRead.double(v, p, DoubleBounds(0), "threshold") },
                      value: { s in s.pruning?.threshold.map { .double($0) } }),
@@ -184,6 +195,15 @@ struct SettingField: Sendable {
                                                                           "sparsity")
                      },
                      value: { s in s.pruning?.sparsity.map { .double($0) } }),
+        SettingField(.pruning, "units", .units,
+                     read: { v, p, s in
+                         s.editablePruning.units = try SpecRead.double(v, p, DoubleBounds(0, lowerInclusive: false, upper: 1,
+                                                                                          upperInclusive: false), "units")
+                     },
+                     value: { s in s.pruning?.units.map { .double($0) } }),
+        SettingField(.pruning, "frequency", .gradual,
+                     read: { v, p, s in s.editablePruning.frequency = try SpecRead.int(v, p, 1...1_000_000) },
+                     value: { s in s.pruning?.method == .gradual ? s.pruning.map { .int($0.frequency) } : nil }),
         SettingField(.pruning, "retrain_epochs",
                      read: { v, p, s in s.editablePruning.retrainEpochs = try SpecRead.int(v, p, 0...1000) },
                      value: { s in s.pruning.map { .int($0.retrainEpochs) } }),

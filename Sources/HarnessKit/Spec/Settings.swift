@@ -119,22 +119,72 @@ public struct TrainingSettings: Sendable, Equatable {
     }
 }
 
-/// Magnitude pruning after training: either remove weights with |w| < `threshold` or remove
-/// the smallest fraction `sparsity` of them, then retrain the rest for `retrainEpochs`.
-/// A valid job has exactly one of `threshold` and `sparsity`.
+/// How a pruning job cuts its trained base model.
+public enum PruningMethod: String, Sendable, CaseIterable {
+    /// Unstructured: weights of small magnitude, by `threshold` or `sparsity`, held at zero
+    /// through retraining (the paper's method).
+    case magnitude
+    /// Structured: whole hidden units of each recurrent and dense hidden layer, by `units`
+    /// (the fraction removed) or a norm `threshold`; the model is rebuilt smaller.
+    case units
+    /// Magnitude pruning raised from 0 to `sparsity` over the retraining on Zhu & Gupta's
+    /// cubic schedule, every `frequency` optimizer steps.
+    case gradual
+}
+
+/// Pruning after training: the base model is cut by `method`, then retrained for
+/// `retrainEpochs`. Which of `threshold`, `sparsity` and `units` a job needs depends on the
+/// method (`missingCriterion`).
 public struct PruningSettings: Sendable, Equatable {
+    public var method: PruningMethod
     public var threshold: Double?
     public var sparsity: Double?
+    /// The fraction of hidden units removed (method `units`).
+    public var units: Double?
+    /// Optimizer steps between pruning steps (method `gradual`).
+    public var frequency: Int
     public var retrainEpochs: Int
 
-    public init(threshold: Double? = nil, sparsity: Double? = nil, retrainEpochs: Int = 10) {
+    public static let defaultFrequency = 10
+
+    public init(method: PruningMethod = .magnitude, threshold: Double? = nil, sparsity: Double? = nil,
+                units: Double? = nil, frequency: Int = PruningSettings.defaultFrequency, retrainEpochs: Int = 10) {
+        self.method = method
         self.threshold = threshold
         self.sparsity = sparsity
+        self.units = units
+        self.frequency = frequency
         self.retrainEpochs = retrainEpochs
     }
 
-    /// The engine's pruning criterion.
+    /// The engine's magnitude criterion (methods `magnitude` and, for its target, `gradual`).
     var criterion: PruningCriterion { threshold.map { .threshold(Float($0)) } ?? .sparsity(sparsity ?? 0) }
+
+    /// Why these settings do not say how much to prune, or nil when they do: magnitude needs
+    /// exactly one of threshold and sparsity, units exactly one of units and threshold,
+    /// gradual a sparsity (its target).
+    var missingCriterion: String? {
+        switch method {
+        case .magnitude:
+            if threshold == nil && sparsity == nil {
+                return "give a \"threshold\" (prune weights with |w| below it) or a \"sparsity\" (fraction of weights to prune)"
+            }
+            if threshold != nil && sparsity != nil { return "pruning takes either a threshold or a sparsity, not both" }
+            if units != nil { return "\"units\" applies to the units method; magnitude pruning takes a threshold or a sparsity" }
+        case .units:
+            if units == nil && threshold == nil {
+                return "the units method needs \"units\" (the fraction of hidden units to remove) or a \"threshold\" "
+                    + "(remove units whose weights' L2 norm is below it)"
+            }
+            if units != nil && threshold != nil { return "the units method takes either units or a threshold, not both" }
+            if sparsity != nil { return "\"sparsity\" applies to magnitude and gradual pruning; the units method takes units or a threshold" }
+        case .gradual:
+            if sparsity == nil { return "gradual pruning needs a \"sparsity\": the fraction of weights pruned at the end" }
+            if threshold != nil { return "gradual pruning ranks by magnitude up to a sparsity; it takes no threshold" }
+            if units != nil { return "\"units\" applies to the units method; gradual pruning takes a sparsity" }
+        }
+        return nil
+    }
 }
 
 /// A job's settings apart from its seed: the sections of a spec, resolved.

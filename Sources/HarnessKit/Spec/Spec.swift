@@ -339,21 +339,25 @@ private struct SpecReader {
         return values
     }
 
-    /// Every job needs exactly one of threshold and sparsity, from the base or the grid.
+    /// Every job needs to be told how much to prune (`PruningSettings.missingCriterion`),
+    /// from the base or the grid. Checked here for the spec as a whole, so the message points
+    /// at the section or the grid dimension; a grid that varies the method (or whole pruning
+    /// variants) is checked job by job as the grid expands.
     func checkPruning(base: JobSettings, grid: [(path: String, values: [JSONValue])]) throws {
-        guard let pruning = base.pruning else { return }
+        guard var pruning = base.pruning else { return }
         let gridKeys = grid.map(\.path)
-        let hasThreshold = pruning.threshold != nil || gridKeys.contains("pruning.threshold")
-        let hasSparsity = pruning.sparsity != nil || gridKeys.contains("pruning.sparsity")
-        if !hasThreshold && !hasSparsity {
+        if gridKeys.contains("pruning") || gridKeys.contains("pruning.method") { return }
+        // A dimension stands for any of its values.
+        if gridKeys.contains("pruning.threshold") { pruning.threshold = pruning.threshold ?? 0 }
+        if gridKeys.contains("pruning.sparsity") { pruning.sparsity = pruning.sparsity ?? 0 }
+        if gridKeys.contains("pruning.units") { pruning.units = pruning.units ?? 0.5 }
+        guard let missing = pruning.missingCriterion else { return }
+        let named = ["pruning.sparsity", "pruning.threshold", "pruning.units"].first { gridKeys.contains($0) }
+        if pruning.method == .magnitude && base.pruning?.threshold == nil && base.pruning?.sparsity == nil && named == nil {
             throw SpecIssue("$.pruning", "give a \"threshold\" (prune weights with |w| below it) or a \"sparsity\" "
                             + "(fraction of weights to prune), in the section or in the grid")
         }
-        if hasThreshold && hasSparsity {
-            let path = gridKeys.contains("pruning.sparsity") ? JSONPath.member("$.grid", "pruning.sparsity")
-                : gridKeys.contains("pruning.threshold") ? JSONPath.member("$.grid", "pruning.threshold") : "$.pruning"
-            throw SpecIssue(path, "pruning takes either a threshold or a sparsity, not both")
-        }
+        throw SpecIssue(named.map { JSONPath.member("$.grid", $0) } ?? "$.pruning", missing)
     }
 
     /// A bare key given without its section ("layers") maps to its one dotted path; otherwise
