@@ -4,8 +4,11 @@
 /// (Pruning.swift) zeroes single weights and leaves the shapes as they were.
 ///
 /// The units of a model are those of every recurrent layer and of every hidden dense
-/// layer of the head; never the image's features (the first layer's inputs), the conv
-/// channels or the classes. A recurrent unit j is one structure across its G gates, as
+/// layer of the head; never the image's features (the first layer's inputs) or the
+/// classes. Nor the CNN's conv channels: a channel would go the same way (a column of
+/// its conv's W and b, rows of the next conv's W, and its H'·W' rows of the flattened
+/// input in the head's first Dense), but only recurrent and dense units are asked for,
+/// so it is not done. A recurrent unit j is one structure across its G gates, as
 /// in Wen et al. 2018 ("Learning Intrinsic Sparse Structures within LSTM"): removing it
 /// removes
 ///
@@ -42,7 +45,8 @@
 /// model's bit for bit (up to the sign of an exact 0); with a longer K the chunks group
 /// the terms differently and they agree to rounding. The head's first Dense of a CNN has
 /// K = the flattened conv output in both models, which pruning does not change.
-/// Training the two differs even so: dropout draws one number per unit.
+/// Training the two need not agree bit for bit: dropout draws one number per unit, and
+/// backward products over G·H columns chunk the removed units' zeros differently.
 
 /// Which units to remove from each layer.
 public enum UnitPruningCriterion: Sendable, Equatable {
@@ -86,6 +90,7 @@ public struct UnitPruningResult {
     public let model: Classifier
     /// Every prunable layer in the order of `selectUnits`: the recurrent layers, then the head's hidden layers.
     public let layers: [UnitLayerSelection]
+    /// `parameterCount` (weights and biases) of the model pruned and of `model`.
     public let parametersBefore: Int
     public let parametersAfter: Int
 }
@@ -190,7 +195,7 @@ public func maskUnits(_ model: Classifier, keeping kept: [[Int]]) {
         for unit in kept { flags[unit] = true }
         return flags
     }
-    for (parameter, axes) in zip(model.parameters, structure.axes) {
+    for (parameter, axes) in zip(model.parameters, structure.axes) where axes.rows != nil || axes.columns != nil {
         let width = parameter.shape.last!, rows = parameter.count / width
         let rowKept: (Int) -> Bool = axes.rows.map { layer in { keep[layer][$0] } } ?? { _ in true }
         let columnKept: (Int) -> Bool = axes.columns.map { layer in
