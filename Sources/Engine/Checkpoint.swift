@@ -18,6 +18,13 @@
 /// Loading checks, in order: magic, length, checksum, then that the config and every
 /// parameter's name and shape match the target model; nothing is written to the model
 /// unless all checks pass.
+///
+/// The config fields are those of `checkpointConfigFields`. A model whose recurrent
+/// layers differ in width (`ModelConfig.layerHidden`, a unit-pruned model) has one more,
+/// "layerHidden"; every other model writes exactly the fields it always did, so its
+/// checkpoints are the same bytes as before and old checkpoints load unchanged. A field
+/// the target model does not have is a mismatch too, so such a checkpoint is refused by
+/// name ("layerHidden") rather than by the first parameter shape that differs.
 
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case badMagic(found: [UInt8])
@@ -56,14 +63,17 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
 
 let checkpointMagic = "HNSCKPT1"
 
-/// The config as name=value pairs, in a fixed order; a loaded checkpoint must match all of them.
+/// The config as name=value pairs, in a fixed order; a loaded checkpoint must match all
+/// of them and have no others. "layerHidden" is there only when the config sets it.
 func checkpointConfigFields(_ config: ModelConfig) -> [(String, String)] {
     func list(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ",") + "]" }
-    return [("kind", config.kind.rawValue), ("layers", String(config.layers)), ("hidden", String(config.hidden)),
-            ("activation", config.activation.rawValue), ("sequence", config.sequence.rawValue),
-            ("dense", list(config.dense)), ("dropout", String(config.dropout)), ("conv", list(config.conv)),
-            ("kernel", String(config.kernel)), ("pool", String(config.pool)), ("classes", String(config.classes)),
-            ("image", "\(config.imageHeight)x\(config.imageWidth)")]
+    let fields = [("kind", config.kind.rawValue), ("layers", String(config.layers)), ("hidden", String(config.hidden)),
+                  ("activation", config.activation.rawValue), ("sequence", config.sequence.rawValue),
+                  ("dense", list(config.dense)), ("dropout", String(config.dropout)), ("conv", list(config.conv)),
+                  ("kernel", String(config.kernel)), ("pool", String(config.pool)), ("classes", String(config.classes)),
+                  ("image", "\(config.imageHeight)x\(config.imageWidth)")]
+    guard let layerHidden = config.layerHidden else { return fields }
+    return fields + [("layerHidden", list(layerHidden))]
 }
 
 /// FNV-1a, 64-bit.
@@ -131,6 +141,10 @@ public func loadCheckpoint(_ bytes: [UInt8], into model: Classifier) throws {
     let storedFields = Dictionary(fields, uniquingKeysWith: { first, _ in first })
     for (name, value) in expectedFields where storedFields[name] != value {
         throw CheckpointError.configMismatch(field: name, checkpoint: storedFields[name] ?? "missing", model: value)
+    }
+    let expectedNames = Set(expectedFields.map(\.0))
+    if let (name, value) = fields.first(where: { !expectedNames.contains($0.0) }) {
+        throw CheckpointError.configMismatch(field: name, checkpoint: value, model: "missing")
     }
 
     let parameters = model.parameters

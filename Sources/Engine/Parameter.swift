@@ -5,7 +5,8 @@ public final class Parameter: @unchecked Sendable {
     public let shape: [Int]
     public let value: FloatBuffer
     public let gradient: FloatBuffer
-    /// Weight matrices are prunable; biases are not.
+    /// Weight matrices are prunable by magnitude; biases are not (only `maskUnits`, which
+    /// removes whole units in place, masks biases too).
     public let isWeightMatrix: Bool
     public private(set) var mask: FloatBuffer?
 

@@ -19,15 +19,18 @@ public final class SequenceClassifier: Classifier {
         self.pool = pool
         var generator = SeededGenerator(seed: seed, stream: "init")
         let features = config.sequence == .rows ? config.imageWidth : config.imageHeight
+        let widths = config.hiddenSizes
+        precondition(widths.count == config.layers && widths.allSatisfy { $0 >= 1 },
+                     "layerHidden must give \(config.layers) positive sizes, got \(widths)")
         var layers: [RecurrentLayer] = []
         for index in 0..<config.layers {
             layers.append(RecurrentLayer(cell: cell, activation: config.activation,
-                                         inputSize: index == 0 ? features : config.hidden, hiddenSize: config.hidden,
+                                         inputSize: index == 0 ? features : widths[index - 1], hiddenSize: widths[index],
                                          name: "\(config.kind.rawValue).\(index)", initialization: config.initialization,
                                          generator: &generator))
         }
         recurrent = layers
-        head = DenseHead(inputSize: config.hidden, hidden: config.dense, classes: config.classes,
+        head = DenseHead(inputSize: widths.last ?? config.hidden, hidden: config.dense, classes: config.classes,
                          dropout: config.dropout, initialization: config.initialization, seed: seed, generator: &generator)
     }
 

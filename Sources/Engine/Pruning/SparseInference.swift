@@ -9,9 +9,10 @@
 /// padding lanes of a partial tile) and then take most of the time.
 ///
 /// A tile runs its whole sequence before the next tile starts. Its state is one stacked
-/// buffer of rows [x_t (I); h of layer 0 (H); h of layer 1 (H); ...] (rows, lanes), so
+/// buffer of rows [x_t (I); h of layer 0 (H_0); h of layer 1 (H_1); ...] (rows, lanes), so
 /// the input of layer l, [h of layer l-1 at t; h of layer l at t-1], is a contiguous run
-/// of rows and one compressed matrix over [Wx; Wh] serves both products.
+/// of rows and one compressed matrix over [Wx; Wh] serves both products. The layers may
+/// differ in width (a unit-pruned model); the per-layer buffers are sized for the widest.
 
 /// One recurrent layer: [Wx; Wh] compressed with rows ordered (unit, gate), so the
 /// gates of one unit are produced together and its cell update follows at once. The
