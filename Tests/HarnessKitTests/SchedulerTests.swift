@@ -344,10 +344,12 @@ final class PruningSchedulerTests: XCTestCase {
             """), ["1", "1"])
         let checkpoints = try FileManager.default.contentsOfDirectory(atPath: directory.file("results/checkpoints"))
         XCTAssertEqual(checkpoints.filter { $0.hasSuffix(".ckpt") }.count, 2)
-        // Every threshold of a seed reports the base job's own step time.
+        // Every pruning job measured its dense and pruned costs side by side.
         XCTAssertEqual(try query("""
-            SELECT count(DISTINCT update_seconds) FROM job_results WHERE experiment = 'prune' GROUP BY seed
-            """), ["1", "1"])
+            SELECT count(*) FROM job_results WHERE experiment = 'prune' AND update_seconds > 0 AND update_seconds_pruned > 0
+              AND train_step_seconds > 0 AND train_step_seconds_pruned > 0 AND epoch_cpu_seconds > 0
+              AND inference_sample_seconds > 0 AND flops_per_sample > 0 AND flops_per_sample_pruned <= flops_per_sample
+            """), ["8"])
         XCTAssertEqual(try query("""
             SELECT count(DISTINCT accuracy_before_pruning) FROM job_results WHERE experiment = 'prune' GROUP BY seed
             """), ["1", "1"])

@@ -119,3 +119,36 @@ public func weightHistograms(_ model: Classifier, bins: Int = 200, skipZeros: Bo
     })
     return histograms
 }
+
+/// Multiply-add FLOPs per sample of a forward pass that skips pruned weights, as sparse
+/// inference does: each weight matrix's share of `forwardFlopsPerSample` scaled by the
+/// fraction of its entries that are not zero. A recurrent layer's matrices are used once
+/// per time step, a convolution's once per output position, a dense layer's once per
+/// sample; for a model without zeros this is `forwardFlopsPerSample`.
+public func effectiveForwardFlopsPerSample(_ model: Classifier) -> Double {
+    func density(_ parameter: Parameter) -> Double {
+        guard parameter.count > 0 else { return 0 }
+        let w = parameter.value.pointer
+        var nonzero = 0
+        for i in 0..<parameter.count where w[i] != 0 { nonzero += 1 }
+        return Double(nonzero) / Double(parameter.count)
+    }
+    func dense(_ layers: [Dense]) -> Double {
+        layers.reduce(0) { $0 + 2 * Double($1.inputSize * $1.outputSize) * density($1.weight) }
+    }
+    switch model {
+    case let sequence as SequenceClassifier:
+        let perStep = sequence.recurrent.reduce(0.0) { sum, layer in
+            sum + 2 * Double(layer.inputSize * layer.gateCount * layer.hiddenSize) * density(layer.inputWeight)
+                + 2 * Double(layer.hiddenSize * layer.gateCount * layer.hiddenSize) * density(layer.recurrentWeight)
+        }
+        return perStep * Double(sequence.steps) + dense(sequence.head.layers)
+    case let conv as ConvClassifier:
+        let convolutions = conv.stages.reduce(0.0) { sum, stage in
+            sum + 2 * Double(stage.convHeight * stage.convWidth * stage.conv.patchSize * stage.channels) * density(stage.conv.weight)
+        }
+        return convolutions + dense(conv.head.layers)
+    default:
+        return model.forwardFlopsPerSample
+    }
+}

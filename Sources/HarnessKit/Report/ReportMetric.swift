@@ -53,6 +53,9 @@ enum NumberFormat: Sendable {
     case percent(Int)
     case fixed(Int)
     case milliseconds(Int)
+    case microseconds(Int)
+    /// In millions (FLOPs).
+    case millions(Int)
 
     /// One decimal fewer (none fewer than 0): how interval bounds are shown.
     var coarser: NumberFormat {
@@ -60,6 +63,8 @@ enum NumberFormat: Sendable {
         case let .percent(digits): .percent(max(0, digits - 1))
         case let .fixed(digits): .fixed(max(0, digits - 1))
         case let .milliseconds(digits): .milliseconds(max(0, digits - 1))
+        case let .microseconds(digits): .microseconds(max(0, digits - 1))
+        case let .millions(digits): .millions(max(0, digits - 1))
         }
     }
 
@@ -76,6 +81,8 @@ enum NumberFormat: Sendable {
         case let .percent(digits): return Self.decimal(x * 100, digits)
         case let .fixed(digits): return Self.decimal(x, digits)
         case let .milliseconds(digits): return Self.decimal(x * 1000, digits)
+        case let .microseconds(digits): return Self.decimal(x * 1_000_000, digits)
+        case let .millions(digits): return Self.decimal(x / 1_000_000, digits)
         }
     }
 

@@ -24,14 +24,11 @@ struct JobRunner {
         return train.imageSet
     }
 
-    /// Where a pruning job finds (or leaves) its trained base model, and what the base's
-    /// own run measured.
+    /// Where a pruning job finds (or leaves) its trained base model.
     struct PruningContext {
         /// The checkpoint of the base model: read when present, written when the job had to
         /// train the base itself.
         var checkpointPath: String
-        /// The base job's mean optimizer-step seconds, when its run is in the database.
-        var baseStepSeconds: () -> Double?
     }
 
     /// What a job produced: the outcome to record, and for pruning jobs the weight
@@ -56,9 +53,7 @@ struct JobRunner {
         }
 
         // The base model: from its checkpoint, or trained here (training is deterministic,
-        // so this gives the very model the base job would have saved). Its step time is the
-        // base job's, when that has a run, so every threshold reports the same one.
-        var baseStepSeconds = context.baseStepSeconds()
+        // so this gives the very model the base job would have saved).
         if let bytes = FileManager.default.contents(atPath: context.checkpointPath) {
             do {
                 try loadCheckpoint([UInt8](bytes), into: model)
@@ -66,33 +61,86 @@ struct JobRunner {
                 throw HarnessError("checkpoint \(context.checkpointPath): \(error)")
             }
         } else {
-            let history = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
-            baseStepSeconds = baseStepSeconds ?? history.meanStepSeconds
+            _ = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
             try Self.writeCheckpoint(model, to: context.checkpointPath)
         }
         let before = try evaluate(model, on: test, pruned: false)
         let histogramsBefore = weightHistograms(model, skipZeros: false)
+        let denseWeights = model.parameters.filter(\.isWeightMatrix).reduce(0) { $0 + $1.count }
+        let stepsPerEpoch = (train.count + config.training.batchSize - 1) / max(1, min(config.training.batchSize, train.count))
 
-        prune(model, settings.criterion)
-        let afterPruning = try evaluate(model, on: test, pruned: true)
-        // Retraining: a fresh optimizer; the masks keep pruned weights at exactly zero.
-        let retrain = try self.train(model, on: train, epochs: settings.retrainEpochs, phase: .retrain)
-        let final = try evaluate(model, on: test, pruned: true)
-        let sparsity = modelSparsity(model)
-        let outcome = PruningOutcome(accuracyBeforePruning: before.accuracy, accuracyPruned: afterPruning.accuracy,
-                                     sparsity: sparsity.globalSparsity, layerSparsity: sparsity.layerSparsity,
+        // Cut the base model by the job's method, retrain, and score.
+        let pruned: Classifier
+        var afterPruning: Double = .nan
+        let retrain: TrainingHistory
+        switch settings.method {
+        case .magnitude:
+            pruned = model
+            prune(model, settings.criterion)
+            afterPruning = try evaluate(model, on: test, pruned: true).accuracy
+            // Retraining: a fresh optimizer; the masks keep pruned weights at exactly zero.
+            retrain = try self.train(model, on: train, epochs: settings.retrainEpochs, phase: .retrain)
+        case .units:
+            // A smaller dense model with the surviving units' weights, retrained as it is.
+            pruned = pruneUnits(model, settings.unitCriterion, seed: seed).model
+            afterPruning = try evaluate(pruned, on: test, pruned: false).accuracy
+            retrain = try self.train(pruned, on: train, epochs: settings.retrainEpochs, phase: .retrain)
+        case .gradual:
+            pruned = model
+            let target = settings.sparsity ?? 0
+            let schedule = GradualPruning.overRetraining(target: target, frequency: settings.frequency,
+                                                         steps: settings.retrainEpochs * stepsPerEpoch,
+                                                         stepsPerEpoch: stepsPerEpoch)
+            if settings.retrainEpochs == 0 { prune(model, .sparsity(target)) }
+            retrain = try self.train(model, on: train, epochs: settings.retrainEpochs, phase: .retrain, beforeStep: { step in
+                if schedule.prunes(atStep: step) { prune(model, .sparsity(schedule.sparsity(atStep: step))) }
+            })
+        }
+        let final = try evaluate(pruned, on: test, pruned: true)
+        let histogramsAfter = weightHistograms(pruned, skipZeros: true)
+
+        // Dense and pruned costs side by side: the base model again, from its checkpoint,
+        // against the retrained pruned model (both are changed by the probe, after scoring).
+        let dense = try makeModel(config.settings.engineModel(imageHeight: data.train.rows, imageWidth: data.train.columns),
+                                  seed: seed, threads: threads)
+        try loadCheckpoint([UInt8](try Data(contentsOf: URL(fileURLWithPath: context.checkpointPath))), into: dense)
+        let costs = try PairedCostProbe().measure(dense: dense, pruned: pruned, train: train, test: test,
+                                                  options: trainingOptions, stepsPerEpoch: stepsPerEpoch)
+
+        // For units, the share of the dense model's weight-matrix entries the rebuilt model lacks.
+        let sparsity = modelSparsity(pruned)
+        var globalSparsity = sparsity.globalSparsity, layerSparsity = sparsity.layerSparsity
+        if settings.method == .units {
+            let kept = pruned.parameters.filter(\.isWeightMatrix)
+            let keptNonzero = kept.reduce(0) { $0 + $1.count } - sparsity.prunedCount
+            globalSparsity = denseWeights > 0 ? 1 - Double(keptNonzero) / Double(denseWeights) : 0
+            let denseCounts = Dictionary(uniqueKeysWithValues: model.parameters.filter(\.isWeightMatrix).map { ($0.name, $0.count) })
+            for parameter in kept {
+                guard let count = denseCounts[parameter.name], count > 0 else { continue }
+                let pruned = Double(count - parameter.count) + (layerSparsity[parameter.name] ?? 0) * Double(parameter.count)
+                layerSparsity[parameter.name] = pruned / Double(count)
+            }
+        }
+        let outcome = PruningOutcome(accuracyBeforePruning: before.accuracy, accuracyPruned: afterPruning,
+                                     sparsity: globalSparsity, layerSparsity: layerSparsity,
                                      nonzeroParameters: sparsity.nonzeroParameters,
-                                     updateSeconds: baseStepSeconds ?? .nan,
-                                     updateSecondsPruned: retrain.steps > 0 ? retrain.meanStepSeconds : .nan)
-        return Output(outcome: Self.outcome(final, history: retrain, parameterCount: model.parameterCount, pruning: outcome),
-                      histograms: [(.before, histogramsBefore), (.after, weightHistograms(model, skipZeros: true))])
+                                     updateSeconds: costs.dense.optimizerStepSeconds,
+                                     updateSecondsPruned: costs.pruned.optimizerStepSeconds, costs: costs)
+        return Output(outcome: Self.outcome(final, history: retrain, parameterCount: pruned.parameterCount, pruning: outcome),
+                      histograms: [(.before, histogramsBefore), (.after, histogramsAfter)])
     }
 
-    private func train(_ model: Classifier, on images: ImageSet, epochs: Int, phase: TrainingPhase) throws -> TrainingHistory {
+    private var trainingOptions: TrainingOptions {
+        TrainingOptions(epochs: config.training.epochs, batchSize: config.training.batchSize,
+                        optimizer: config.training.engineOptimizer, seed: UInt64(config.seed))
+    }
+
+    private func train(_ model: Classifier, on images: ImageSet, epochs: Int, phase: TrainingPhase,
+                       beforeStep: (Int) -> Void = { _ in }) throws -> TrainingHistory {
         let trainer = Trainer(model: model, options: TrainingOptions(epochs: epochs, batchSize: config.training.batchSize,
                                                                      optimizer: config.training.engineOptimizer,
                                                                      seed: UInt64(config.seed)))
-        return try trainer.train(on: images,
+        return try trainer.train(on: images, beforeStep: beforeStep,
                                  onBatch: { epoch, batch, batches, loss in
                                      onBatch(BatchProgress(phase: phase, epoch: epoch, epochs: epochs, batch: batch,
                                                            batches: batches, loss: loss))

@@ -506,8 +506,7 @@ public final class Scheduler: @unchecked Sendable {
         }
         do {
             let pruning = bases.base(of: claimed.jobID).map { baseID in
-                JobRunner.PruningContext(checkpointPath: bases.checkpointPath(baseID: baseID),
-                                         baseStepSeconds: { (try? store.meanStepSeconds(jobID: baseID)) ?? nil })
+                JobRunner.PruningContext(checkpointPath: bases.checkpointPath(baseID: baseID))
             }
             let output = try runner.run(pruning: pruning,
                                         saveCheckpoint: isBase ? bases.checkpointPath(baseID: claimed.jobID) : nil)

@@ -157,6 +157,9 @@ public struct PruningSettings: Sendable, Equatable {
         self.retrainEpochs = retrainEpochs
     }
 
+    /// The engine's unit criterion (method `units`).
+    var unitCriterion: UnitPruningCriterion { units.map { .fraction($0) } ?? .threshold(threshold ?? 0) }
+
     /// The engine's magnitude criterion (methods `magnitude` and, for its target, `gradual`).
     var criterion: PruningCriterion { threshold.map { .threshold(Float($0)) } ?? .sparsity(sparsity ?? 0) }
 

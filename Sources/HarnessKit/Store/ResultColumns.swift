@@ -43,6 +43,21 @@ public struct ResultColumn: Sendable {
         },
         ResultColumn("update_seconds", "update wall time (ms)", .milliseconds(3)) { $0.pruning?.updateSeconds },
         ResultColumn("update_seconds_pruned", "update wall time pruned (ms)", .milliseconds(3)) { $0.pruning?.updateSecondsPruned },
+        // Measured side by side in the pruning job (PairedCosts); NULL for jobs recorded before.
+        ResultColumn("train_step_seconds", "train step wall time (ms)", .milliseconds(3)) { $0.pruning?.costs?.dense.trainStepSeconds },
+        ResultColumn("train_step_seconds_pruned", "train step wall time pruned (ms)", .milliseconds(3)) {
+            $0.pruning?.costs?.pruned.trainStepSeconds
+        },
+        ResultColumn("epoch_cpu_seconds", "epoch CPU time (s)", .fixed(2)) { $0.pruning?.costs?.dense.epochCPUSeconds },
+        ResultColumn("epoch_cpu_seconds_pruned", "epoch CPU time pruned (s)", .fixed(2)) { $0.pruning?.costs?.pruned.epochCPUSeconds },
+        ResultColumn("inference_sample_seconds", "inference wall time (µs / image)", .microseconds(2)) {
+            $0.pruning?.costs?.dense.inferenceSecondsPerSample
+        },
+        ResultColumn("inference_sample_seconds_pruned", "inference wall time pruned (µs / image)", .microseconds(2)) {
+            $0.pruning?.costs?.pruned.inferenceSecondsPerSample
+        },
+        ResultColumn("flops_per_sample", "MFLOPs / image", .millions(3)) { $0.pruning?.costs?.dense.flopsPerSample },
+        ResultColumn("flops_per_sample_pruned", "MFLOPs / image pruned", .millions(3)) { $0.pruning?.costs?.pruned.flopsPerSample },
     ]
 
     public static let names: [String] = all.map(\.name)

@@ -46,14 +46,4 @@ extension Store {
                          [jobID]) { $0.int64(0) }.first
         }
     }
-
-    /// The mean optimizer-step seconds of a job's latest done run, if it has one.
-    public func meanStepSeconds(jobID: String) throws -> Double? {
-        try read { db in
-            try db.query("""
-                SELECT s.mean_step_seconds FROM results s JOIN runs r ON r.id = s.run_id
-                WHERE r.job_id = ? AND r.status = 'done' ORDER BY r.id DESC LIMIT 1
-                """, [jobID]) { $0.optionalDouble(0) }.first ?? nil
-        }
-    }
 }

@@ -7,7 +7,7 @@
 /// the sqlite3 shell. A REAL metric is NULL where it was undefined (NaN, e.g. the F1 of a
 /// class never predicted nor present); SQLite stores a bound NaN as NULL.
 enum StoreSchema {
-    static let migrations: [String] = [version1, version2, version3, version4, version5]
+    static let migrations: [String] = [version1, version2, version3, version4, version5, version6]
 
     /// Tables every version has had since version 1: a file with a `user_version` but
     /// without these is some other program's database.
@@ -240,5 +240,19 @@ enum StoreSchema {
     /// on the same data fills it in.
     private static let version5 = """
         ALTER TABLE datasets ADD COLUMN test_labels BLOB;
+        """
+
+    /// A pruning job's dense and pruned costs measured side by side (`PairedCosts`): a
+    /// training step's wall time, an epoch's CPU time, inference time per image and FLOPs per
+    /// image, each for the base model and the pruned one. NULL for runs recorded before.
+    private static let version6 = """
+        ALTER TABLE results ADD COLUMN train_step_seconds REAL;
+        ALTER TABLE results ADD COLUMN train_step_seconds_pruned REAL;
+        ALTER TABLE results ADD COLUMN epoch_cpu_seconds REAL;
+        ALTER TABLE results ADD COLUMN epoch_cpu_seconds_pruned REAL;
+        ALTER TABLE results ADD COLUMN inference_sample_seconds REAL;
+        ALTER TABLE results ADD COLUMN inference_sample_seconds_pruned REAL;
+        ALTER TABLE results ADD COLUMN flops_per_sample REAL;
+        ALTER TABLE results ADD COLUMN flops_per_sample_pruned REAL;
         """
 }

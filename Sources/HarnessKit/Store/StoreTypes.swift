@@ -144,17 +144,23 @@ public struct ClassMetrics: Sendable, Equatable {
 
 public struct PruningOutcome: Sendable, Equatable {
     public let accuracyBeforePruning: Double
+    /// NaN where the method has no "right after" (gradual pruning prunes during retraining).
     public let accuracyPruned: Double
     public let sparsity: Double
     /// Layer name -> fraction of its weights that are zero.
     public let layerSparsity: [String: Double]
     public let nonzeroParameters: Int
+    /// One optimizer step of the dense and the pruned model: from `costs` when the job
+    /// measured them side by side.
     public let updateSeconds: Double
     public let updateSecondsPruned: Double
+    /// The dense and pruned models' costs measured side by side in the job; nil for jobs
+    /// recorded before harness measured them.
+    public let costs: PairedCosts?
 
     public init(accuracyBeforePruning: Double, accuracyPruned: Double, sparsity: Double,
                 layerSparsity: [String: Double], nonzeroParameters: Int,
-                updateSeconds: Double, updateSecondsPruned: Double) {
+                updateSeconds: Double, updateSecondsPruned: Double, costs: PairedCosts? = nil) {
         self.accuracyBeforePruning = accuracyBeforePruning
         self.accuracyPruned = accuracyPruned
         self.sparsity = sparsity
@@ -162,6 +168,50 @@ public struct PruningOutcome: Sendable, Equatable {
         self.nonzeroParameters = nonzeroParameters
         self.updateSeconds = updateSeconds
         self.updateSecondsPruned = updateSecondsPruned
+        self.costs = costs
+    }
+}
+
+/// What the dense (base) model and the pruned model cost, measured in the same process,
+/// interleaved, under the same conditions (`PairedCostProbe`), so their ratio is not the
+/// ratio of two loads.
+public struct PairedCosts: Sendable, Equatable {
+    public struct Side: Sendable, Equatable {
+        /// One optimizer step, wall seconds (median over rounds).
+        public var optimizerStepSeconds: Double
+        /// One training step: forward, backward and optimizer step, wall seconds (median).
+        public var trainStepSeconds: Double
+        /// One training step's CPU seconds (median), and times the training set's steps per epoch.
+        public var trainStepCPUSeconds: Double
+        public var epochCPUSeconds: Double
+        /// Test-set inference, wall seconds per image (median).
+        public var inferenceSecondsPerSample: Double
+        /// Multiply-add FLOPs of one forward pass, pruned weights skipped.
+        public var flopsPerSample: Double
+        /// Parameters, and those not zero.
+        public var parameters: Int
+        public var nonzeroParameters: Int
+
+        public init(optimizerStepSeconds: Double, trainStepSeconds: Double, trainStepCPUSeconds: Double,
+                    epochCPUSeconds: Double, inferenceSecondsPerSample: Double, flopsPerSample: Double,
+                    parameters: Int, nonzeroParameters: Int) {
+            self.optimizerStepSeconds = optimizerStepSeconds
+            self.trainStepSeconds = trainStepSeconds
+            self.trainStepCPUSeconds = trainStepCPUSeconds
+            self.epochCPUSeconds = epochCPUSeconds
+            self.inferenceSecondsPerSample = inferenceSecondsPerSample
+            self.flopsPerSample = flopsPerSample
+            self.parameters = parameters
+            self.nonzeroParameters = nonzeroParameters
+        }
+    }
+
+    public var dense: Side
+    public var pruned: Side
+
+    public init(dense: Side, pruned: Side) {
+        self.dense = dense
+        self.pruned = pruned
     }
 }
 
