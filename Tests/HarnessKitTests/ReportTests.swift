@@ -506,7 +506,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(table(markdown, under: "## Results"), [
             ["accuracy (%)", "paper", "macro F1", "train CPU time (s)", "s / epoch (wall)", "n", "jobs"],
             ["\(percent([ReportFixture.accuracy(job: 0)]))", "90.59", String(format: "%.4f", ReportFixture.outcome(job: 0).macroF1),
-             "25.0", "10.00", "1",
+             "25.00", "10.00", "1",
              "1/2 done, 1 pending"],
         ])
         XCTAssertTrue(markdown.contains("No grid: one configuration × 2 seeds."))

@@ -32,7 +32,7 @@ public struct ResultColumn: Sendable {
         ResultColumn("mean_epoch_seconds", "s / epoch (wall)", .fixed(2)) { $0.meanEpochSeconds },
         ResultColumn("mean_step_seconds", "step wall time (ms)", .milliseconds(3)) { $0.meanStepSeconds },
         ResultColumn("inference_seconds", "inference wall time (s)", .fixed(3)) { $0.inferenceSeconds },
-        ResultColumn("train_cpu_seconds", "train CPU time (s)", .fixed(1)) { $0.trainCPUSeconds },
+        ResultColumn("train_cpu_seconds", "train CPU time (s)", .fixed(2)) { $0.trainCPUSeconds },
         ResultColumn("mean_step_cpu_seconds", "step CPU time (ms)", .milliseconds(3)) { $0.meanStepCPUSeconds },
         ResultColumn("parameter_count", "parameters", .fixed(0), integer: true) { Double($0.parameterCount) },
         ResultColumn("accuracy_before_pruning", "before pruning (%)", .percent(2)) { $0.pruning?.accuracyBeforePruning },
