@@ -34,7 +34,19 @@ final class OptimizerTests: XCTestCase {
     /// neither may depend on how many threads share the step.
     func testAdamKeptOnlyStepsEqualFullMaskedSteps() {
         // 1 in 10 kept: pruned past 7/8, where Adam takes the kept-only path.
-        let mask: [Float] = (0..<300).map { $0 % 10 == 0 ? 1 : 0 }
+        checkStepsUnderAnInstalledMaskEqualFullMaskedSteps((0..<300).map { $0 % 10 == 0 ? 1 : 0 })
+    }
+
+    /// Below 7/8, steps under a mask already applied read it as bits; they must equal full
+    /// masked passes (a mask installed afresh every step) bit for bit, on any thread count.
+    func testAdamBitMaskedStepsEqualFullMaskedSteps() {
+        var bits = SeededGenerator(seed: 21)
+        checkStepsUnderAnInstalledMaskEqualFullMaskedSteps((0..<300).map { _ in bits.uniform(0, 1) < 0.55 ? 0 : 1 })
+        checkStepsUnderAnInstalledMaskEqualFullMaskedSteps((0..<300).map { $0 % 3 == 0 ? 0 : 1 })
+    }
+
+    private func checkStepsUnderAnInstalledMaskEqualFullMaskedSteps(_ mask: [Float], file: StaticString = #filePath,
+                                                                     line: UInt = #line) {
         var g = SeededGenerator(seed: 20)
         let start = (0..<300).map { _ in g.uniform(-1, 1) }
         let gradients = (0..<5).map { _ in (0..<300).map { _ in g.uniform(-1, 1) } }
@@ -65,13 +77,14 @@ final class OptimizerTests: XCTestCase {
             return (masked.map(\.bitPattern), w.value.array.map(\.bitPattern))
         }
         let kept = run(reinstallEveryStep: false, threads: 1), full = run(reinstallEveryStep: true, threads: 1)
-        XCTAssertEqual(kept.masked, full.masked)
-        XCTAssertEqual(kept.unmasked, full.unmasked)
+        XCTAssertEqual(kept.masked, full.masked, file: file, line: line)
+        XCTAssertEqual(kept.unmasked, full.unmasked, file: file, line: line)
         for threads in [2, 3] {
             for reinstall in [false, true] {
                 let other = run(reinstallEveryStep: reinstall, threads: threads)
-                XCTAssertEqual(other.masked, kept.masked, "reinstalled \(reinstall), \(threads) threads")
-                XCTAssertEqual(other.unmasked, kept.unmasked, "reinstalled \(reinstall), \(threads) threads, unmasked")
+                XCTAssertEqual(other.masked, kept.masked, "reinstalled \(reinstall), \(threads) threads", file: file, line: line)
+                XCTAssertEqual(other.unmasked, kept.unmasked, "reinstalled \(reinstall), \(threads) threads, unmasked",
+                               file: file, line: line)
             }
         }
     }

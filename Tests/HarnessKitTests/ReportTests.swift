@@ -190,7 +190,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(try cell(pruning, ["0.05", "64"], "sparsity (%)"), "20.00")
         XCTAssertEqual(try cell(pruning, ["0.05", "64"], "update wall time (ms)"), "0.550")   // (0.5 + 0.6) / 2 ms
         XCTAssertEqual(try row(pruning, ["0.1", "64"]),
-                       ["0.1", "64", "85.90", "87.84", "74.90", "84.90", "87.72", "40.00", "0.500", "0.700", "1.800", "2.600", "1"])
+                       ["0.1", "64", "magnitude", "85.90", "87.84", "74.90", "84.90", "87.72", "40.00", "0.500", "0.700", "1.800", "2.600", "1"])
 
         // The confusion matrix is summed over the best point's two seeds.
         let summed = zip(ReportFixture.confusion(job: 2), ReportFixture.confusion(job: 3)).map { zip($0, $1).map(+) }

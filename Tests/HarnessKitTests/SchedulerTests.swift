@@ -281,6 +281,63 @@ final class PruningSchedulerTests: XCTestCase {
         try SQLiteConnection(path: database).query(sql) { $0.optionalString(0) ?? "NULL" }
     }
 
+    /// The three methods on one base model per seed: units rebuilds a smaller model (hidden 8
+    /// -> 4 removes (8+8)·32 - (8+4)·16 + ... weight entries), gradual ends at its target
+    /// sparsity, magnitude as the paper; every job measures dense and pruned costs side by side.
+    func testUnitsAndGradualMethodsPruneTheSharedBaseAndMeasureTheirCosts() throws {
+        let spec = directory.file("methods.json")
+        try """
+        {"name": "methods", "model": {"type": "lstm", "layers": 2, "hidden": 8},
+         "training": {"epochs": 2, "batch_size": 50, "learning_rate": 0.01},
+         "pruning": {"retrain_epochs": 2}, "seeds": [1],
+         "grid": {"pruning": [{"label": "magnitude", "method": "magnitude", "sparsity": 0.6},
+                              {"label": "gradual", "method": "gradual", "sparsity": 0.6, "frequency": 2},
+                              {"label": "units", "method": "units", "units": 0.5}]}}
+        """.write(toFile: spec, atomically: true, encoding: .utf8)
+        let options = RunOptions(specPath: spec, databasePath: database, dataDirectory: directory.file("data"),
+                                 workers: 1, threadsPerJob: 1, environment: [:])
+        let summary = try Scheduler(options: options, log: ProgressLog(live: false, write: { _ in })).run()
+        XCTAssertEqual(summary.completed, 3)
+        XCTAssertTrue(summary.allDone)
+        XCTAssertEqual(try query("SELECT count(*) FROM runs WHERE job_id NOT IN (SELECT job_id FROM experiment_jobs)"), ["1"],
+                       "one base model for the three methods")
+        func value(_ column: String, _ method: String) throws -> Double? {
+            let rows = try query("""
+                SELECT \(column) FROM job_results WHERE experiment = 'methods'
+                  AND coalesce(json_extract(config, '$.pruning.method'), 'magnitude') = '\(method)'
+                """)
+            return rows.first.flatMap(Double.init)
+        }
+        // Weight-matrix entries of the dense model: (1 + ... ) the data is 28x28 rows, so layer 0
+        // has (28 + 8)·32, layer 1 (8 + 8)·32, the head 8·10; halved units: (28 + 4)·16, (4 + 4)·16, 4·10.
+        let dense = Double((28 + 8) * 32 + (8 + 8) * 32 + 8 * 10), halved = Double((28 + 4) * 16 + (4 + 4) * 16 + 4 * 10)
+        XCTAssertEqual(try XCTUnwrap(value("sparsity", "units")), 1 - halved / dense, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(value("parameter_count", "units")),
+                       halved + Double(2 * 16 * 2 + 10), "weights plus both layers' two bias vectors and the head's")
+        XCTAssertEqual(try XCTUnwrap(value("sparsity", "magnitude")), 0.6, accuracy: 1e-3)
+        XCTAssertEqual(try XCTUnwrap(value("sparsity", "gradual")), 0.6, accuracy: 1e-3)
+        XCTAssertNil(try value("accuracy_pruned", "gradual"), "gradual pruning has no 'right after'")
+        XCTAssertNotNil(try value("accuracy_pruned", "units"))
+        for method in ["magnitude", "gradual", "units"] {
+            for column in ["update_seconds", "update_seconds_pruned", "train_step_seconds", "train_step_seconds_pruned",
+                           "epoch_cpu_seconds", "epoch_cpu_seconds_pruned", "inference_sample_seconds",
+                           "inference_sample_seconds_pruned", "accuracy"] {
+                XCTAssertGreaterThan(try XCTUnwrap(value(column, method), "\(method) \(column)"), 0, "\(method) \(column)")
+            }
+            let flops = try XCTUnwrap(value("flops_per_sample", method)), pruned = try XCTUnwrap(value("flops_per_sample_pruned", method))
+            XCTAssertLessThan(pruned, flops * 0.6, method)
+        }
+        // Halving the units cuts a step's multiply-adds about 3.6 times: (36·32 + 16·32)·28 + 80 against (32·16 + 8·16)·28 + 40.
+        XCTAssertEqual(try XCTUnwrap(value("flops_per_sample_pruned", "units")),
+                       2 * Double((28 + 4) * 16 + (4 + 4) * 16) * 28 + 2 * 40, accuracy: 1e-6)
+
+        let data = try ReportData.load(store: try Store(path: database), subject: .experiment("methods"))
+        let markdown = try Report.render(data, figureStem: nil).markdown
+        XCTAssertTrue(markdown.contains("### Cost"), markdown)
+        XCTAssertTrue(markdown.contains("| pruning   | method    |"), markdown)
+        XCTAssertTrue(markdown.contains("Each job measured the dense base model's update and the pruned model's side by side"))
+    }
+
     func testEachBaseIsTrainedOnceAndEveryThresholdPrunesIt() throws {
         let summary = try run(workers: 2)
         XCTAssertEqual(summary.completed, 8)

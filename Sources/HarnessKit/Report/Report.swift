@@ -313,27 +313,101 @@ struct ReportRenderer {
     /// The paper's Table 3: accuracy before pruning, right after pruning and after
     /// retraining, sparsity and the mean time of a weight update before and after.
     mutating func pruning() {
+        let paired = data.jobs.contains { $0.isDone && $0.result.metric("train_step_seconds") != nil }
         lines.append("## Pruning")
         lines.append("")
-        lines.append("In the layout of the paper's Table 3. Accuracies are the mean over the done jobs (n) with its 95% "
-                     + "confidence interval [Student t]; sparsity (the fraction of weights that are zero) and update times "
-                     + "(one optimizer step, wall clock: a job sharing the cores with another runs slower) are means."
+        lines.append("In the layout of the paper's Table 3, with the pruning method. Accuracies are the mean over the done "
+                     + "jobs (n) with its 95% confidence interval [Student t]; sparsity (the fraction of weight-matrix "
+                     + "entries that are zero, or that a model rebuilt smaller lacks) and update times (one optimizer step, "
+                     + "wall clock) are means. "
+                     + (paired ? "Each job measured the dense base model's update and the pruned model's side by side, "
+                        + "under the same conditions (see Cost)."
+                        : "The update times come from separate runs (the base job's training and the pruning job's "
+                        + "retraining), taken at different times under different loads, so their ratio is not the pruning's.")
                      + (reference.map { " \"paper\" columns: \($0.source ?? "the spec's reference values")." } ?? ""))
         lines.append("")
         // The pruning setting leads, as in Table 3.
+        let isPruning = { (dimension: String) in dimension == "pruning" || dimension.hasPrefix("pruning.") }
         let order = data.dimensions.indices.sorted { a, b in
-            (data.dimensions[a].hasPrefix("pruning.") ? 0 : 1, a) < (data.dimensions[b].hasPrefix("pruning.") ? 0 : 1, b)
+            (isPruning(data.dimensions[a]) ? 0 : 1, a) < (isPruning(data.dimensions[b]) ? 0 : 1, b)
         }
-        appendPointTable(PointTable(name: "pruning", caption: "pruning as in the paper's Table 3", dimensions: order, columns: [
+        appendPointTable(PointTable(name: "pruning", caption: "pruning as in the paper's Table 3", dimensions: order,
+                                    textColumns: [("method", Self.methods)], columns: [
             .init("accuracy_before_pruning"), .init("accuracy_pruned"), .init("accuracy", title: "after retraining (%)"),
             .init("sparsity", shows: .mean), .init("update_seconds", shows: .mean), .init("update_seconds_pruned", shows: .mean),
         ]))
         retraining(order: order)
+        if paired { costs(order: order) }
         let weightFigures = ReportFigures.weights(data)
         if weightFigures.isEmpty {
             figure(nil, missing: "No done run has recorded weight histograms, so there are no weight density figures.")
         }
         for weights in weightFigures { figure(weights, missing: "") }
+    }
+
+    /// The pruning methods of a point's jobs ("magnitude" where the config leaves it out).
+    static func methods(_ point: GridPoint) -> String {
+        let names = point.jobs.map { job -> String in
+            if case let .string(method) = PointAssignment.configValue(job.config, path: "pruning.method") { return method }
+            return PruningMethod.magnitude.rawValue
+        }
+        var seen: [String] = []
+        for name in names where !seen.contains(name) { seen.append(name) }
+        return seen.isEmpty ? "–" : seen.joined(separator: ", ")
+    }
+
+    /// What pruning saves, from each job's side-by-side measurement of its dense base model
+    /// and its pruned model (`PairedCosts`): absolute figures as "dense → pruned" means, and
+    /// the per-job ratio pruned / dense as a mean with its 95% interval over the jobs.
+    mutating func costs(order: [Int]) {
+        lines.append("### Cost")
+        lines.append("")
+        lines.append("Each job measured its dense base model and its pruned model side by side in one process: the same "
+                     + "batches and test images, rounds alternating which goes first, medians over 5 rounds. Absolute "
+                     + "figures are means over the jobs, dense → pruned; ratios (pruned / dense, below 1 is cheaper) are "
+                     + "each job's own, as a mean with its 95% confidence interval. Optimizer and training steps (forward, "
+                     + "backward, update) are wall time; epoch CPU is a training step's CPU time times the steps of an "
+                     + "epoch; inference is wall time per test image (sparse kernels for magnitude-pruned models); FLOPs "
+                     + "count multiply-adds per image with pruned weights skipped.")
+        lines.append("")
+        var table = MarkdownTable(dimensionColumns(order.map { data.dimensions[$0] }) + [
+            .init("method", .left), .init("nonzero parameters"), .init("MFLOPs / image"), .init("update (ms)"),
+            .init("update ratio"), .init("train step ratio"), .init("epoch CPU (s)"), .init("epoch CPU ratio"),
+            .init("inference (µs / image)"), .init("inference ratio"), .init("n"),
+        ])
+        let ratio = NumberFormat.fixed(2)
+        for point in data.points {
+            let done = point.doneJobs.map(\.result).filter { $0.metric("train_step_seconds") != nil }
+            func mean(_ name: String) -> Double? {
+                let values = done.compactMap { $0.metric(name) }
+                return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+            }
+            func pair(_ dense: String, _ pruned: String, _ format: NumberFormat) -> String {
+                guard let d = mean(dense), let p = mean(pruned) else { return "–" }
+                return "\(format.text(d)) → \(format.text(p))"
+            }
+            func ratios(_ dense: String, _ pruned: String) -> String {
+                let values = done.compactMap { job -> Double? in
+                    guard let d = job.metric(dense), let p = job.metric(pruned), d > 0 else { return nil }
+                    return p / d
+                }
+                return ratio.intervalText(values)
+            }
+            var cells = order.map { GridLabel.value(point.values[$0]) } + [Self.methods(point)]
+            cells.append(mean("nonzero_parameters").map { NumberFormat.decimal($0, 0) } ?? "–")
+            cells += [pair("flops_per_sample", "flops_per_sample_pruned", .millions(3)),
+                      pair("update_seconds", "update_seconds_pruned", .milliseconds(3)),
+                      ratios("update_seconds", "update_seconds_pruned"),
+                      ratios("train_step_seconds", "train_step_seconds_pruned"),
+                      pair("epoch_cpu_seconds", "epoch_cpu_seconds_pruned", .fixed(2)),
+                      ratios("epoch_cpu_seconds", "epoch_cpu_seconds_pruned"),
+                      pair("inference_sample_seconds", "inference_sample_seconds_pruned", .microseconds(1)),
+                      ratios("inference_sample_seconds", "inference_sample_seconds_pruned"), String(done.count)]
+            table.add(cells)
+        }
+        lines.append(table.text)
+        lines.append("")
+        tables.append(("cost", "\(spec.name): dense and pruned costs measured side by side", table))
     }
 
     /// Every point against the best, and against the baseline when there is one, paired by
@@ -695,7 +769,7 @@ struct ReportRenderer {
     /// Appends `table` (one row per grid point) and a blank line.
     mutating func appendPointTable(_ table: PointTable) {
         let order = table.dimensions ?? Array(data.dimensions.indices)
-        var columns = dimensionColumns(order.map { data.dimensions[$0] })
+        var columns = dimensionColumns(order.map { data.dimensions[$0] }) + table.textColumns.map { .init($0.title, .left) }
         for column in table.columns {
             columns.append(.init(column.title ?? column.metric.title))
             if reference?.has(column.metric.name) == true { columns.append(.init("paper")) }
@@ -706,7 +780,7 @@ struct ReportRenderer {
         if table.showsJobs { columns.append(.init("jobs", .left)) }
         var markdown = MarkdownTable(columns)
         for point in data.points {
-            var cells = order.map { GridLabel.value(point.values[$0]) }
+            var cells = order.map { GridLabel.value(point.values[$0]) } + table.textColumns.map { $0.text(point) }
             let done = point.doneJobs.map(\.result)
             for column in table.columns {
                 cells.append(column.shows == .mean ? meanText(column.metric, done) : column.metric.intervalText(column.metric.values(done)))
@@ -804,17 +878,21 @@ struct PointTable {
     var caption: String
     /// Indices into the grid's dimensions, in column order; nil for the grid's order.
     var dimensions: [Int]?
+    /// Text columns after the grid values: a title and each point's text.
+    var textColumns: [(title: String, text: (GridPoint) -> String)]
     var columns: [Column]
     var showsJobs = false
     /// Adds a "vs best" column: each row's paired comparison with the best (`PairedComparison`).
     var comparesWithBest = false
 
-    init(name: String, caption: String, dimensions: [Int]? = nil, columns: [Column], showsJobs: Bool = false,
+    init(name: String, caption: String, dimensions: [Int]? = nil,
+         textColumns: [(title: String, text: (GridPoint) -> String)] = [], columns: [Column], showsJobs: Bool = false,
          comparesWithBest: Bool = false) {
         self.comparesWithBest = comparesWithBest
         self.name = name
         self.caption = caption
         self.dimensions = dimensions
+        self.textColumns = textColumns
         self.columns = columns
         self.showsJobs = showsJobs
     }
