@@ -9,18 +9,22 @@ public struct BenchmarkOptions: Sendable {
     /// Training batches per timed repeat (after warm-up).
     public var batchesPerRepeat: Int
     public var repeats: Int
-    /// When set, the model is then pruned to this sparsity and measured again: masked
-    /// training (dense kernels) and sparse inference.
+    /// When set, a copy of the model is pruned to this sparsity and measured beside it:
+    /// masked training (dense kernels) and sparse inference.
     public var pruneSparsity: Double?
+    /// When set, a copy of the model loses this share of its hidden units and is rebuilt
+    /// smaller (`pruneUnits`), and measured beside it. At most one of the two.
+    public var pruneUnits: Double?
 
     public init(model: ModelConfig, batchSize: Int = 100, threads: Int = 1, batchesPerRepeat: Int = 20, repeats: Int = 5,
-                pruneSparsity: Double? = nil) {
+                pruneSparsity: Double? = nil, pruneUnits: Double? = nil) {
         self.model = model
         self.batchSize = batchSize
         self.threads = threads
         self.batchesPerRepeat = batchesPerRepeat
         self.repeats = repeats
         self.pruneSparsity = pruneSparsity
+        self.pruneUnits = pruneUnits
     }
 }
 
@@ -40,7 +44,12 @@ public struct BenchmarkResult: Sendable, Codable {
     public var inferGflops: Double
     public var forwardMflopsPerSample: Double
     public var meanStepSeconds: Double
-    /// The same measurements after pruning (medians), when asked for; absent otherwise.
+    /// The same measurements of the pruned copy (medians, each repeat run right after the
+    /// dense model's, alternating which goes first), when asked for; absent otherwise.
+    /// `prunedSparsity` is the share of weight-matrix entries that are zero, or that the
+    /// smaller model lacks (units).
+    public var prunedMethod: String?
+    public var prunedParameters: Int?
     public var prunedSparsity: Double?
     public var prunedTrainSamplesPerSecond: Double?
     public var prunedInferSamplesPerSecond: Double?
@@ -54,6 +63,8 @@ public struct BenchmarkResult: Sendable, Codable {
         case inferGflops = "infer_gflops"
         case forwardMflopsPerSample = "forward_mflops_per_sample"
         case meanStepSeconds = "mean_step_seconds"
+        case prunedMethod = "pruned_method"
+        case prunedParameters = "pruned_parameters"
         case prunedSparsity = "pruned_sparsity"
         case prunedTrainSamplesPerSecond = "pruned_train_samples_per_second"
         case prunedInferSamplesPerSecond = "pruned_infer_samples_per_second"
@@ -84,7 +95,8 @@ public struct BenchmarkResult: Sendable, Codable {
         }
         func row(_ name: String, _ a: String, _ b: String, _ ratio: Double) -> String { row(name, a, b, f(ratio, 2) + "x") }
         return dense + "\n" + [
-            row("", "dense", "pruned \(f(prunedSparsity * 100, 1))%", "pruned/dense"),
+            row("", "dense", (prunedMethod == "units" ? "units " : "pruned ") + "\(f(prunedSparsity * 100, 1))%",
+                "pruned/dense"),
             row("train samples/s", f(trainSamplesPerSecond), f(prunedTrainSamplesPerSecond),
                 prunedTrainSamplesPerSecond / trainSamplesPerSecond),
             row("optimizer step (us)", f(meanStepSeconds * 1e6, 1), f(prunedStepSeconds * 1e6, 1),
@@ -105,49 +117,64 @@ public enum Benchmark {
         let data = ImageSet(pixels: (0..<(count * area)).map { _ in UInt8(truncatingIfNeeded: generator.next()) },
                             labels: (0..<count).map { _ in UInt8(generator.nextInt(below: config.classes)) },
                             height: config.imageHeight, width: config.imageWidth)
-        let model = try makeModel(config, seed: 1, threads: options.threads)
-        let trainer = Trainer(model: model, options: TrainingOptions(epochs: 1, batchSize: batch,
-                                                                     optimizer: .adam(learningRate: 1e-3), seed: 1))
-        // Warm-up (up to two batches): sizes every workspace and faults in the pages.
-        let warmUp = min(count, 2 * batch)
-        _ = try trainer.train(on: ImageSet(pixels: Array(data.pixels[0..<(warmUp * area)]),
-                                           labels: Array(data.labels[0..<warmUp]),
-                                           height: data.height, width: data.width))
-        var trainRates: [Double] = [], inferRates: [Double] = [], stepSeconds: [Double] = []
-        for _ in 0..<options.repeats {
-            let history = try trainer.train(on: data)
-            trainRates.append(Double(count) / history.trainSeconds)
-            stepSeconds.append(history.meanStepSeconds)
-            let evaluation = model.evaluate(on: data, batchSize: batch)
-            inferRates.append(Double(count) / evaluation.seconds)
+        let warmUpSet: ImageSet = {
+            let n = min(count, 2 * batch)
+            return ImageSet(pixels: Array(data.pixels[0..<(n * area)]), labels: Array(data.labels[0..<n]),
+                            height: data.height, width: data.width)
+        }()
+        let dense = try makeModel(config, seed: 1, threads: options.threads)
+        // The pruned copy: the same weights, then pruned (masked, or rebuilt smaller).
+        var pruned: (model: Classifier, method: String, sparsity: Double)?
+        if options.pruneSparsity != nil || options.pruneUnits != nil {
+            let copy = try makeModel(config, seed: 1, threads: options.threads)
+            try loadCheckpoint(checkpointData(dense), into: copy)
+            if let units = options.pruneUnits {
+                let result = pruneUnits(copy, .fraction(units), seed: 1)
+                let weights = { (model: Classifier) in model.parameters.filter(\.isWeightMatrix).reduce(0) { $0 + $1.count } }
+                pruned = (result.model, "units", 1 - Double(weights(result.model)) / Double(weights(dense)))
+            } else if let sparsity = options.pruneSparsity {
+                pruned = (copy, "magnitude", prune(copy, .sparsity(sparsity)).globalSparsity)
+            }
         }
-        let forward = model.forwardFlopsPerSample
-        let train = median(trainRates), infer = median(inferRates)
+        let models = [dense] + (pruned.map { [$0.model] } ?? [])
+        let trainers = models.map { model in
+            Trainer(model: model, options: TrainingOptions(epochs: 1, batchSize: batch, optimizer: .adam(learningRate: 1e-3), seed: 1))
+        }
+        // Warm-up (up to two batches): sizes every workspace, faults in the pages, and gives
+        // a masked model's optimizer its first (full) masked pass.
+        for (index, trainer) in trainers.enumerated() {
+            _ = try trainer.train(on: warmUpSet)
+            _ = index == 0 ? dense.evaluate(on: warmUpSet, batchSize: batch) : evaluatePruned(models[index], on: warmUpSet, batchSize: batch)
+        }
+        var trainRates = models.map { _ in [Double]() }, inferRates = trainRates, stepSeconds = trainRates
+        for repeatIndex in 0..<options.repeats {
+            // Alternating which model goes first, so neither always runs on caches the other warmed.
+            let order = repeatIndex % 2 == 0 ? Array(models.indices) : Array(models.indices.reversed())
+            for index in order {
+                let history = try trainers[index].train(on: data)
+                trainRates[index].append(Double(count) / history.trainSeconds)
+                stepSeconds[index].append(history.meanStepSeconds)
+                // Masked recurrent models go through the sparse model (built outside the timed prediction).
+                let evaluation = index == 0 ? dense.evaluate(on: data, batchSize: batch)
+                    : evaluatePruned(models[index], on: data, batchSize: batch)
+                inferRates[index].append(Double(count) / evaluation.seconds)
+            }
+        }
+        let forward = dense.forwardFlopsPerSample
+        let train = median(trainRates[0]), infer = median(inferRates[0])
         var result = BenchmarkResult(model: config.kind.rawValue, layers: config.layers, hidden: config.hidden, batch: batch,
-                                     threads: options.threads, parameters: model.parameterCount,
+                                     threads: options.threads, parameters: dense.parameterCount,
                                      trainSamplesPerSecond: train, inferSamplesPerSecond: infer,
                                      gflops: train * 3 * forward / 1e9, inferGflops: infer * forward / 1e9,
-                                     forwardMflopsPerSample: forward / 1e6, meanStepSeconds: median(stepSeconds))
-        guard let sparsity = options.pruneSparsity else { return result }
-
-        // The same loop on the pruned model: masked training keeps the dense kernels;
-        // inference goes through evaluatePruned, i.e. the sparse model for recurrent
-        // models (built from the weights of each repeat, outside the timed prediction).
-        let pruning = prune(model, .sparsity(sparsity))
-        _ = evaluatePruned(model, on: ImageSet(pixels: Array(data.pixels[0..<(batch * area)]),
-                                               labels: Array(data.labels[0..<batch]), height: data.height, width: data.width),
-                           batchSize: batch)
-        trainRates = []; inferRates = []; stepSeconds = []
-        for _ in 0..<options.repeats {
-            let history = try trainer.train(on: data)
-            trainRates.append(Double(count) / history.trainSeconds)
-            stepSeconds.append(history.meanStepSeconds)
-            inferRates.append(Double(count) / evaluatePruned(model, on: data, batchSize: batch).seconds)
+                                     forwardMflopsPerSample: forward / 1e6, meanStepSeconds: median(stepSeconds[0]))
+        if let pruned {
+            result.prunedMethod = pruned.method
+            result.prunedParameters = pruned.model.parameterCount
+            result.prunedSparsity = pruned.sparsity
+            result.prunedTrainSamplesPerSecond = median(trainRates[1])
+            result.prunedInferSamplesPerSecond = median(inferRates[1])
+            result.prunedStepSeconds = median(stepSeconds[1])
         }
-        result.prunedSparsity = pruning.globalSparsity
-        result.prunedTrainSamplesPerSecond = median(trainRates)
-        result.prunedInferSamplesPerSecond = median(inferRates)
-        result.prunedStepSeconds = median(stepSeconds)
         return result
     }
 }

@@ -46,11 +46,11 @@ struct PairedCostProbe {
             }
         }
         func side(_ index: Int, _ model: Classifier) -> PairedCosts.Side {
-            let stepCPU = Self.median(cpu[index])
-            return PairedCosts.Side(optimizerStepSeconds: Self.median(optimizer[index]),
-                                    trainStepSeconds: Self.median(step[index]), trainStepCPUSeconds: stepCPU,
+            let stepCPU = median(cpu[index])
+            return PairedCosts.Side(optimizerStepSeconds: median(optimizer[index]),
+                                    trainStepSeconds: median(step[index]), trainStepCPUSeconds: stepCPU,
                                     epochCPUSeconds: stepCPU * Double(stepsPerEpoch),
-                                    inferenceSecondsPerSample: Self.median(inference[index]),
+                                    inferenceSecondsPerSample: median(inference[index]),
                                     flopsPerSample: effectiveForwardFlopsPerSample(model),
                                     parameters: model.parameterCount,
                                     nonzeroParameters: modelSparsity(model).nonzeroParameters)
@@ -63,12 +63,5 @@ struct PairedCostProbe {
         let area = images.height * images.width
         return ImageSet(pixels: Array(images.pixels[0..<(count * area)]), labels: Array(images.labels[0..<count]),
                         height: images.height, width: images.width)
-    }
-
-    /// The middle value (the mean of the two middle values for an even count); NaN for none.
-    static func median(_ values: [Double]) -> Double {
-        guard !values.isEmpty else { return .nan }
-        let sorted = values.sorted(), middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }

@@ -31,8 +31,13 @@ struct BenchCommand: Subcommand {
     static let repeats = Option<Int>.integer("repeats", range: 1...1000,
                                              help: "timed repeats; the median is reported", default: 5)
     static let pruneSparsity = Option<Double>.number("prune-sparsity", "S", range: 0...1,
-                                                     help: "then prune to this sparsity and time masked training and "
-                                                     + "sparse inference too", defaultText: "no pruning")
+                                                     help: "also time a copy pruned to this sparsity (masked training, "
+                                                     + "sparse inference), interleaved with the dense model",
+                                                     defaultText: "no pruning")
+    static let pruneUnits = Option<Double>.number("prune-units", "F", range: 0...0.99,
+                                                  help: "also time a copy with this share of its hidden units removed and "
+                                                  + "rebuilt smaller, interleaved with the dense model",
+                                                  defaultText: "no pruning")
     /// Measure the machine's FMA peak instead of a model (for "% of peak" figures).
     static let peak = Flag("peak", help: "measure the machine's FMA peak per core with --threads threads running, "
                            + "instead of a model")
@@ -41,9 +46,10 @@ struct BenchCommand: Subcommand {
         name: "bench",
         summary: "measure training and inference throughput on generated data",
         options: [model, layers, hidden, activation, conv, kernel, pool, dense, dropout, batch, threads, batches,
-                  repeats, pruneSparsity, SharedOptions.json, peak],
+                  repeats, pruneSparsity, pruneUnits, SharedOptions.json, peak],
         examples: ["harness bench --model lstm --layers 2 --hidden 64 --batch 100 --threads 2",
                    "harness bench --model cnn --prune-sparsity 0.9 --json",
+                   "harness bench --layers 2 --hidden 64 --prune-units 0.5",
                    "harness bench --peak --threads 2"])
 
     let options: BenchmarkOptions
@@ -65,7 +71,11 @@ struct BenchCommand: Subcommand {
                                    threads: try arguments.value(Self.threads),
                                    batchesPerRepeat: try arguments.value(Self.batches),
                                    repeats: try arguments.value(Self.repeats),
-                                   pruneSparsity: try arguments.optional(Self.pruneSparsity))
+                                   pruneSparsity: try arguments.optional(Self.pruneSparsity),
+                                   pruneUnits: try arguments.optional(Self.pruneUnits))
+        if options.pruneSparsity != nil && options.pruneUnits != nil {
+            throw HarnessError("harness bench: give --prune-sparsity or --prune-units, not both")
+        }
         json = arguments.flag(SharedOptions.json)
         peak = arguments.flag(Self.peak)
     }
