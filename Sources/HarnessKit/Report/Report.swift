@@ -334,6 +334,8 @@ struct ReportRenderer {
             figure(nil, missing: "No done run has recorded weight histograms, so there are no weight density figures.")
         }
         for weights in weightFigures { figure(weights, missing: "") }
+        figure(ReportFigures.cost(data), missing: "No done job has measured FLOPs per image (jobs recorded before harness "
+               + "measured the dense and pruned models' costs), so there is no accuracy-versus-cost figure.")
     }
 
     /// Every point against the best, and against the baseline when there is one, paired by
