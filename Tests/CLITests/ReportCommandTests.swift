@@ -23,7 +23,7 @@ final class ReportCommandTests: XCTestCase {
         let result = try harness(["report", "prune-grid", "--out", "reports/prune.md"])
         XCTAssertEqual(result.status, 0, result.standardError)
         XCTAssertEqual(result.standardOutput, "")
-        XCTAssertTrue(result.standardError.contains("wrote reports/prune.md and 7 figures beside it"), result.standardError)
+        XCTAssertTrue(result.standardError.contains("wrote reports/prune.md and 8 figures beside it"), result.standardError)
         let markdown = try String(contentsOfFile: directory.file("reports/prune.md"), encoding: .utf8)
         XCTAssertTrue(markdown.hasPrefix("# prune-grid\n"))
         for name in ["accuracy", "loss", "confusion", "weights-1", "weights-4"] {

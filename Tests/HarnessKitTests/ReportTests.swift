@@ -155,7 +155,7 @@ final class ReportTests: XCTestCase {
         try assertMatchesGolden(document.markdown, "prune-grid.md")
         XCTAssertEqual(document.figures.map(\.fileName),
                        ["prune-grid-accuracy.svg", "prune-grid-loss.svg", "prune-grid-weights-1.svg", "prune-grid-weights-2.svg",
-                        "prune-grid-weights-3.svg", "prune-grid-weights-4.svg", "prune-grid-confusion.svg"])
+                        "prune-grid-weights-3.svg", "prune-grid-weights-4.svg", "prune-grid-cost.svg", "prune-grid-confusion.svg"])
     }
 
     func testSameDatabaseContentGivesTheSameReport() throws {
@@ -526,7 +526,7 @@ final class ReportTests: XCTestCase {
 
     func testFiguresAreWellFormedSVGWithWhatTheyShould() throws {
         let document = try Report.render(try fixtureData(), figureStem: "f")
-        XCTAssertEqual(document.figures.count, 7)
+        XCTAssertEqual(document.figures.count, 8)
         for figure in document.figures { assertWellFormedSVG(figure.svg, figure.fileName) }
 
         let loss = try XCTUnwrap(document.figures.first { $0.fileName == "f-loss.svg" }?.svg)
@@ -855,7 +855,7 @@ final class ReportTests: XCTestCase {
         try Report.write(document, to: out, database: directory.file("results/harness.sqlite"))
         let folder = directory.file("reports/sub")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-        XCTAssertEqual(files, ["prune report-accuracy.svg", "prune report-confusion.svg", "prune report-loss.svg",
+        XCTAssertEqual(files, ["prune report-accuracy.svg", "prune report-confusion.svg", "prune report-cost.svg", "prune report-loss.svg",
                                "prune report-weights-1.svg",
                                "prune report-weights-2.svg", "prune report-weights-3.svg", "prune report-weights-4.svg",
                                "prune report.md"])

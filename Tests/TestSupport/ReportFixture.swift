@@ -82,9 +82,30 @@ public enum ReportFixture {
 
     public static func threshold(job i: Int) -> Double { i < 4 ? 0.05 : 0.1 }
 
+    /// Job `i`'s dense and pruned costs. FLOPs per image: the dense model 2 million at hidden
+    /// 32 and 2.5 million at 64, the pruned one keeps (1 − sparsity) of them, plus 10,000 for
+    /// the second seed. Inference per image: dense 100 µs at hidden 32 and 200 µs at 64, the
+    /// pruned one (1.45 − sparsity) times that (slower than dense at these sparsities), plus
+    /// 1 µs for the second seed. Step times are the outcome's update times.
+    public static func costs(job i: Int) -> PairedCosts {
+        let hidden = Double(i / 2 % 2), seed = Double(i % 2), sparsity = threshold(job: i) * 4
+        let denseFlops = 2_000_000 + 500_000 * hidden, denseInference = 0.0001 * (1 + hidden)
+        let parameters = 20_000 + 1000 * (i / 2 % 2)
+        let dense = PairedCosts.Side(optimizerStepSeconds: 0.0005 + 0.0001 * seed, trainStepSeconds: 0.004,
+                                     trainStepCPUSeconds: 0.0038, epochCPUSeconds: 0.76, inferenceSecondsPerSample: denseInference,
+                                     flopsPerSample: denseFlops, parameters: parameters, nonzeroParameters: parameters)
+        let pruned = PairedCosts.Side(optimizerStepSeconds: 0.0012 + 0.0002 * Double(i / 2), trainStepSeconds: 0.005,
+                                      trainStepCPUSeconds: 0.0047, epochCPUSeconds: 0.94,
+                                      inferenceSecondsPerSample: denseInference * (1.45 - sparsity) + 0.000001 * seed,
+                                      flopsPerSample: denseFlops * (1 - sparsity) + 10_000 * seed, parameters: parameters,
+                                      nonzeroParameters: 1000 - i)
+        return PairedCosts(dense: dense, pruned: pruned)
+    }
+
     /// Job `i`'s outcome; with `pruned: false`, the same without the pruning figures (a
-    /// plain training job's).
-    public static func outcome(job i: Int, pruned: Bool = true) -> JobOutcome {
+    /// plain training job's); with `costs: false`, without the paired costs (a pruning job
+    /// recorded before harness measured them).
+    public static func outcome(job i: Int, pruned: Bool = true, costs: Bool = true) -> JobOutcome {
         let matrix = confusion(job: i)
         let classes = (0..<10).map { c -> ClassMetrics in
             let predicted = matrix.reduce(0) { $0 + $1[c] }
@@ -97,7 +118,8 @@ public enum ReportFixture {
         let pruning = PruningOutcome(accuracyBeforePruning: accuracy + 0.01, accuracyPruned: accuracy - threshold(job: i),
                                      sparsity: threshold(job: i) * 4, layerSparsity: ["lstm.0": 0.3],
                                      nonzeroParameters: 1000 - i, updateSeconds: 0.0005 + 0.0001 * Double(i % 2),
-                                     updateSecondsPruned: 0.0012 + 0.0002 * Double(i / 2))
+                                     updateSecondsPruned: 0.0012 + 0.0002 * Double(i / 2),
+                                     costs: costs ? Self.costs(job: i) : nil)
         return JobOutcome(accuracy: accuracy, macroF1: classes.map(\.f1).reduce(0, +) / 10, classes: classes,
                           confusion: ConfusionMatrix(counts: matrix), trainSeconds: 30 + Double(i), meanEpochSeconds: 10 + Double(i / 2),
                           meanStepSeconds: 0.002, inferenceSeconds: 0.5, parameterCount: 20_000 + 1000 * (i / 2 % 2),
@@ -134,9 +156,10 @@ public enum ReportFixture {
         "fingerprint":"\(fingerprint)","test":{"columns":28,"records":10000,"rows":28},"train":{"columns":28,"records":60000,"rows":28}}
         """
 
-    /// Creates the database at `path` and returns the store.
+    /// Creates the database at `path` and returns the store; with `costs: false` the pruning
+    /// jobs have no paired costs, as jobs recorded before harness measured them.
     @discardableResult
-    public static func build(at path: String) throws -> Store {
+    public static func build(at path: String, costs: Bool = true) throws -> Store {
         let store = try Store(path: path)
         try store.registerDataset(fingerprint: fingerprint, descriptionJSON: datasetDescription, testLabels: testLabels)
         let spec = try ExperimentSpec.parse(text: specText, filePath: "prune-grid.json")
@@ -169,7 +192,7 @@ public enum ReportFixture {
             for stage in HistogramStage.allCases {
                 try store.recordWeightHistograms(runID: claimed.runID, stage: stage, histograms: histograms(job: i, stage: stage))
             }
-            try store.finish(runID: claimed.runID, engineVersion: "engine-test-1", outcome: outcome(job: i))
+            try store.finish(runID: claimed.runID, engineVersion: "engine-test-1", outcome: outcome(job: i, costs: costs))
         }
         return store
     }

@@ -343,6 +343,8 @@ struct ReportRenderer {
             figure(nil, missing: "No done run has recorded weight histograms, so there are no weight density figures.")
         }
         for weights in weightFigures { figure(weights, missing: "") }
+        figure(ReportFigures.cost(data), missing: "No done job has measured FLOPs per image (jobs recorded before harness "
+               + "measured the dense and pruned models' costs), so there is no accuracy-versus-cost figure.")
     }
 
     /// The pruning methods of a point's jobs ("magnitude" where the config leaves it out).

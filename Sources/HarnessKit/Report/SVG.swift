@@ -77,7 +77,15 @@ struct SVGCanvas {
         elements.append("<text \(attributes)>\(Self.escape(text))</text>")
     }
 
-    enum Marker { case circle, square, triangle, diamond }
+    enum Marker { case circle, square, triangle, diamond, star }
+
+    /// A five-pointed star's corners around its centre, for a radius of 1, clockwise from
+    /// the top point: the outer points at 72° steps and the inner corners (0.45 of the
+    /// radius) between them. Written out, so no platform's sine changes a digit.
+    static let starCorners: [(x: Double, y: Double)] = [
+        (0, -1), (0.2645, -0.3641), (0.9511, -0.3090), (0.4280, 0.1391), (0.5878, 0.8090),
+        (0, 0.45), (-0.5878, 0.8090), (-0.4280, 0.1391), (-0.9511, -0.3090), (-0.2645, -0.3641),
+    ]
 
     /// A filled marker, or with `stroke` an outlined one (`fill: "none"` leaves it open, so
     /// a marker under it stays visible).
@@ -93,6 +101,11 @@ struct SVGCanvas {
             elements.append(#"<polygon points="\#(n(x)),\#(n(y - r)) \#(n(x + r)),\#(n(y + r)) \#(n(x - r)),\#(n(y + r))" \#(paint)/>"#)
         case .diamond:
             elements.append(#"<polygon points="\#(n(x)),\#(n(y - r)) \#(n(x + r)),\#(n(y)) \#(n(x)),\#(n(y + r)) \#(n(x - r)),\#(n(y))" \#(paint)/>"#)
+        case .star:
+            // A star looks smaller than a circle of the same size, so its points reach a third further.
+            let radius = r * 4 / 3
+            let corners = Self.starCorners.map { "\(n(x + radius * $0.x)),\(n(y + radius * $0.y))" }.joined(separator: " ")
+            elements.append(#"<polygon points="\#(corners)" \#(paint)/>"#)
         }
     }
 
