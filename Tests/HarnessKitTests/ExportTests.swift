@@ -91,8 +91,8 @@ final class ExportTests: XCTestCase {
         let data = try fixtureData()
         let latex = try Report.export(data, format: .latex)
         XCTAssert(latex.hasPrefix(ReportFormat.latex.signature), latex)
-        XCTAssertEqual(latex.components(separatedBy: "\\begin{tabular}").count - 1, 8,
-                       "results, comparisons, test images, classes, pruning, retraining, reproduction, per-class")
+        XCTAssertEqual(latex.components(separatedBy: "\\begin{tabular}").count - 1, 9,
+                       "results, comparisons, test images, classes, pruning, retraining, cost, reproduction, per-class")
         for command in ["\\toprule", "\\midrule", "\\bottomrule"] { XCTAssert(latex.contains(command), command) }
         XCTAssert(latex.contains("accuracy (\\%)") && latex.contains("95\\% CI"), latex)
         XCTAssertFalse(latex.contains("±") || latex.contains("**"), latex)

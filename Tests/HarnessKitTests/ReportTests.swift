@@ -372,6 +372,25 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(try cell(rows, ["0.1", "64"], "CPU cost"), String(format: "%.2fx", 31 / 27.5))
     }
 
+    /// The Cost table from the fixture's paired costs: (0.05, 32) is jobs 0 and 1, whose
+    /// dense updates take 0.5 and 0.6 ms and pruned ones 1.2 ms: ratios 2.4 and 2.0, mean 2.2
+    /// with half-width t(0.975, 1) · 0.2828 / √2 = 12.706 · 0.2 = 2.54.
+    func testTheCostTableGivesMeansDenseToPrunedAndEachJobsRatio() throws {
+        let markdown = try Report.render(try fixtureData(), figureStem: nil).markdown
+        let rows = table(markdown, under: "### Cost")
+        XCTAssertEqual(try cell(rows, ["0.05", "32"], "update (ms)"), "0.550 → 1.200")
+        XCTAssertEqual(try cell(rows, ["0.05", "32"], "update ratio"), "2.20 [-0.3, 4.7]")
+        XCTAssertEqual(try cell(rows, ["0.1", "32"], "update ratio"), "3.20", "one job: 1.6 / 0.5")
+        XCTAssertEqual(try cell(rows, ["0.1", "32"], "MFLOPs / image"), "2.000 → 1.200")
+        XCTAssertEqual(try cell(rows, ["0.05", "32"], "method"), "magnitude")
+        // Without paired costs (jobs recorded before), no Cost table, and Table 3 says why its times differ.
+        let old = try ReportData.load(store: try ReportFixture.build(at: directory.file("old.sqlite"), costs: false),
+                                      subject: .experiment(ReportFixture.experiment))
+        let before = try Report.render(old, figureStem: nil).markdown
+        XCTAssertFalse(before.contains("### Cost"))
+        XCTAssertTrue(before.contains("so their ratio is not the pruning's"))
+    }
+
     func testPartialGridShowsCountsOfJobsNotDone() throws {
         let markdown = try Report.render(try fixtureData(), figureStem: nil).markdown
         let results = table(markdown, under: "## Results")

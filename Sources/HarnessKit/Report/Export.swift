@@ -89,7 +89,7 @@ enum LaTeXTable {
     /// (pdflatex without inputenc setup refuses them as raw UTF-8).
     static let symbols: [(String, String)] = [
         ("±", "$\\pm$"), ("–", "--"), ("×", "$\\times$"), ("−", "$-$"), ("≈", "$\\approx$"), ("†", "\\dag{}"),
-        ("·", "$\\cdot$"),
+        ("·", "$\\cdot$"), ("→", "$\\to$"), ("µ", "$\\mu$"),
     ]
 
     /// Escapes the characters LaTeX gives a meaning: \ & % $ # _ { } ~ ^; and writes the
