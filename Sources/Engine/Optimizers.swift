@@ -87,13 +87,13 @@ public final class Adam: Optimizer {
 
     /// The mask whose zeros a parameter's w, m and v already hold, and the positions it
     /// keeps. Set by a full masked pass. While the parameter keeps that mask and it prunes
-    /// over 7/8, a step only visits the kept positions (the pruned ones would stay 0 anyway),
+    /// over 15/16, a step only visits the kept positions (the pruned ones would stay 0 anyway),
     /// and their m and v live compact, m[kept[j]] at compact.m[j]: scattered moments would
     /// cost a cache miss per kept weight, since the forward and backward passes evict them
     /// between steps. The dense m and v are stale for the kept positions meanwhile, and get
     /// the compact values back when the mask changes or goes.
     ///
-    /// Below 7/8 a step makes one vector pass over all positions and masks only the gradient
+    /// Below 15/16 a step makes one vector pass over all positions and masks only the gradient
     /// (w, m and v are already 0 where pruned, and a zero gradient keeps them so). The mask
     /// is read as `keptBits`, one bit per position, 16 to a UInt16 (one per vector), spread
     /// to lanes by shifts and ANDed into the gradient: multiplying by the float mask (a fifth
@@ -143,7 +143,7 @@ public final class Adam: Optimizer {
         let constants = AdamConstants(beta1: beta1, beta2: beta2, epsilon: epsilon, stepSize: stepSize,
                                       rootCorrection2: rootCorrection2, decay: decay)
         // Per parameter: the kept positions to visit and their compact moments when it is
-        // mostly pruned (over 7/8: a scalar visit costs about what 8 vector lanes do), else
+        // mostly pruned (over 15/16: a scalar visit costs about what 8-16 vector lanes do), else
         // nil for one vector pass.
         let sparseVisits: [(kept: [Int32], m: FloatBuffer, v: FloatBuffer)?] = maskedState.map { state in
             guard let state, let compact = state.compact else { return nil }
@@ -221,7 +221,7 @@ public final class Adam: Optimizer {
                 let p = maskBuffer.pointer
                 let kept = (0..<parameter.count).filter { p[$0] != 0 }.map { Int32($0) }
                 var compact: (m: FloatBuffer, v: FloatBuffer)?
-                if kept.count * 8 < parameter.count {
+                if kept.count * 16 < parameter.count {
                     let m = firstMoment[index], v = secondMoment[index]
                     compact = (FloatBuffer(kept.map { m[Int($0)] }), FloatBuffer(kept.map { v[Int($0)] }))
                 }
