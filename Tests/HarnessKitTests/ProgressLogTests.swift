@@ -21,4 +21,21 @@ final class ProgressLogTests: XCTestCase {
         XCTAssert(["| ETA 0s", "| ETA 1s", "| ETA 2s"].contains { line.contains($0) }, line)
         log.finish()
     }
+
+    /// A pruning grid's base model is reported but not counted: the count ends at the total.
+    func testABaseModelDoesNotMoveTheDoneCount() {
+        let written = Mutex<[String]>([])
+        let log = ProgressLog(live: false, write: { text in written.withLock { $0.append(text) } })
+        log.start(experiment: "e", total: 2, alreadyDone: 0, workers: 1, threads: 1)
+        log.jobStarted(runID: 1, index: 2, label: "base model of b", epochs: 1, cost: 1)
+        log.jobFinished(runID: 1, index: 2, label: "base model of b", end: .done(0.8), counted: false)
+        for run in [2, 3] as [Int64] {
+            log.jobStarted(runID: run, index: Int(run) - 2, label: "b", epochs: 1, cost: 1)
+            log.jobFinished(runID: run, index: Int(run) - 2, label: "b", end: .done(0.9))
+        }
+        let lines = written.withLock { $0 }.joined().split(separator: "\n").filter { $0.contains("] done") }
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertTrue(lines[0].contains("done (base)"), String(lines[0]))
+        XCTAssertTrue(lines[1].contains("done (1/2)") && lines[2].contains("done (2/2)"), "\(lines)")
+    }
 }

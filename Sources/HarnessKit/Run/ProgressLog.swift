@@ -98,7 +98,9 @@ public final class ProgressLog: Sendable {
                     summary.meanLoss, summary.seconds))
     }
 
-    func jobFinished(runID: Int64, index: Int, label: String, end: JobEnd) {
+    /// `counted`: false for a job outside the experiment's total (a pruning grid's base
+    /// model), which is reported without moving the done/total count.
+    func jobFinished(runID: Int64, index: Int, label: String, end: JobEnd, counted: Bool = true) {
         let done = state.withLock { state -> String in
             let cost = state.running.removeValue(forKey: runID)?.cost ?? 0
             state.remainingCost = max(0, state.remainingCost - cost)
@@ -106,6 +108,7 @@ public final class ProgressLog: Sendable {
                 state.finishedSeconds += Clock.now() - start
                 state.finishedCost += cost
             }
+            guard counted else { return "base" }
             state.finished += 1
             return "\(state.finished)/\(state.total)"
         }

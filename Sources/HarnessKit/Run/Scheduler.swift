@@ -515,18 +515,18 @@ public final class Scheduler: @unchecked Sendable {
             for (stage, histograms) in output.histograms {
                 try store.recordWeightHistograms(runID: claimed.runID, stage: stage, histograms: histograms)
             }
-            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .done(output.outcome.accuracy))
+            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .done(output.outcome.accuracy), counted: !isBase)
             return .done
         } catch TrainingError.cancelled {
             let reason = "interrupted by \(Self.signalName(stop.signal))"
             try store.interrupt(runID: claimed.runID, reason: reason)
-            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .interrupted(reason))
+            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .interrupted(reason), counted: !isBase)
             return .interrupted
         } catch let error as SQLiteError {
             throw error
         } catch {
             try store.fail(runID: claimed.runID, error: "\(error)")
-            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .failed("\(error)"))
+            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .failed("\(error)"), counted: !isBase)
             return .failed
         }
     }
