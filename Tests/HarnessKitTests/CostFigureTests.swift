@@ -29,32 +29,6 @@ final class CostFigureTests: XCTestCase {
         return try ReportData.load(store: store, subject: .experiment(ReportFixture.experiment))
     }
 
-    /// The elements of an SVG file in document order, with their attributes and text.
-    private func svgElements(_ svg: String) -> [Element] {
-        final class Collector: NSObject, XMLParserDelegate {
-            var elements: [Element] = []
-            var open: [Int] = []
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                        attributes: [String: String] = [:]) {
-                open.append(elements.count)
-                elements.append((name, attributes, ""))
-            }
-            func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-                open.removeLast()
-            }
-            func parser(_ parser: XMLParser, foundCharacters string: String) {
-                if let innermost = open.last { elements[innermost].text += string }
-            }
-        }
-        let parser = XMLParser(data: Data(svg.utf8))
-        let collector = Collector()
-        parser.delegate = collector
-        let parsed = parser.parse()
-        XCTAssertTrue(parsed && parser.parserError == nil, "not well-formed: \(String(describing: parser.parserError))")
-        XCTAssertEqual(collector.elements.first?.name, "svg")
-        return collector.elements
-    }
-
     private func number(_ element: Element, _ key: String) throws -> Double {
         try XCTUnwrap(element.attributes[key].flatMap(Double.init), "\(element.name) has no number \(key)")
     }

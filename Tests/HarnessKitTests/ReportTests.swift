@@ -92,31 +92,6 @@ final class ReportTests: XCTestCase {
                 file: file, line: line)
     }
 
-    /// The elements of an SVG file in document order, with their attributes and text.
-    private func svgElements(_ svg: String) -> [(name: String, attributes: [String: String], text: String)] {
-        final class Collector: NSObject, XMLParserDelegate {
-            var elements: [(name: String, attributes: [String: String], text: String)] = []
-            /// Indices of the elements not yet closed, innermost last: text belongs to that one.
-            var open: [Int] = []
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                        attributes: [String: String] = [:]) {
-                open.append(elements.count)
-                elements.append((name, attributes, ""))
-            }
-            func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-                open.removeLast()
-            }
-            func parser(_ parser: XMLParser, foundCharacters string: String) {
-                if let innermost = open.last { elements[innermost].text += string }
-            }
-        }
-        let parser = XMLParser(data: Data(svg.utf8))
-        let collector = Collector()
-        parser.delegate = collector
-        XCTAssertTrue(parser.parse())
-        return collector.elements
-    }
-
     /// An attribute as a number (coordinates are printed with one decimal).
     private func number(_ element: (name: String, attributes: [String: String], text: String), _ key: String) throws -> Double {
         try XCTUnwrap(element.attributes[key].flatMap(Double.init), "\(element.name) has no number \(key)")

@@ -41,7 +41,7 @@ enum ParetoFront {
 /// A base-10 logarithmic axis over positive values: ticks at 1, 2 and 5 times powers of ten
 /// (powers of ten alone where that would make more than `maximumTicks` ticks), its ends the
 /// ticks just enclosing the data.
-struct LogAxisScale: Equatable {
+struct LogAxisScale: Equatable, ChartAxis {
     let lower: Double
     let upper: Double
     let ticks: [Double]
@@ -140,7 +140,7 @@ struct CostChart {
     static let padding = 0.05
 
     /// The x axis of `panel`.
-    enum XAxis {
+    enum XAxis: ChartAxis {
         case linear(AxisScale)
         case logarithmic(LogAxisScale)
 
@@ -378,24 +378,9 @@ struct CostChart {
     }
 
     private func draw(_ panel: Panel, labels: [Label], on canvas: inout SVGCanvas, plotTop: Double, yScale: AxisScale) {
-        let plotRight = Self.left + Self.plotWidth, plotBottom = plotTop + Self.plotHeight
         let xAxis = XAxis(panel)
-        for tick in yScale.ticks {
-            let y = yScale.position(tick, plotBottom, plotTop)
-            canvas.line(Self.left, y, plotRight, y, stroke: "#e3e3e3")
-            canvas.line(Self.left - 5, y, Self.left, y, stroke: "#444444")
-            canvas.text(yScale.label(tick), Self.left - 8, y + 4, size: 12, anchor: .end)
-        }
-        for tick in xAxis.ticks {
-            let x = xAxis.position(tick, Self.left, plotRight)
-            canvas.line(x, plotTop, x, plotBottom, stroke: "#e3e3e3")
-            canvas.line(x, plotBottom, x, plotBottom + 5, stroke: "#444444")
-            canvas.text(xAxis.label(tick), x, plotBottom + 19, size: 12, anchor: .middle)
-        }
-        canvas.rect(Self.left, plotTop, Self.plotWidth, Self.plotHeight, fill: "none", stroke: "#444444")
-        canvas.text(panel.xLabel + (panel.usesLogScale ? " (log scale)" : ""), Self.left + Self.plotWidth / 2, plotBottom + 44,
-                    size: 13, anchor: .middle)
-        canvas.text(yLabel, 20, plotTop + Self.plotHeight / 2, size: 13, anchor: .middle, rotation: -90)
+        canvas.plotFrame(left: Self.left, top: plotTop, width: Self.plotWidth, height: Self.plotHeight, x: xAxis, y: yScale,
+                         xLabel: panel.xLabel + (panel.usesLogScale ? " (log scale)" : ""), yLabel: yLabel)
 
         let pixels = self.pixels(panel, plotTop: plotTop, xAxis: xAxis, yScale: yScale)
         let front = panel.front

@@ -125,9 +125,41 @@ struct SVGCanvas {
     }
 }
 
+/// What a chart's frame needs of an axis: its ticks, their labels, and where a value falls
+/// between two pixel positions.
+protocol ChartAxis {
+    var ticks: [Double] { get }
+    func label(_ x: Double) -> String
+    func position(_ x: Double, _ start: Double, _ end: Double) -> Double
+}
+
+extension SVGCanvas {
+    /// A plot's grid lines, ticks and tick labels on both axes, its frame, and the axis
+    /// titles: the plot area is `width` x `height` at (`left`, `top`).
+    mutating func plotFrame(left: Double, top: Double, width: Double, height: Double, x: some ChartAxis, y: some ChartAxis,
+                            xLabel: String, yLabel: String) {
+        let right = left + width, bottom = top + height
+        for tick in y.ticks {
+            let position = y.position(tick, bottom, top)
+            line(left, position, right, position, stroke: "#e3e3e3")
+            line(left - 5, position, left, position, stroke: "#444444")
+            text(y.label(tick), left - 8, position + 4, size: 12, anchor: .end)
+        }
+        for tick in x.ticks {
+            let position = x.position(tick, left, right)
+            line(position, top, position, bottom, stroke: "#e3e3e3")
+            line(position, bottom, position, bottom + 5, stroke: "#444444")
+            text(x.label(tick), position, bottom + 19, size: 12, anchor: .middle)
+        }
+        rect(left, top, width, height, fill: "none", stroke: "#444444")
+        text(xLabel, left + width / 2, bottom + 44, size: 13, anchor: .middle)
+        text(yLabel, 20, top + height / 2, size: 13, anchor: .middle, rotation: -90)
+    }
+}
+
 /// A linear axis from `lower` to `upper` with ticks every `step`, all round numbers
 /// (1, 2 or 5 times a power of ten) that enclose the data.
-struct AxisScale: Equatable {
+struct AxisScale: Equatable, ChartAxis {
     let lower: Double
     let upper: Double
     let step: Double
@@ -294,21 +326,8 @@ struct LineChart {
     private func draw(_ panel: Panel, legend: [LegendEntry], on canvas: inout SVGCanvas, plotTop: Double,
                       xScale: AxisScale, yScale: AxisScale) {
         let plotRight = Self.left + Self.plotWidth, plotBottom = plotTop + Self.plotHeight
-        for tick in yScale.ticks {
-            let y = yScale.position(tick, plotBottom, plotTop)
-            canvas.line(Self.left, y, plotRight, y, stroke: "#e3e3e3")
-            canvas.line(Self.left - 5, y, Self.left, y, stroke: "#444444")
-            canvas.text(yScale.label(tick), Self.left - 8, y + 4, size: 12, anchor: .end)
-        }
-        for tick in xScale.ticks {
-            let x = xScale.position(tick, Self.left, plotRight)
-            canvas.line(x, plotTop, x, plotBottom, stroke: "#e3e3e3")
-            canvas.line(x, plotBottom, x, plotBottom + 5, stroke: "#444444")
-            canvas.text(xScale.label(tick), x, plotBottom + 19, size: 12, anchor: .middle)
-        }
-        canvas.rect(Self.left, plotTop, Self.plotWidth, Self.plotHeight, fill: "none", stroke: "#444444")
-        canvas.text(xLabel, Self.left + Self.plotWidth / 2, plotBottom + 44, size: 13, anchor: .middle)
-        canvas.text(yLabel, 20, plotTop + Self.plotHeight / 2, size: 13, anchor: .middle, rotation: -90)
+        canvas.plotFrame(left: Self.left, top: plotTop, width: Self.plotWidth, height: Self.plotHeight, x: xScale, y: yScale,
+                         xLabel: xLabel, yLabel: yLabel)
 
         // Every band before any line, so no band covers another series' line.
         for (index, item) in panel.series.enumerated() {
