@@ -608,6 +608,11 @@ public final class Store: @unchecked Sendable {
         let notHarness = "\(db.path) is not a harness results database"
         let version: Int
         let tables: Set<String>
+        // One read transaction, so the version and the tables come from one state of the file:
+        // read one by one, another process's migration could commit in between, and a new
+        // database would look like tables without a version.
+        try db.execute("BEGIN DEFERRED")
+        defer { _ = try? db.execute("ROLLBACK") }
         do {
             version = try db.query("PRAGMA user_version") { $0.int(0) }.first ?? 0
             tables = Set(try db.query("SELECT name FROM sqlite_schema WHERE type = 'table'") { $0.string(0) })
