@@ -103,8 +103,9 @@ public final class Adam: Optimizer {
         let mask: FloatBuffer
         let kept: [Int32]
         let compact: (m: FloatBuffer, v: FloatBuffer)?
-        /// Bit k of keptBits[j]: position 16·j + k is kept.
-        let keptBits: [UInt16]
+        /// Bit k of keptBits[j]: position 16·j + k is kept (Int32, so a vector's broadcast
+        /// reads it straight from memory).
+        let keptBits: [Int32]
     }
     private var maskedState: [MaskedState?]
     public private(set) var stepCount = 0
@@ -186,7 +187,7 @@ public final class Adam: Optimizer {
                         @_transparent func update(_ i: Int, _ n: Int) {
                             var wv = get(w + i, n), mv = get(m + i, n), vv = get(v + i, n), gv = get(g + i, n)
                             // Bit k shifted to the sign bit and spread: all ones where kept.
-                            let keep = (SIMD16<Int32>(repeating: Int32(bits[i &>> 4])) &<< laneShifts) &>> 31
+                            let keep = (SIMD16<Int32>(repeating: bits[i &>> 4]) &<< laneShifts) &>> 31
                             gv = unsafeBitCast(unsafeBitCast(gv, to: SIMD16<Int32>.self) & keep, to: Vector.self)
                             constants.update(&wv, gradient: gv, &mv, &vv)
                             put(wv, w + i, n); put(mv, m + i, n); put(vv, v + i, n); put(Vector(), g + i, n)
@@ -225,8 +226,8 @@ public final class Adam: Optimizer {
                     let m = firstMoment[index], v = secondMoment[index]
                     compact = (FloatBuffer(kept.map { m[Int($0)] }), FloatBuffer(kept.map { v[Int($0)] }))
                 }
-                var keptBits = [UInt16](repeating: 0, count: (parameter.count + 15) / 16)
-                for i in kept { keptBits[Int(i) / 16] |= 1 << UInt16(Int(i) % 16) }
+                var keptBits = [Int32](repeating: 0, count: (parameter.count + 15) / 16)
+                for i in kept { keptBits[Int(i) / 16] |= 1 << Int32(Int(i) % 16) }
                 maskedState[index] = MaskedState(mask: maskBuffer, kept: kept, compact: compact, keptBits: keptBits)
             }
         }
