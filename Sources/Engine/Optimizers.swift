@@ -95,7 +95,7 @@ public final class Adam: Optimizer {
     ///
     /// Below 15/16 a step makes one vector pass over all positions and masks only the gradient
     /// (w, m and v are already 0 where pruned, and a zero gradient keeps them so). The mask
-    /// is read as `keptBits`, one bit per position, 16 to a UInt16 (one per vector), spread
+    /// is read as `keptBits`, one bit per position, 16 to an Int32 word (one per vector), spread
     /// to lanes by shifts and ANDed into the gradient: multiplying by the float mask (a fifth
     /// more memory traffic) or by lanes looked up in a table (a store-forwarding stall per
     /// vector) made a pruned step 1.2x a dense one.
