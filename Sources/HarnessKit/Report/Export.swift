@@ -80,20 +80,19 @@ enum LaTeXTable {
             bold = true
         }
         var out = escape(text)
-        for (symbol, latex) in symbols { out = out.replacingOccurrences(of: symbol, with: latex) }
         if bold { out = "\\textbf{\(out)}" }
         return out
     }
 
     /// The non-ASCII symbols reports use, as LaTeX that needs no package beyond the kernel
     /// (pdflatex without inputenc setup refuses them as raw UTF-8).
-    static let symbols: [(String, String)] = [
-        ("±", "$\\pm$"), ("–", "--"), ("×", "$\\times$"), ("−", "$-$"), ("≈", "$\\approx$"), ("†", "\\dag{}"),
-        ("·", "$\\cdot$"), ("→", "$\\to$"), ("µ", "$\\mu$"),
+    static let symbols: [Character: String] = [
+        "±": "$\\pm$", "–": "--", "×": "$\\times$", "\u{2212}": "$-$", "≈": "$\\approx$", "†": "\\dag{}",
+        "·": "$\\cdot$", "→": "$\\to$", "µ": "$\\mu$",
     ]
 
     /// Escapes the characters LaTeX gives a meaning: \ & % $ # _ { } ~ ^; and writes the
-    /// minus sign (U+2212, "after − before"), which pdflatex's UTF-8 input refuses, as math.
+    /// non-ASCII `symbols` reports use as LaTeX.
     static func escape(_ text: String) -> String {
         var out = ""
         for character in text {
@@ -102,8 +101,7 @@ enum LaTeXTable {
             case "&", "%", "$", "#", "_", "{", "}": out += "\\" + String(character)
             case "~": out += "\\textasciitilde{}"
             case "^": out += "\\textasciicircum{}"
-            case "\u{2212}": out += "$-$"
-            default: out.append(character)
+            default: if let latex = symbols[character] { out += latex } else { out.append(character) }
             }
         }
         return out
