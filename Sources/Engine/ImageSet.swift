@@ -13,4 +13,10 @@ public struct ImageSet: Sendable {
         self.height = height
         self.width = width
     }
+
+    /// The first `count` images (all of them when there are fewer).
+    public func prefix(_ count: Int) -> ImageSet {
+        let n = min(count, self.count), area = height * width
+        return ImageSet(pixels: Array(pixels[0..<(n * area)]), labels: Array(labels[0..<n]), height: height, width: width)
+    }
 }

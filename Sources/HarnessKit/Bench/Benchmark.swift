@@ -117,11 +117,7 @@ public enum Benchmark {
         let data = ImageSet(pixels: (0..<(count * area)).map { _ in UInt8(truncatingIfNeeded: generator.next()) },
                             labels: (0..<count).map { _ in UInt8(generator.nextInt(below: config.classes)) },
                             height: config.imageHeight, width: config.imageWidth)
-        let warmUpSet: ImageSet = {
-            let n = min(count, 2 * batch)
-            return ImageSet(pixels: Array(data.pixels[0..<(n * area)]), labels: Array(data.labels[0..<n]),
-                            height: data.height, width: data.width)
-        }()
+        let warmUpSet = data.prefix(2 * batch)
         let dense = try makeModel(config, seed: 1, threads: options.threads)
         // The pruned copy: the same weights, then pruned (masked, or rebuilt smaller).
         var pruned: (model: Classifier, method: String, sparsity: Double)?
@@ -129,9 +125,8 @@ public enum Benchmark {
             let copy = try makeModel(config, seed: 1, threads: options.threads)
             try loadCheckpoint(checkpointData(dense), into: copy)
             if let units = options.pruneUnits {
-                let result = pruneUnits(copy, .fraction(units), seed: 1)
-                let weights = { (model: Classifier) in model.parameters.filter(\.isWeightMatrix).reduce(0) { $0 + $1.count } }
-                pruned = (result.model, "units", 1 - Double(weights(result.model)) / Double(weights(dense)))
+                let smaller = pruneUnits(copy, .fraction(units), seed: 1).model
+                pruned = (smaller, "units", modelSparsity(smaller, relativeTo: dense).globalSparsity)
             } else if let sparsity = options.pruneSparsity {
                 pruned = (copy, "magnitude", prune(copy, .sparsity(sparsity)).globalSparsity)
             }

@@ -26,8 +26,7 @@ struct PairedCostProbe {
     func measure(dense: Classifier, pruned: Classifier, train: ImageSet, test: ImageSet,
                  options: TrainingOptions, stepsPerEpoch: Int) throws -> PairedCosts {
         let batch = min(options.batchSize, train.count)
-        let trainSubset = Self.prefix(train, count: min(train.count, batch * batchesPerRound))
-        let testSubset = Self.prefix(test, count: min(test.count, inferenceImages))
+        let trainSubset = train.prefix(batch * batchesPerRound), testSubset = test.prefix(inferenceImages)
         let oneEpoch = TrainingOptions(epochs: 1, batchSize: options.batchSize, optimizer: options.optimizer, seed: options.seed)
         let trainers = [Trainer(model: dense, options: oneEpoch), Trainer(model: pruned, options: oneEpoch)]
         var optimizer: [[Double]] = [[], []], step: [[Double]] = [[], []], cpu: [[Double]] = [[], []]
@@ -56,12 +55,5 @@ struct PairedCostProbe {
                                     nonzeroParameters: modelSparsity(model).nonzeroParameters)
         }
         return PairedCosts(dense: side(0, dense), pruned: side(1, pruned))
-    }
-
-    /// The first `count` images of `images`.
-    static func prefix(_ images: ImageSet, count: Int) -> ImageSet {
-        let area = images.height * images.width
-        return ImageSet(pixels: Array(images.pixels[0..<(count * area)]), labels: Array(images.labels[0..<count]),
-                        height: images.height, width: images.width)
     }
 }
