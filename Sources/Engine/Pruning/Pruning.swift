@@ -92,6 +92,28 @@ public func modelSparsity(_ model: Classifier) -> ModelSparsity {
                          nonzeroParameters: nonzero)
 }
 
+/// The sparsity of `model`, a model rebuilt smaller from `dense` (`pruneUnits`), counted
+/// against `dense`'s weight matrices: an entry the smaller model lacks counts as pruned, as
+/// does a masked one it keeps, so methods that shrink and methods that mask compare on the
+/// same scale. Layers are matched by parameter name.
+public func modelSparsity(_ model: Classifier, relativeTo dense: Classifier) -> ModelSparsity {
+    let denseCounts = Dictionary(uniqueKeysWithValues: dense.parameters.filter(\.isWeightMatrix).map { ($0.name, $0.count) })
+    let prunable = denseCounts.values.reduce(0, +)
+    var layerSparsity: [String: Double] = [:]
+    var kept = 0
+    for parameter in model.parameters where parameter.isWeightMatrix {
+        var keptHere = parameter.count
+        if let mask = parameter.mask?.pointer {
+            for i in 0..<parameter.count where mask[i] == 0 { keptHere -= 1 }
+        }
+        kept += keptHere
+        if let count = denseCounts[parameter.name], count > 0 { layerSparsity[parameter.name] = 1 - Double(keptHere) / Double(count) }
+    }
+    return ModelSparsity(globalSparsity: prunable > 0 ? 1 - Double(kept) / Double(prunable) : 0, layerSparsity: layerSparsity,
+                         prunableCount: prunable, prunedCount: prunable - kept,
+                         nonzeroParameters: modelSparsity(model).nonzeroParameters)
+}
+
 /// Histograms of the weight matrices (the paper's Fig. 5 density plots): one per matrix,
 /// in parameter order, then one named "all" over every matrix. All share the range
 /// [-m, m], m = the largest finite |w| (1 when every weight is 0), so they can be

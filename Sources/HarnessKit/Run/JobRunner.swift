@@ -66,8 +66,11 @@ struct JobRunner {
         }
         let before = try evaluate(model, on: test, pruned: false)
         let histogramsBefore = weightHistograms(model, skipZeros: false)
-        let denseWeights = model.parameters.filter(\.isWeightMatrix).reduce(0) { $0 + $1.count }
-        let stepsPerEpoch = (train.count + config.training.batchSize - 1) / max(1, min(config.training.batchSize, train.count))
+        // The base model's weights, for its side of the cost measurement (pruning changes `model`).
+        let baseWeights = checkpointData(model)
+        // As the trainer batches: a batch larger than the training set is the whole set.
+        let batch = max(1, min(config.training.batchSize, train.count))
+        let stepsPerEpoch = (train.count + batch - 1) / batch
 
         // Cut the base model by the job's method, retrain, and score.
         let pruned: Classifier
@@ -99,30 +102,18 @@ struct JobRunner {
         let final = try evaluate(pruned, on: test, pruned: true)
         let histogramsAfter = weightHistograms(pruned, skipZeros: true)
 
-        // Dense and pruned costs side by side: the base model again, from its checkpoint,
-        // against the retrained pruned model (both are changed by the probe, after scoring).
+        // Dense and pruned costs side by side: the base model again against the retrained
+        // pruned model (both are changed by the probe, after scoring).
         let dense = try makeModel(config.settings.engineModel(imageHeight: data.train.rows, imageWidth: data.train.columns),
                                   seed: seed, threads: threads)
-        try loadCheckpoint([UInt8](try Data(contentsOf: URL(fileURLWithPath: context.checkpointPath))), into: dense)
+        try loadCheckpoint(baseWeights, into: dense)
         let costs = try PairedCostProbe().measure(dense: dense, pruned: pruned, train: train, test: test,
                                                   options: trainingOptions, stepsPerEpoch: stepsPerEpoch)
 
-        // For units, the share of the dense model's weight-matrix entries the rebuilt model lacks.
-        let sparsity = modelSparsity(pruned)
-        var globalSparsity = sparsity.globalSparsity, layerSparsity = sparsity.layerSparsity
-        if settings.method == .units {
-            let kept = pruned.parameters.filter(\.isWeightMatrix)
-            let keptNonzero = kept.reduce(0) { $0 + $1.count } - sparsity.prunedCount
-            globalSparsity = denseWeights > 0 ? 1 - Double(keptNonzero) / Double(denseWeights) : 0
-            let denseCounts = Dictionary(uniqueKeysWithValues: model.parameters.filter(\.isWeightMatrix).map { ($0.name, $0.count) })
-            for parameter in kept {
-                guard let count = denseCounts[parameter.name], count > 0 else { continue }
-                let pruned = Double(count - parameter.count) + (layerSparsity[parameter.name] ?? 0) * Double(parameter.count)
-                layerSparsity[parameter.name] = pruned / Double(count)
-            }
-        }
+        // A model rebuilt smaller is counted against the dense one it came from.
+        let sparsity = settings.method == .units ? modelSparsity(pruned, relativeTo: dense) : modelSparsity(pruned)
         let outcome = PruningOutcome(accuracyBeforePruning: before.accuracy, accuracyPruned: afterPruning,
-                                     sparsity: globalSparsity, layerSparsity: layerSparsity,
+                                     sparsity: sparsity.globalSparsity, layerSparsity: sparsity.layerSparsity,
                                      nonzeroParameters: sparsity.nonzeroParameters,
                                      updateSeconds: costs.dense.optimizerStepSeconds,
                                      updateSecondsPruned: costs.pruned.optimizerStepSeconds, costs: costs)
