@@ -152,14 +152,21 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(try runCount("SELECT count(*) FROM results"), 0, "no partial result")
     }
 
-    func testFailingJobIsRecordedAndOthersGoOn() throws {
-        // Class 9 has 3 training images, so a stratified subset of 100 (10 per class) cannot
-        // be drawn: that job fails with its error recorded, the plain subset runs.
+    /// Data whose class 9 has 3 training images, and a spec drawing a subset of 100 from it
+    /// stratified and plain: the stratified job cannot draw 10 per class and fails.
+    func writeUnbalancedStrataSpec() throws -> (data: String, spec: String) {
         let unbalanced = directory.file("unbalanced")
         let labels = (0..<200).map { UInt8($0 < 197 ? $0 % 9 : 9) }
         try IDXFiles.writeDataset(in: unbalanced, trainLabels: labels, testLabels: IDXFiles.cyclingLabels(count: 50))
         let path = try writeSpec(name: "strata", grid: #"{"dataset.stratified": [true, false]}"#, seeds: "[1]",
                                  extra: #""dataset": {"train_size": 100},"#)
+        return (unbalanced, path)
+    }
+
+    func testFailingJobIsRecordedAndOthersGoOn() throws {
+        // Class 9 has 3 training images, so a stratified subset of 100 (10 per class) cannot
+        // be drawn: that job fails with its error recorded, the plain subset runs.
+        let (unbalanced, path) = try writeUnbalancedStrataSpec()
         let options = RunOptions(specPath: path, databasePath: database, dataDirectory: unbalanced, workers: 1,
                                  threadsPerJob: 1, environment: [:])
         let summary = try Scheduler(options: options, log: ProgressLog(live: false, write: { _ in })).run()
@@ -173,11 +180,7 @@ final class SchedulerTests: XCTestCase {
     /// A failed job stays failed on the next run (its failure would repeat with the same
     /// seed) and the run says so; --retry-failed runs it again.
     func testFailedJobsAreRunAgainOnlyWithRetryFailed() throws {
-        let unbalanced = directory.file("unbalanced")
-        let labels = (0..<200).map { UInt8($0 < 197 ? $0 % 9 : 9) }
-        try IDXFiles.writeDataset(in: unbalanced, trainLabels: labels, testLabels: IDXFiles.cyclingLabels(count: 50))
-        let path = try writeSpec(name: "strata", grid: #"{"dataset.stratified": [true, false]}"#, seeds: "[1]",
-                                 extra: #""dataset": {"train_size": 100},"#)
+        let (unbalanced, path) = try writeUnbalancedStrataSpec()
         func run(retryFailed: Bool) throws -> RunSummary {
             let options = RunOptions(specPath: path, databasePath: database, dataDirectory: unbalanced, workers: 1,
                                      threadsPerJob: 1, retryFailed: retryFailed, environment: [:])

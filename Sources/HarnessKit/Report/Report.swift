@@ -381,8 +381,8 @@ struct ReportRenderer {
         for point in data.points {
             let done = point.doneJobs.map(\.result).filter { $0.metric("train_step_seconds") != nil }
             func mean(_ name: String) -> Double? {
-                let values = done.compactMap { $0.metric(name) }
-                return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+                let summary = ReportMetric.named(name)!.summary(done)
+                return summary.count > 0 ? summary.mean : nil
             }
             func pair(_ dense: String, _ pruned: String, _ format: NumberFormat) -> String {
                 guard let d = mean(dense), let p = mean(pruned) else { return "–" }
