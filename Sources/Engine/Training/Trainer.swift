@@ -23,6 +23,17 @@ public struct EpochSummary: Sendable {
     public let seconds: Double
     /// CPU seconds of the model's threads (`ThreadPool.cpuSeconds`).
     public let cpuSeconds: Double
+    /// How many training patterns the epoch trained on: all of them, or an active set's.
+    public let patterns: Int
+}
+
+/// One training pattern as a training batch saw it, before that batch's optimizer step
+/// (Toneva et al.'s "presentation"): its index in the training set, its loss and whether
+/// the model classified it correctly.
+public struct PatternPresentation: Sendable {
+    public let index: Int
+    public let loss: Float
+    public let correct: Bool
 }
 
 public struct TrainingHistory: Sendable {
@@ -74,7 +85,14 @@ public final class Trainer {
     /// before every batch and ends training with `TrainingError.cancelled`. `beforeStep(t)`
     /// runs before the forward pass of this call's optimizer step t (0-based), outside the
     /// step timing: where gradual pruning recomputes the masks.
+    ///
+    /// `patterns(e)`, when given, names the training patterns epoch e (1-based, of this call)
+    /// trains on, in any order (they are shuffled; the default is all of them): an active
+    /// pattern set. `observe` sees every pattern of every batch as the forward pass scored
+    /// it, before the step (forgetting events, the active set's losses).
     public func train(on data: ImageSet, epochs: Int? = nil,
+                      patterns: ((Int) -> [Int])? = nil,
+                      observe: ((PatternPresentation) -> Void)? = nil,
                       beforeStep: (Int) -> Void = { _ in },
                       onBatch: (Int, Int, Int, Double) -> Void = { _, _, _, _ in },
                       onEpoch: (EpochSummary) -> Void = { _ in },
@@ -82,22 +100,22 @@ public final class Trainer {
         guard data.count > 0 else { throw TrainingError.emptyTrainingSet }
         let classes = model.config.classes
         let batchSize = min(options.batchSize, data.count)
-        let batches = (data.count + batchSize - 1) / batchSize
         if labelSpace.count < batchSize { labelSpace = Array(repeating: 0, count: batchSize) }
         var summaries: [EpochSummary] = []
         var stepSeconds = 0.0, stepCPUSeconds = 0.0, stepCount = 0
         let pool = model.pool
         let trainStart = Clock.now(), trainCPUStart = pool.cpuSeconds()
-        for _ in 0..<(epochs ?? options.epochs) {
+        for epoch in 0..<(epochs ?? options.epochs) {
             completedEpochs += 1
             let epochStart = Clock.now(), epochCPUStart = pool.cpuSeconds()
-            var order = Array(0..<data.count)
+            var order = patterns?(epoch + 1) ?? Array(0..<data.count)
             shuffleGenerator.shuffle(&order)
+            let batches = (order.count + batchSize - 1) / batchSize
             var lossSum = 0.0
             for batchIndex in 0..<batches {
                 if shouldStop() { throw TrainingError.cancelled }
                 beforeStep(stepCount)
-                let lower = batchIndex * batchSize, upper = min(data.count, lower + batchSize)
+                let lower = batchIndex * batchSize, upper = min(order.count, lower + batchSize)
                 let b = upper - lower
                 let loss = order.withUnsafeBufferPointer { all -> Double in
                     let indices = UnsafeBufferPointer(rebasing: all[lower..<upper])
@@ -107,6 +125,15 @@ public final class Trainer {
                         let lp = logProbabilities.reserve(b * classes), dl = dLogits.reserve(b * classes)
                         let loss = CrossEntropy.forward(logits: logits, labels: labels.baseAddress!, batch: b,
                                                         classes: classes, logProbabilities: lp)
+                        if let observe {
+                            for (slot, index) in indices.enumerated() {
+                                let row = lp + slot * classes, label = Int(labels[slot])
+                                // Correct when the label's log-probability is the row's first maximum (argmax).
+                                var predicted = 0
+                                for c in 1..<classes where row[c] > row[predicted] { predicted = c }
+                                observe(PatternPresentation(index: index, loss: -row[label], correct: predicted == label))
+                            }
+                        }
                         if loss.isFinite {
                             CrossEntropy.backward(logProbabilities: lp, labels: labels.baseAddress!, batch: b,
                                                   classes: classes, dLogits: dl)
@@ -129,8 +156,9 @@ public final class Trainer {
                 lossSum += loss * Double(b)
                 onBatch(completedEpochs, batchIndex + 1, batches, loss)
             }
-            let summary = EpochSummary(epoch: completedEpochs, meanLoss: lossSum / Double(data.count),
-                                       seconds: Clock.now() - epochStart, cpuSeconds: pool.cpuSeconds() - epochCPUStart)
+            let summary = EpochSummary(epoch: completedEpochs, meanLoss: order.isEmpty ? 0 : lossSum / Double(order.count),
+                                       seconds: Clock.now() - epochStart, cpuSeconds: pool.cpuSeconds() - epochCPUStart,
+                                       patterns: order.count)
             summaries.append(summary)
             onEpoch(summary)
         }
