@@ -51,7 +51,8 @@ final class PatternScoresTests: SmallModelTestCase {
         }
         XCTAssertEqual(counter.events, [2, 0, 0, 0])
         XCTAssertEqual(counter.learned, [true, false, true, true])
-        XCTAssertEqual(counter.scores, [2 + 1.0 / 2, 4 + 2.0 / 3, 0 + 0.5 / 1.5, 0 + 1.0 / 2])
+        let expected: [Float] = [2 + Float(1) / 2, 4 + Float(2) / 3, Float(0.5) / Float(1.5), Float(1) / 2]
+        XCTAssertEqual(counter.scores, expected)
         XCTAssertEqual(highestScoring(counter.scores, keep: 2), [0, 1])
         XCTAssertEqual(highestScoring(counter.scores, keep: 1), [1], "never learned ranks first")
     }

@@ -36,6 +36,8 @@ final class DocsTests: XCTestCase {
             case .sgd: XCTAssertEqual(appliesTo, ["sgd"], row.path)
             case .units: XCTAssertEqual(appliesTo, ["pruning", "method", "units"], row.path)
             case .gradual: XCTAssertEqual(appliesTo, ["pruning", "method", "gradual"], row.path)
+            case .selections(let wanted):
+                XCTAssertEqual(appliesTo, Set(["selection"] + wanted.map(\.rawValue) + (wanted.count > 1 ? ["or"] : [])), row.path)
             case .always: break
             }
         }
@@ -47,6 +49,7 @@ final class DocsTests: XCTestCase {
             "model.init": WeightInitialization.allCases.map(\.rawValue),
             "dataset.sequence": SequenceAxis.allCases.map(\.rawValue),
             "pruning.method": PruningMethod.allCases.map(\.rawValue),
+            "dataset.selection": PatternSelection.allCases.map(\.rawValue),
         ]
         for (path, names) in choices {
             let cell = try XCTUnwrap(rows.first { $0.path == path }?.cells[1], path)

@@ -28,7 +28,7 @@ final class ProgressLogTests: XCTestCase {
         let log = ProgressLog(live: false, write: { text in written.withLock { $0.append(text) } })
         log.start(experiment: "e", total: 2, alreadyDone: 0, workers: 1, threads: 1)
         log.jobStarted(runID: 1, index: 2, label: "base model of b", epochs: 1, cost: 1)
-        log.jobFinished(runID: 1, index: 2, label: "base model of b", end: .done(0.8), counted: false)
+        log.jobFinished(runID: 1, index: 2, label: "base model of b", end: .done(0.8), support: "base")
         for run in [2, 3] as [Int64] {
             log.jobStarted(runID: run, index: Int(run) - 2, label: "b", epochs: 1, cost: 1)
             log.jobFinished(runID: run, index: Int(run) - 2, label: "b", end: .done(0.9))

@@ -138,7 +138,9 @@ final class SpecTests: XCTestCase {
 
     func testGridDimensionsListEverySettingButThreads() {
         XCTAssertEqual(ExperimentSpec.gridDimensions, [
-            "dataset.path", "dataset.train_size", "dataset.train_fraction", "dataset.stratified", "dataset.sequence",
+            "dataset.path", "dataset.train_size", "dataset.train_fraction", "dataset.stratified", "dataset.selection",
+            "dataset.score_epochs", "dataset.score_models", "dataset.drop_hardest", "dataset.threshold", "dataset.revisit",
+            "dataset.sequence",
             "model.type", "model.layers", "model.hidden", "model.activation", "model.conv", "model.kernel", "model.pool",
             "model.dense", "model.dropout", "model.init",
             "training.epochs", "training.batch_size", "training.optimizer", "training.learning_rate", "training.momentum",
@@ -166,7 +168,8 @@ final class SpecTests: XCTestCase {
                     #"$.seed: unknown key; did you mean "seeds"?"#)
         // Nothing close: list what is allowed instead.
         assertError(#"{"name": "x", "model": {"type": "lstm"}, "dataset": {"colour": true}}"#,
-                    #"$.dataset.colour: unknown key; expected one of "path", "train_size", "train_fraction", "stratified", "sequence""#)
+                    #"$.dataset.colour: unknown key; expected one of "path", "train_size", "train_fraction", "stratified", "selection", "#
+                        + #""score_epochs", "score_models", "drop_hardest", "threshold", "revisit", "sequence""#)
     }
 
     func testUnknownGridPathSuggestsADimension() {

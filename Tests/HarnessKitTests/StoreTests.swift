@@ -87,7 +87,7 @@ final class StoreTests: XCTestCase {
             $0.string(0)
         }
         XCTAssertEqual(objects, ["class_metrics", "confusion", "datasets", "epochs", "experiment_jobs", "experiments",
-                                 "job_results", "jobs", "predictions", "results", "runs", "weight_histograms"])
+                                 "job_results", "jobs", "pattern_scores", "predictions", "results", "runs", "weight_histograms"])
         let schemaSize = try integer("SELECT count(*) FROM sqlite_schema")
         _ = store
 

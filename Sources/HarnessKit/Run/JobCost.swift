@@ -8,18 +8,30 @@ import Engine
 ///     training       3 · F · N_train · epochs      (backward ≈ 2 forward passes)
 ///     retraining     3 · F · N_train · retrain_epochs
 ///     evaluations    F · N_test · (1, or 3 for a pruning job: before, right after, after retraining)
+///     score job      models · (3 · F · N_all · score_epochs + F · N_all)   (probe training, then EL2N)
 ///
 /// F is the model's forward FLOPs per sample (`Classifier.forwardFlopsPerSample`), N_train
 /// the job's training images (its subset's size), N_test the test images.
 struct JobCost {
     private var flopsOfModel: [(model: ModelSettings, sequence: SequenceAxis, flops: Double)] = []
 
+    /// A support job's cost on `data`.
+    mutating func predicted(_ job: SupportJobs.Job, data: FashionMNIST) -> Double {
+        switch job {
+        case let .baseModel(config):
+            return predicted(config, data: data)
+        case let .scores(scoreJob):
+            let probe = JobConfig(dataset: scoreJob.probe.dataset, model: scoreJob.probe.model, training: scoreJob.probe.training,
+                                  seed: scoreJob.seed)
+            let all = Double(data.train.count)
+            return Double(scoreJob.models) * forwardFlops(probe, data: data) * (3 * all * Double(scoreJob.probe.training.epochs) + all)
+        }
+    }
+
     /// `config`'s cost on `data`.
     mutating func predicted(_ config: JobConfig, data: FashionMNIST) -> Double {
         let forward = forwardFlops(config, data: data)
-        let train = Double(config.dataset.trainSize
-            ?? config.dataset.trainFraction.map { max(1, Int((Double(data.train.count) * $0).rounded())) }
-            ?? data.train.count)
+        let train = Double(config.dataset.keptCount(of: data.train.count))
         let test = Double(data.test.count)
         let epochs = Double(config.training.epochs + (config.pruning?.retrainEpochs ?? 0))
         let evaluations: Double = config.pruning == nil ? 1 : 3

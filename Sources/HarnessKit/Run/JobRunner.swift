@@ -12,16 +12,27 @@ struct JobRunner {
     /// Called after each batch.
     var onBatch: (BatchProgress) -> Void = { _ in }
     var shouldStop: () -> Bool = { false }
+    /// One score per training pattern (its score job's) when the job keeps a fraction by score.
+    var patternScores: [Float]?
 
-    /// The training images this job sees: all of them, or its seeded subset.
-    static func trainingSet(_ config: JobConfig, data: FashionMNIST) throws -> ImageSet {
-        var train = data.train
-        let size = config.dataset.trainSize
-            ?? config.dataset.trainFraction.map { max(1, Int((Double(train.count) * $0).rounded())) }
-        if let size, size != train.count {
-            train = try train.sample(count: size, stratified: config.dataset.stratified, seed: UInt64(config.seed))
+    /// The training images this job sees: all of them, its seeded random subset, or the
+    /// highest-scoring ones by `scores`.
+    static func trainingSet(_ config: JobConfig, data: FashionMNIST, scores: [Float]? = nil) throws -> ImageSet {
+        let train = data.train
+        let size = config.dataset.keptCount(of: train.count)
+        guard size != train.count else { return train.imageSet }
+        guard config.dataset.selection.isScored else {
+            return try train.sample(count: size, stratified: config.dataset.stratified, seed: UInt64(config.seed)).imageSet
         }
-        return train.imageSet
+        guard size <= train.count else {
+            throw HarnessError("cannot keep \(size) images by score: the training set holds only \(train.count)")
+        }
+        guard let scores, scores.count == train.count else {
+            throw HarnessError("selection \(config.dataset.selection.rawValue) needs one score per training image "
+                               + "(\(train.count)), found \(scores.map { String($0.count) } ?? "none")")
+        }
+        let dropped = Int((config.dataset.dropHardest * Double(train.count)).rounded())
+        return train.subset(highestScoring(scores, keep: size, dropHardest: dropped)).imageSet
     }
 
     /// Where a pruning job finds (or leaves) its trained base model.
@@ -44,7 +55,7 @@ struct JobRunner {
         let seed = UInt64(config.seed)
         let model = try makeModel(config.settings.engineModel(imageHeight: data.train.rows, imageWidth: data.train.columns),
                                   seed: seed, threads: threads)
-        let train = try Self.trainingSet(config, data: data), test = data.test.imageSet
+        let train = try Self.trainingSet(config, data: data, scores: patternScores), test = data.test.imageSet
         guard let settings = config.pruning, let context else {
             let history = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
             if let saveCheckpoint { try Self.writeCheckpoint(model, to: saveCheckpoint) }
@@ -126,12 +137,20 @@ struct JobRunner {
                         optimizer: config.training.engineOptimizer, seed: UInt64(config.seed))
     }
 
+    /// Trains `model` on `images` for `epochs`; with selection `active`, each epoch only on
+    /// the active pattern set (retraining after pruning starts a set of its own).
     private func train(_ model: Classifier, on images: ImageSet, epochs: Int, phase: TrainingPhase,
                        beforeStep: (Int) -> Void = { _ in }) throws -> TrainingHistory {
         let trainer = Trainer(model: model, options: TrainingOptions(epochs: epochs, batchSize: config.training.batchSize,
                                                                      optimizer: config.training.engineOptimizer,
                                                                      seed: UInt64(config.seed)))
-        return try trainer.train(on: images, beforeStep: beforeStep,
+        var active = config.dataset.selection == .active
+            ? ActivePatternSet(patterns: images.count, threshold: Float(config.dataset.threshold), revisit: config.dataset.revisit)
+            : nil
+        return try trainer.train(on: images,
+                                 patterns: active == nil ? nil : { active!.patterns(forEpoch: $0) },
+                                 observe: active == nil ? nil : { active!.record($0) },
+                                 beforeStep: beforeStep,
                                  onBatch: { epoch, batch, batches, loss in
                                      onBatch(BatchProgress(phase: phase, epoch: epoch, epochs: epochs, batch: batch,
                                                            batches: batches, loss: loss))

@@ -21,11 +21,12 @@ public struct PreparedRun: Sendable {
     public let dataDirectory: String
     /// Every data set the jobs read, by fingerprint (`data` among them), each loaded once.
     public let datasets: [String: FashionMNIST]
-    /// The fingerprint of the data each job (and each pruning base) reads, by job id.
+    /// The fingerprint of the data each job (and each support job) reads, by job id.
     public let dataOfJob: [String: String]
     public let store: Store
-    /// The trained models its pruning jobs start from.
-    public let bases: PruningBases
+    /// What its jobs need done first: the trained models pruning jobs start from, the
+    /// scores scored selections rank patterns by.
+    public let supports: SupportJobs
     /// Every job the spec can have, of which `jobIDs` are the experiment's.
     let possible: PossibleJobs
 

@@ -8,7 +8,8 @@ import Synchronization
 public final class ProgressLog: Sendable {
     /// How a job ended, for its closing line.
     public enum JobEnd: Sendable {
-        case done(Double)
+        /// With the model's test accuracy (a score job has none).
+        case done(Double?)
         case failed(String)
         case interrupted(String)
     }
@@ -98,9 +99,9 @@ public final class ProgressLog: Sendable {
                     summary.meanLoss, summary.seconds))
     }
 
-    /// `counted`: false for a job outside the experiment's total (a pruning grid's base
-    /// model), which is reported without moving the done/total count.
-    func jobFinished(runID: Int64, index: Int, label: String, end: JobEnd, counted: Bool = true) {
+    /// `support`: what a job outside the experiment's total is ("base" for a pruning grid's
+    /// base model, "scores" for a score job), reported without moving the done/total count.
+    func jobFinished(runID: Int64, index: Int, label: String, end: JobEnd, support: String? = nil) {
         let done = state.withLock { state -> String in
             let cost = state.running.removeValue(forKey: runID)?.cost ?? 0
             state.remainingCost = max(0, state.remainingCost - cost)
@@ -108,12 +109,13 @@ public final class ProgressLog: Sendable {
                 state.finishedSeconds += Clock.now() - start
                 state.finishedCost += cost
             }
-            guard counted else { return "base" }
+            if let support { return support }
             state.finished += 1
             return "\(state.finished)/\(state.total)"
         }
         switch end {
-        case .done(let accuracy): emit(String(format: "[job %d] done (%@) accuracy %.4f  %@", index + 1, done, accuracy, label))
+        case .done(let accuracy?): emit(String(format: "[job %d] done (%@) accuracy %.4f  %@", index + 1, done, accuracy, label))
+        case .done(nil): emit("[job \(index + 1)] done (\(done))  \(label)")
         case .failed(let error): emit("[job \(index + 1)] FAILED \(label): \(error)")
         case .interrupted(let reason): emit("[job \(index + 1)] \(reason): \(label)")
         }

@@ -176,13 +176,14 @@ public final class Scheduler: @unchecked Sendable {
         let positions = members.compactMap { possible.positionOfID[$0] }
         let configs = positions.map { possible.configs[$0] }, ids = positions.map { possible.ids[$0] }
         let fingerprints = positions.map { possible.fingerprints[$0] }
-        let bases = PruningBases(configs: configs, ids: ids, fingerprints: fingerprints, databasePath: options.databasePath)
-        try store.registerSupportJobs(bases.registrations, datasetFingerprint: data.primary.fingerprint)
+        let supports = SupportJobs(configs: configs, ids: ids, fingerprints: fingerprints,
+                                   trainingCounts: data.sets.mapValues(\.data.train.count), databasePath: options.databasePath)
+        try store.registerSupportJobs(supports.registrations, datasetFingerprint: data.primary.fingerprint)
         var dataOfJob = Dictionary(zip(ids, fingerprints), uniquingKeysWith: { first, _ in first })
-        for base in bases.ids { dataOfJob[base] = bases.dataFingerprint(of: base) }
+        for support in supports.ids { dataOfJob[support] = supports.dataFingerprint(of: support) }
         return PreparedRun(spec: spec, configs: configs, jobIDs: ids, positions: positions, data: data.primary,
                            dataDirectory: data.sets[data.primary.fingerprint]!.location.directory,
-                           datasets: data.sets.mapValues(\.data), dataOfJob: dataOfJob, store: store, bases: bases,
+                           datasets: data.sets.mapValues(\.data), dataOfJob: dataOfJob, store: store, supports: supports,
                            possible: possible)
     }
 
@@ -327,17 +328,17 @@ public final class Scheduler: @unchecked Sendable {
         var costModel = JobCost()
         var cost: [String: Double] = [:]
         for (id, config) in zip(ids, configs) { cost[id] = costModel.predicted(config, data: prepared.data(forJob: id)) }
-        for base in prepared.bases.ids {
-            if let job = prepared.bases.job(base) { cost[base] = costModel.predicted(job, data: prepared.data(forJob: base)) }
+        for support in prepared.supports.ids {
+            cost[support] = costModel.predicted(prepared.supports.job(support)!, data: prepared.data(forJob: support))
         }
         let order = ids.indices.sorted { (-(cost[ids[$0]] ?? 0), $0) < (-(cost[ids[$1]] ?? 0), $1) }
         let pendingCost = ids.filter { force || statesBefore[$0] != .done }.reduce(0) { $0 + (cost[$1] ?? 0) }
-            + prepared.bases.ids.reduce(0) { $0 + (cost[$1] ?? 0) }
+            + prepared.supports.ids.reduce(0) { $0 + (cost[$1] ?? 0) }
         log.start(experiment: spec.name, total: ids.count, alreadyDone: summary.alreadyDone, workers: workers, threads: threads,
                   pendingCost: pendingCost)
 
         let jobs = RunJobs(ids: order.map { ids[$0] }, configs: order.map { configs[$0] }, indices: order.map { positions[$0] },
-                           firstBaseIndex: prepared.possible.ids.count, bases: prepared.bases, threads: threads,
+                           firstSupportIndex: prepared.possible.ids.count, supports: prepared.supports, threads: threads,
                            rerunBefore: rerunBefore, cost: cost)
         var initial = SharedState()
         if !force {
@@ -373,31 +374,31 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// The jobs one run offers its workers: the experiment's in claiming order, by id, and
-    /// the bases they need.
+    /// the support jobs they need.
     private struct RunJobs {
         /// In claiming order (longest first).
         let ids: [String]
         let byID: [String: JobConfig]
-        /// A job's position in the experiment (0-based), as progress lines show it; bases
-        /// follow every position the spec can fill, so no round reuses a base's number.
+        /// A job's position in the experiment (0-based), as progress lines show it; support
+        /// jobs follow every position the spec can fill, so no round reuses their numbers.
         let index: [String: Int]
-        let bases: PruningBases
+        let supports: SupportJobs
         let threads: Int
         /// With `--force`: a job counts as done only if it was done by this run.
         let rerunBefore: Date?
         /// Predicted cost by job id (`JobCost`).
         let cost: [String: Double]
 
-        init(ids: [String], configs: [JobConfig], indices: [Int], firstBaseIndex: Int, bases: PruningBases, threads: Int,
+        init(ids: [String], configs: [JobConfig], indices: [Int], firstSupportIndex: Int, supports: SupportJobs, threads: Int,
              rerunBefore: Date?, cost: [String: Double]) {
             self.ids = ids
             var byID = Dictionary(zip(ids, configs), uniquingKeysWith: { first, _ in first })
-            for base in bases.ids { byID[base] = byID[base] ?? bases.job(base) }
+            for base in supports.ids { byID[base] = byID[base] ?? supports.baseJob(base) }
             self.byID = byID
             var index = Dictionary(zip(ids, indices), uniquingKeysWith: { first, _ in first })
-            for (k, base) in bases.ids.enumerated() where index[base] == nil { index[base] = firstBaseIndex + k }
+            for (k, support) in supports.ids.enumerated() where index[support] == nil { index[support] = firstSupportIndex + k }
             self.index = index
-            self.bases = bases
+            self.supports = supports
             self.threads = threads
             self.rerunBefore = rerunBefore
             self.cost = cost
@@ -405,23 +406,23 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// One worker: claim a job, run it, until nothing is left to claim (or a stop). Waits
-    /// while jobs it could run wait for a base model another worker is training.
+    /// while jobs it could run wait for a support job another worker is running.
     private func workerLoop(_ jobs: RunJobs, _ prepared: PreparedRun, _ shared: borrowing Mutex<SharedState>) throws {
-        let store = prepared.store, bases = jobs.bases, worker = WorkerIdentity.current()
+        let store = prepared.store, supports = jobs.supports, worker = WorkerIdentity.current()
         while !stop.isSet, shared.withLock({ $0.fatal == nil }) {
-            let baseStates = try bases.ids.isEmpty ? [:] : store.states(of: bases.ids, doneSince: jobs.rerunBefore)
+            let supportStates = try supports.ids.isEmpty ? [:] : store.states(of: supports.ids, doneSince: jobs.rerunBefore)
             // Choosing and claiming under the lock, so two workers cannot both set out to
             // rebuild the same base.
             let (claimed, rebuilds, waits) = try shared.withLock { state -> (ClaimedJob?, String?, Bool) in
-                let candidates = bases.claimable(jobs.ids, baseStates: baseStates, attempted: state.attempted,
-                                                 rebuilding: state.rebuilding).filter { !state.settled.contains($0) }
+                let candidates = supports.claimable(jobs.ids, supportStates: supportStates, attempted: state.attempted,
+                                                    rebuilding: state.rebuilding).filter { !state.settled.contains($0) }
                 guard let claimed = try claimInWindows(candidates, store: store, worker: worker, jobs: jobs,
                                                        settled: &state.settled) else {
-                    return (nil, nil, bases.someJobWaits(jobs.ids, baseStates: baseStates, attempted: state.attempted,
-                                                         rebuilding: state.rebuilding))
+                    return (nil, nil, supports.someJobWaits(jobs.ids, supportStates: supportStates, attempted: state.attempted,
+                                                            rebuilding: state.rebuilding))
                 }
                 state.attempted.insert(claimed.jobID)
-                guard let base = bases.base(of: claimed.jobID), !bases.hasCheckpoint(base) else { return (claimed, nil, false) }
+                guard let base = supports.base(of: claimed.jobID), !supports.hasCheckpoint(base) else { return (claimed, nil, false) }
                 state.rebuilding.insert(base)
                 return (claimed, base, false)
             }
@@ -443,9 +444,9 @@ public final class Scheduler: @unchecked Sendable {
                 return
             }
             defer { if let rebuilds { shared.withLock { _ = $0.rebuilding.remove(rebuilds) } } }
-            let state = try runClaimed(claimed, config: jobs.byID[claimed.jobID]!, index: jobs.index[claimed.jobID]!,
+            let state = try runClaimed(claimed, config: jobs.byID[claimed.jobID], index: jobs.index[claimed.jobID]!,
                                        cost: jobs.cost[claimed.jobID] ?? 0, threads: jobs.threads, prepared: prepared)
-            if bases.isBase(claimed.jobID) { continue }  // counted through the jobs that need it
+            if supports.isSupport(claimed.jobID) { continue }  // counted through the jobs that need it
             shared.withLock {
                 switch state {
                 case .done: $0.counts.completed += 1
@@ -480,53 +481,74 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Runs one claimed job and records its end: done, failed (an error, a NaN loss
     /// included) or interrupted (a stop request). Store errors propagate.
-    private func runClaimed(_ claimed: ClaimedJob, config: JobConfig, index: Int, cost: Double, threads: Int,
+    private func runClaimed(_ claimed: ClaimedJob, config: JobConfig?, index: Int, cost: Double, threads: Int,
                             prepared: PreparedRun) throws -> JobState {
-        let store = prepared.store, bases = prepared.bases
-        let isBase = bases.isBase(claimed.jobID)
-        let label = (isBase ? "base model of " : "") + config.label
-        log.jobStarted(runID: claimed.runID, index: index, label: label, epochs: config.training.epochs, cost: cost)
-        var lastHeartbeat = Clock.now()
-        var runner = JobRunner(config: config, data: prepared.data(forJob: claimed.jobID), threads: threads)
-        runner.shouldStop = { [stop] in stop.isSet }
-        runner.onBatch = { [log] progress in
-            log.jobProgress(runID: claimed.runID, progress)
-            if Clock.now() - lastHeartbeat > 30 {
-                try? store.heartbeat(runID: claimed.runID)
-                lastHeartbeat = Clock.now()
-            }
-        }
-        var storeError: Error?
-        runner.onEpoch = { [log] phase, summary in
-            do { try store.recordEpoch(runID: claimed.runID, phase: phase, epoch: summary.epoch, loss: summary.meanLoss,
-                                       seconds: summary.seconds, cpuSeconds: summary.cpuSeconds) } catch { storeError = storeError ?? error }
-            lastHeartbeat = Clock.now()
-            log.epochFinished(runID: claimed.runID, index: index, label: label, phase: phase, summary: summary,
-                              epochs: config.epochs(of: phase))
-        }
+        let store = prepared.store, supports = prepared.supports
+        let scoreJob: PatternScoreJob?
+        if case let .scores(job)? = supports.job(claimed.jobID) { scoreJob = job } else { scoreJob = nil }
+        let isBase = supports.baseJob(claimed.jobID) != nil
+        let support: String? = scoreJob != nil ? "scores" : isBase ? "base" : nil
+        let label = scoreJob?.label ?? ((isBase ? "base model of " : "") + config!.label)
+        log.jobStarted(runID: claimed.runID, index: index, label: label, epochs: scoreJob.map { $0.models * $0.probe.training.epochs }
+                       ?? config!.training.epochs, cost: cost)
+        let data = prepared.data(forJob: claimed.jobID)
         do {
-            let pruning = bases.base(of: claimed.jobID).map { baseID in
-                JobRunner.PruningContext(checkpointPath: bases.checkpointPath(baseID: baseID))
+            if let scoreJob {
+                let scores = try scoreJob.compute(on: data, threads: threads, shouldStop: { [stop] in stop.isSet })
+                try store.finish(runID: claimed.runID, engineVersion: EngineInfo.version, scores: scores)
+                log.jobFinished(runID: claimed.runID, index: index, label: label, end: .done(nil), support: support)
+                return .done
+            }
+            let config = config!
+            var lastHeartbeat = Clock.now()
+            var runner = JobRunner(config: config, data: data, threads: threads)
+            runner.shouldStop = { [stop] in stop.isSet }
+            runner.onBatch = { [log] progress in
+                log.jobProgress(runID: claimed.runID, progress)
+                if Clock.now() - lastHeartbeat > 30 {
+                    try? store.heartbeat(runID: claimed.runID)
+                    lastHeartbeat = Clock.now()
+                }
+            }
+            var storeError: Error?
+            runner.onEpoch = { [log] phase, summary in
+                do {
+                    try store.recordEpoch(runID: claimed.runID, phase: phase, epoch: summary.epoch, loss: summary.meanLoss,
+                                          seconds: summary.seconds, cpuSeconds: summary.cpuSeconds,
+                                          patterns: config.dataset.selection == .active ? summary.patterns : nil)
+                } catch { storeError = storeError ?? error }
+                lastHeartbeat = Clock.now()
+                log.epochFinished(runID: claimed.runID, index: index, label: label, phase: phase, summary: summary,
+                                  epochs: config.epochs(of: phase))
+            }
+            // Scores its selection ranks by: from the database, where its score job left them
+            // (computed here, the same numbers, if a merge or a hand lost them).
+            if let scoreID = supports.scores(of: claimed.jobID), case let .scores(scoreJob)? = supports.job(scoreID) {
+                runner.patternScores = try store.patternScores(jobID: scoreID)?.scores
+                    ?? scoreJob.compute(on: data, threads: threads, shouldStop: { [stop] in stop.isSet }).scores
+            }
+            let pruning = supports.base(of: claimed.jobID).map { baseID in
+                JobRunner.PruningContext(checkpointPath: supports.checkpointPath(baseID: baseID))
             }
             let output = try runner.run(pruning: pruning,
-                                        saveCheckpoint: isBase ? bases.checkpointPath(baseID: claimed.jobID) : nil)
+                                        saveCheckpoint: isBase ? supports.checkpointPath(baseID: claimed.jobID) : nil)
             if let storeError { throw storeError }
             try store.finish(runID: claimed.runID, engineVersion: EngineInfo.version, outcome: output.outcome)
             for (stage, histograms) in output.histograms {
                 try store.recordWeightHistograms(runID: claimed.runID, stage: stage, histograms: histograms)
             }
-            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .done(output.outcome.accuracy), counted: !isBase)
+            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .done(output.outcome.accuracy), support: support)
             return .done
         } catch TrainingError.cancelled {
             let reason = "interrupted by \(Self.signalName(stop.signal))"
             try store.interrupt(runID: claimed.runID, reason: reason)
-            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .interrupted(reason), counted: !isBase)
+            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .interrupted(reason), support: support)
             return .interrupted
         } catch let error as SQLiteError {
             throw error
         } catch {
             try store.fail(runID: claimed.runID, error: "\(error)")
-            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .failed("\(error)"), counted: !isBase)
+            log.jobFinished(runID: claimed.runID, index: index, label: label, end: .failed("\(error)"), support: support)
             return .failed
         }
     }

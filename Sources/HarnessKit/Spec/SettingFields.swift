@@ -12,10 +12,12 @@ enum SettingSection: String, Sendable, CaseIterable {
 /// Settings.swift.
 struct SettingField: Sendable {
     /// Which jobs a setting means something for.
-    enum Applicability: Sendable {
+    enum Applicability: Sendable, Equatable {
         case always, recurrent, cnn, sgd
         /// Pruning jobs of one method.
         case units, gradual
+        /// Jobs whose pattern selection is one of these.
+        case selections([PatternSelection])
 
         /// Why the field at `path` means nothing for `settings`, or nil if it applies.
         func reason(_ path: String, _ settings: JobSettings) -> String? {
@@ -34,7 +36,17 @@ struct SettingField: Sendable {
                 let method = settings.pruning?.method ?? .magnitude
                 let wanted: PruningMethod = self == .units ? .units : .gradual
                 return method == wanted ? nil : "\(path) applies to the \(wanted.rawValue) pruning method, not \(method.rawValue)"
+            case .selections(let wanted):
+                let selection = settings.dataset.selection
+                return wanted.contains(selection) ? nil
+                    : "\(path) applies to dataset.selection \(Self.names(wanted)), not \(selection.rawValue)"
             }
+        }
+
+        /// "el2n and forgetting".
+        static func names(_ selections: [PatternSelection]) -> String {
+            let names = selections.map(\.rawValue)
+            return names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
         }
 
         /// "lstm and rnn": the engine's recurrent model kinds.
@@ -52,6 +64,7 @@ struct SettingField: Sendable {
             case .sgd: "sgd"
             case .units: "pruning method units"
             case .gradual: "pruning method gradual"
+            case .selections(let wanted): "selection " + Self.names(wanted)
             }
         }
     }
@@ -114,10 +127,44 @@ struct SettingField: Sendable {
                          }
                      },
                      value: { s in s.dataset.trainFraction.map { .double($0) } }),
-        // Stratification only shapes a subset; with the full set there is nothing to choose.
-        SettingField(.dataset, "stratified",
-                     read: { v, p, s in s.dataset.stratified = try SpecRead.bool(v, p) },
+        // Stratification only shapes a random subset; with the full set there is nothing to
+        // choose. `"stratified": true` is `"selection": "stratified"`, and a job's identity
+        // says it this way (as it did before selection existed), so random and stratified
+        // jobs keep their ids. Set to true under a scored or active selection it is left
+        // for the applicability check to report.
+        SettingField(.dataset, "stratified", .selections([.random, .stratified]),
+                     read: { v, p, s in
+                         if try SpecRead.bool(v, p) {
+                             if s.dataset.selection == .random { s.dataset.selection = .stratified }
+                         } else if s.dataset.selection == .stratified {
+                             s.dataset.selection = .random
+                         }
+                     },
                      value: { s in s.dataset.isSubset ? .bool(s.dataset.stratified) : nil }),
+        // Random and stratified selection are written as `stratified` (above).
+        SettingField(.dataset, "selection",
+                     read: { v, p, s in s.dataset.selection = try SpecRead.choice(v, p) },
+                     value: { s in s.dataset.selection.isRandomDraw ? nil : .string(s.dataset.selection.rawValue) }),
+        SettingField(.dataset, "score_epochs", .selections([.el2n, .forgetting]),
+                     read: { v, p, s in s.dataset.scoreEpochs = try SpecRead.int(v, p, 1...1000) },
+                     value: { s in .int(s.dataset.scoreEpochs) }),
+        SettingField(.dataset, "score_models", .selections([.el2n]),
+                     read: { v, p, s in s.dataset.scoreModels = try SpecRead.int(v, p, 1...100) },
+                     value: { s in .int(s.dataset.scoreModels) }),
+        SettingField(.dataset, "drop_hardest", .selections([.el2n]),
+                     read: { v, p, s in
+                         s.dataset.dropHardest = try SpecRead.double(v, p, DoubleBounds(0, upper: 1, upperInclusive: false),
+                                                                     "drop_hardest")
+                     },
+                     value: { s in .double(s.dataset.dropHardest) }),
+        SettingField(.dataset, "threshold", .selections([.active]),
+                     read: { v, p, s in
+                         s.dataset.threshold = try SpecRead.double(v, p, DoubleBounds(0, lowerInclusive: false), "threshold")
+                     },
+                     value: { s in .double(s.dataset.threshold) }),
+        SettingField(.dataset, "revisit", .selections([.active]),
+                     read: { v, p, s in s.dataset.revisit = try SpecRead.int(v, p, 1...1000) },
+                     value: { s in .int(s.dataset.revisit) }),
         SettingField(.dataset, "sequence", .recurrent,
                      read: { v, p, s in s.dataset.sequence = try SpecRead.choice(v, p) },
                      value: { s in .string(s.dataset.sequence.rawValue) }),

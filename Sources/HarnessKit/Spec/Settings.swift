@@ -6,6 +6,29 @@ import Engine
 // setting is called in a spec, its range, when it applies and how it enters a job's
 // identity is in `SettingField.all` (SettingFields.swift); the defaults are here.
 
+/// How a job chooses the training patterns it trains on.
+public enum PatternSelection: String, Sendable, CaseIterable {
+    /// A seeded random subset (`train_size` / `train_fraction`), or all patterns.
+    case random
+    /// A seeded random subset with the full set's class proportions.
+    case stratified
+    /// The subset with the highest EL2N scores (Paul et al. 2021), averaged over
+    /// `scoreModels` probe models trained `scoreEpochs` epochs, after dropping the hardest
+    /// `dropHardest` fraction of the whole set.
+    case el2n
+    /// The subset with the most forgetting events (Toneva et al. 2019) over a probe run of
+    /// `scoreEpochs` epochs; never-learned patterns rank first.
+    case forgetting
+    /// All patterns (or a random subset), but each epoch trains only on those whose last loss
+    /// was at least `threshold`, revisiting every pattern at least every `revisit` epochs.
+    case active
+
+    /// Whether the selection ranks patterns by scores computed before training.
+    public var isScored: Bool { self == .el2n || self == .forgetting }
+    /// Whether the subset is a seeded random draw (what `stratified` shapes).
+    var isRandomDraw: Bool { self == .random || self == .stratified }
+}
+
 public struct DatasetSettings: Sendable, Equatable {
     /// Where the Fashion-MNIST files are; nil means the data layer's default location.
     public var path: String?
@@ -14,22 +37,47 @@ public struct DatasetSettings: Sendable, Equatable {
     /// Or which share of the training images to use (0 < f <= 1), so that one spec reduces
     /// whatever data it runs on in the same proportions.
     public var trainFraction: Double?
-    /// Whether a `trainSize` subset keeps the class proportions of the full set.
-    public var stratified: Bool
+    /// How the training patterns are chosen.
+    public var selection: PatternSelection
+    /// Probe training for el2n and forgetting scores, in epochs over the whole training set.
+    public var scoreEpochs: Int
+    /// Probe models whose EL2N scores are averaged (el2n).
+    public var scoreModels: Int
+    /// The fraction of the whole training set, hardest first, left out before keeping (el2n).
+    public var dropHardest: Double
+    /// The loss below which a pattern leaves the active set (active).
+    public var threshold: Double
+    /// Epochs after which a pattern left out is trained on again (active).
+    public var revisit: Int
     /// How a recurrent model reads an image: one row (or column) of 28 pixels per time step.
     public var sequence: SequenceAxis
 
     public init(path: String? = nil, trainSize: Int? = nil, trainFraction: Double? = nil, stratified: Bool = false,
-                sequence: SequenceAxis = .rows) {
+                selection: PatternSelection? = nil, scoreEpochs: Int = 2, scoreModels: Int = 3, dropHardest: Double = 0,
+                threshold: Double = 0.1, revisit: Int = 3, sequence: SequenceAxis = .rows) {
         self.path = path
         self.trainSize = trainSize
         self.trainFraction = trainFraction
-        self.stratified = stratified
+        self.selection = selection ?? (stratified ? .stratified : .random)
+        self.scoreEpochs = scoreEpochs
+        self.scoreModels = scoreModels
+        self.dropHardest = dropHardest
+        self.threshold = threshold
+        self.revisit = revisit
         self.sequence = sequence
     }
 
+    /// Whether a subset keeps the class proportions of the full set (selection `stratified`).
+    public var stratified: Bool { selection == .stratified }
+
     /// Whether the job trains on a subset (and so `stratified` shapes it).
     var isSubset: Bool { trainSize != nil || trainFraction != nil }
+
+    /// How many of `available` training patterns the job keeps: `trainSize`, or
+    /// `trainFraction` of them rounded (at least 1), or all.
+    public func keptCount(of available: Int) -> Int {
+        trainSize ?? trainFraction.map { max(1, Int((Double(available) * $0).rounded())) } ?? available
+    }
 }
 
 /// One model. Recurrent models (lstm, rnn, ...) use `layers`, `hidden` and `activation`; cnn

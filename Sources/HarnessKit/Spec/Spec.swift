@@ -168,6 +168,11 @@ extension JobSettings {
             let path = (overrides + kept).last { $0.field.path == "dataset.train_fraction" }?.path ?? "$.dataset.train_fraction"
             throw SpecIssue(path, "give dataset.train_size (a count) or dataset.train_fraction (a share), not both")
         }
+        if settings.dataset.selection.isScored && !settings.dataset.isSubset {
+            let path = (overrides + kept).last { $0.field.path == "dataset.selection" }?.path ?? "$.dataset.selection"
+            throw SpecIssue(path, "\(settings.dataset.selection.rawValue) keeps the highest-scoring patterns of the training set: "
+                            + "give dataset.train_size or dataset.train_fraction to say how many")
+        }
         for entry in overrides {
             if let reason = entry.field.applicability.reason(entry.field.path, settings) {
                 throw SpecIssue(entry.path, reason)

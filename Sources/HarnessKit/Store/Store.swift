@@ -255,15 +255,17 @@ public final class Store: @unchecked Sendable {
     }
 
     /// Records (or re-records) one epoch; also a heartbeat.
+    /// `patterns`: how many training patterns the epoch trained on, when not all (active set).
     public func recordEpoch(runID: Int64, phase: TrainingPhase, epoch: Int, loss: Double, seconds: Double,
-                            cpuSeconds: Double? = nil) throws {
+                            cpuSeconds: Double? = nil, patterns: Int? = nil) throws {
         try write { db in
             _ = try runState(db, runID)
             try db.run("""
-                INSERT INTO epochs (run_id, phase, epoch, loss, seconds, cpu_seconds) VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO epochs (run_id, phase, epoch, loss, seconds, cpu_seconds, patterns) VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (run_id, phase, epoch) DO UPDATE
-                SET loss = excluded.loss, seconds = excluded.seconds, cpu_seconds = excluded.cpu_seconds
-                """, [runID, phase.rawValue, epoch, loss, seconds, cpuSeconds])
+                SET loss = excluded.loss, seconds = excluded.seconds, cpu_seconds = excluded.cpu_seconds,
+                    patterns = excluded.patterns
+                """, [runID, phase.rawValue, epoch, loss, seconds, cpuSeconds, patterns])
             try db.run("UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'", [Store.now(), runID])
         }
     }
@@ -314,6 +316,47 @@ public final class Store: @unchecked Sendable {
                 UPDATE runs SET status = 'done', finished_at = ?, heartbeat_at = ?, engine_version = ?, error = NULL
                 WHERE id = ?
                 """, [now, now, engineVersion, runID])
+        }
+    }
+
+    /// Records a score job's scores and marks its run 'done', in one transaction.
+    public func finish(runID: Int64, engineVersion: String, scores: PatternScores) throws {
+        guard scores.scores.allSatisfy(\.isFinite), scores.seconds.isFinite, scores.cpuSeconds.isFinite else {
+            throw HarnessError("run \(runID): pattern scores must be finite numbers")
+        }
+        try write { db in
+            let state = try runState(db, runID)
+            guard state.status == .running || state.status == .interrupted else {
+                throw HarnessError("cannot finish run \(runID) of job \(state.jobID): it is already \(state.status.rawValue)")
+            }
+            var bytes = Data(capacity: scores.scores.count * 4)
+            for score in scores.scores { withUnsafeBytes(of: score.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+            try db.run("INSERT INTO pattern_scores (run_id, method, scores, seconds, cpu_seconds) VALUES (?, ?, ?, ?, ?)",
+                       [runID, scores.method.rawValue, bytes, scores.seconds, scores.cpuSeconds])
+            let now = Store.now()
+            try db.run("""
+                UPDATE runs SET status = 'done', finished_at = ?, heartbeat_at = ?, engine_version = ?, error = NULL
+                WHERE id = ?
+                """, [now, now, engineVersion, runID])
+        }
+    }
+
+    /// The scores of score job `jobID`'s latest done run, or nil when it has none.
+    public func patternScores(jobID: String) throws -> PatternScores? {
+        try read { db in
+            try db.query("""
+                SELECT p.method, p.scores, p.seconds, p.cpu_seconds FROM pattern_scores p
+                WHERE p.run_id = (SELECT max(r.id) FROM runs r WHERE r.job_id = ? AND r.status = 'done'
+                                  AND EXISTS (SELECT 1 FROM pattern_scores q WHERE q.run_id = r.id))
+                """, [jobID]) { row -> PatternScores? in
+                guard let method = PatternSelection(rawValue: row.string(0)) else { return nil }
+                let bytes = row.blob(1)
+                let scores = stride(from: 0, to: bytes.count - 3, by: 4).map { offset in
+                    Float(bitPattern: UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
+                                      | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
+                }
+                return PatternScores(method: method, scores: scores, seconds: row.double(2), cpuSeconds: row.double(3))
+            }.first ?? nil
         }
     }
 

@@ -7,7 +7,7 @@
 /// the sqlite3 shell. A REAL metric is NULL where it was undefined (NaN, e.g. the F1 of a
 /// class never predicted nor present); SQLite stores a bound NaN as NULL.
 enum StoreSchema {
-    static let migrations: [String] = [version1, version2, version3, version4, version5, version6]
+    static let migrations: [String] = [version1, version2, version3, version4, version5, version6, version7]
 
     /// Tables every version has had since version 1: a file with a `user_version` but
     /// without these is some other program's database.
@@ -254,5 +254,21 @@ enum StoreSchema {
         ALTER TABLE results ADD COLUMN inference_sample_seconds_pruned REAL;
         ALTER TABLE results ADD COLUMN flops_per_sample REAL;
         ALTER TABLE results ADD COLUMN flops_per_sample_pruned REAL;
+        """
+
+    /// Pattern scores: a score job's run (`PatternScoreJob`) leaves one float32 per training
+    /// image (little-endian, in the data's order; higher = kept first) and what computing them
+    /// cost, wall and CPU seconds. Jobs selecting by these scores read them by the score job's
+    /// id (its latest done run). And each epoch's number of training patterns, for the active
+    /// pattern set (NULL: all of the job's training set).
+    private static let version7 = """
+        CREATE TABLE pattern_scores (
+            run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+            method      TEXT NOT NULL,
+            scores      BLOB NOT NULL,
+            seconds     REAL NOT NULL,
+            cpu_seconds REAL NOT NULL
+        );
+        ALTER TABLE epochs ADD COLUMN patterns INTEGER;
         """
 }
