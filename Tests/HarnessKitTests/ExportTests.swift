@@ -154,7 +154,8 @@ final class ReproductionTests: XCTestCase {
     }
 }
 
-/// A baseline grid point gets a comparison table of its own.
+/// A baseline gets a comparison table of its own: against one grid point, or, matched,
+/// each point against the point with the baseline's values and its own values of the rest.
 final class BaselineTests: XCTestCase {
     private var directory: TemporaryDirectory!
 
@@ -170,12 +171,59 @@ final class BaselineTests: XCTestCase {
         XCTAssertFalse(try Report.render(data, figureStem: nil).markdown.contains("Against the baseline"))
 
         let spec = data.spec
-        XCTAssertEqual(try Baseline(argument: "pruning.threshold=0.1,model.hidden=64", spec: spec).point, 3)
+        let single = try Baseline(argument: "pruning.threshold=0.1,model.hidden=64", spec: spec)
+        XCTAssertEqual(single.point, 3)
+        XCTAssertEqual(single.references, [3, 3, 3, nil])
+        XCTAssertEqual(single.matched, [])
+        // Leaving model.hidden out matches it: each hidden size against threshold 0.1 at that size.
+        let matched = try Baseline(argument: "pruning.threshold=0.1", spec: spec)
+        XCTAssertNil(matched.point)
+        XCTAssertEqual(matched.references, [2, 3, nil, nil])
+        XCTAssertEqual(matched.matched, ["model.hidden"])
         for (argument, message) in [("model.layers=2", "not a grid dimension"), ("pruning.threshold=0.3", "is not one of the grid's values"),
-                                    ("pruning.threshold=0.1", "give a value for it too"), ("nonsense", "DIMENSION=VALUE")] {
+                                    ("nonsense", "DIMENSION=VALUE"), (",", "needs DIMENSION=VALUE")] {
             XCTAssertThrowsError(try Baseline(argument: argument, spec: spec), argument) {
                 XCTAssert("\($0)".contains(message), "\(argument): \($0)")
             }
+        }
+    }
+
+    /// layers × hidden × learning rate with the baseline naming the middle dimension: every
+    /// point maps to the point with hidden 16 and its own layers and learning rate.
+    func testAMatchedBaselineMapsEachPointToThePointWithItsOwnValuesOfTheDimensionsLeftOut() throws {
+        let text = """
+            {"name": "m", "model": {"type": "lstm"}, "training": {"epochs": 1},
+             "grid": {"model.layers": [1, 2], "model.hidden": [8, 16, 32], "training.learning_rate": [0.001, 0.01],
+                      "training.batch_size": [64]},
+             "baseline": {"model.hidden": 16}}
+            """
+        let spec = try ExperimentSpec.parse(text: text, filePath: "m.json")
+        let baseline = try XCTUnwrap(try Baseline(spec: spec, origin: "m.json"))
+        // Points go layers slowest, then hidden, then learning rate (batch size has one value).
+        XCTAssertEqual(baseline.references, [2, 3, nil, nil, 2, 3, 8, 9, nil, nil, 8, 9])
+        XCTAssertEqual(baseline.referencePoints, [2, 3, 8, 9])
+        XCTAssertEqual(baseline.comparedPoints, [0, 4, 1, 5, 6, 10, 7, 11])
+        XCTAssertNil(baseline.point)
+        XCTAssertEqual(baseline.matched, ["model.layers", "training.learning_rate"])
+        XCTAssertEqual(baseline.named.map(\.path), ["model.hidden"])
+        // Whatever the index arithmetic: a point and its reference differ only in hidden, which is 16 there.
+        let values = try spec.gridPoints().map { $0.gridPoint.map(\.value) }
+        for (point, reference) in baseline.references.enumerated() {
+            let target = reference ?? point
+            XCTAssertEqual(values[target][1], .int(16), "point \(point)")
+            for d in [0, 2, 3] { XCTAssertEqual(values[target][d], values[point][d], "point \(point), dimension \(d)") }
+        }
+
+        // Naming every dimension with several values is one point again.
+        XCTAssertEqual(try Baseline(argument: "model.layers=2,model.hidden=8,training.learning_rate=0.01", spec: spec).point, 7)
+        // Naming only a dimension with one value would compare each point with itself.
+        XCTAssertThrowsError(try Baseline(argument: "training.batch_size=64", spec: spec)) {
+            XCTAssert("\($0)".contains("--baseline training.batch_size: the grid gives it a single value"), "\($0)")
+            XCTAssert("\($0)".contains("(model.layers, model.hidden, training.learning_rate)"), "\($0)")
+        }
+        XCTAssertThrowsError(try ExperimentSpec.parse(text: text.replacingOccurrences(of: #"{"model.hidden": 16}"#, with: "{}"),
+                                                      filePath: "m.json")) {
+            XCTAssert("\($0)".contains("m.json: $.baseline: expected an object of grid values"), "\($0)")
         }
     }
 

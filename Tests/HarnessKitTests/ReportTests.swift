@@ -133,6 +133,18 @@ final class ReportTests: XCTestCase {
                         "prune-grid-weights-3.svg", "prune-grid-weights-4.svg", "prune-grid-cost.svg", "prune-grid-confusion.svg"])
     }
 
+    /// A baseline that names every grid dimension is one point, compared as it always was:
+    /// the golden file holds the report's two Comparisons sections as rendered before
+    /// baselines could be matched.
+    func testASinglePointBaselineRendersAsItAlwaysDid() throws {
+        let markdown = try Report.render(try fixtureData(), figureStem: nil,
+                                         baseline: "pruning.threshold=0.05, model.hidden=32").markdown
+        let lines = markdown.components(separatedBy: "\n")
+        let start = try XCTUnwrap(lines.firstIndex(of: "## Comparisons"))
+        let end = lines[(start + 1)...].firstIndex { $0.hasPrefix("## ") && !$0.hasPrefix("## Comparisons") } ?? lines.endIndex
+        try assertMatchesGolden(lines[start..<end].joined(separator: "\n"), "prune-grid-baseline-comparisons.md")
+    }
+
     func testSameDatabaseContentGivesTheSameReport() throws {
         // Built twice at different times and places: timestamps, paths and run owners differ.
         let first = try Report.render(try fixtureData(), figureStem: "r")
@@ -184,6 +196,151 @@ final class ReportTests: XCTestCase {
         let f1 = zip(precision, recall).map { 2 * $0 * $1 / ($0 + $1) }
         let trouser = try row(table(markdown, under: "## Best configuration", number: 1), ["Trouser"])
         XCTAssertEqual(trouser, ["Trouser", interval(precision), interval(recall), interval(f1), "100"])
+    }
+
+    // MARK: Matched baselines
+
+    /// model.hidden × training.learning_rate with the baseline naming only the learning rate:
+    /// each point is compared with learning rate 0.001 at its own hidden size.
+    private static let matchedSpec = """
+        {"name": "matched", "model": {"type": "lstm"}, "training": {"epochs": 1}, "seeds": [1, 2, 3],
+         "grid": {"model.hidden": [8, 16], "training.learning_rate": [0.001, 0.01, 0.1]},
+         "baseline": {"training.learning_rate": 0.001}}
+        """
+
+    /// Test images (of the fixture's 1000) that the run of grid point `point` with the
+    /// `s`th seed gets right. Hidden 8 (points 0–2) starts at 700 and hidden 16 (points 3–5)
+    /// at 900, so a comparison with the other hidden size's baseline would be 20 points off;
+    /// learning rates 0.01 and 0.1 shift each seed by their own amounts: on average +2 and
+    /// −3 points at hidden 8, +4 and −1 at hidden 16.
+    private static func matchedCorrect(point: Int, seed s: Int) -> Int {
+        let shift = [[0, 0, 0], [20, 22, 18], [-30, -28, -32], [0, 0, 0], [40, 43, 37], [-10, -12, -8]]
+        return (point < 3 ? 700 : 900) + 3 * s + shift[point][s]
+    }
+
+    /// Train CPU seconds of grid point `point`: 10 at hidden 8 and 20 at hidden 16, times
+    /// 1, 1.5 and 2 over the learning rates, so each point costs the same multiple of its
+    /// own baseline at either hidden size, and twice that multiple of hidden 8's.
+    private static func matchedCPU(point: Int) -> Double { (point < 3 ? 10 : 20) * [1, 1.5, 2][point % 3] }
+
+    /// The matched experiment in a fresh database, every job done: a run gets its first
+    /// `matchedCorrect` test images right and predicts the next class for the rest.
+    private func matchedData() throws -> ReportData {
+        let store = try Store(path: databasePath)
+        let labels = ReportFixture.testLabels
+        try store.registerDataset(fingerprint: ReportFixture.fingerprint, descriptionJSON: ReportFixture.datasetDescription,
+                                  testLabels: labels)
+        let jobs = try ExperimentSpec.parse(text: Self.matchedSpec, filePath: "matched.json").jobs()
+        try store.registerExperiment(name: "matched", description: "", specJSON: Self.matchedSpec,
+                                     datasetFingerprint: ReportFixture.fingerprint,
+                                     jobs: jobs.enumerated().map { JobRegistration(id: "matched-\($0)", configJSON: $1.canonicalJSON(),
+                                                                                   seed: $1.seed) })
+        for i in jobs.indices {
+            // Jobs go point by point, a job per seed.
+            let point = i / 3, correct = Self.matchedCorrect(point: point, seed: i % 3)
+            let predictions = labels.indices.map { image in image < correct ? labels[image] : (labels[image] + 1) % 10 }
+            var counts = Array(repeating: Array(repeating: 0, count: 10), count: 10)
+            for (label, predicted) in zip(labels, predictions) { counts[Int(label)][Int(predicted)] += 1 }
+            let matrix = ConfusionMatrix(counts: counts)
+            let classes = (0..<10).map { c in
+                ClassMetrics(precision: matrix.precision(c) ?? 0, recall: matrix.recall(c) ?? 0, f1: matrix.f1(c) ?? 0, support: 100)
+            }
+            let outcome = JobOutcome(accuracy: Double(correct) / 1000, macroF1: classes.map(\.f1).reduce(0, +) / 10,
+                                     classes: classes, confusion: matrix, trainSeconds: 60, meanEpochSeconds: 60,
+                                     meanStepSeconds: 0.01, inferenceSeconds: 1, parameterCount: 1000, pruning: nil,
+                                     trainCPUSeconds: Self.matchedCPU(point: point), predictions: predictions)
+            let claimed = try XCTUnwrap(try store.claimNextJob(among: ["matched-\(i)"], worker: .current(), rerunStartedBefore: nil))
+            try store.finish(runID: claimed.runID, engineVersion: "engine-test-1", outcome: outcome)
+        }
+        return try ReportData.load(store: store, subject: .experiment("matched"))
+    }
+
+    /// Each point is set against learning rate 0.001 at its own hidden size: differences,
+    /// verdicts, CPU cost and the images only one of the two got right all come out of the
+    /// matched pair, not of one baseline point for all; Holm adjusts over the whole table.
+    func testAMatchedBaselineComparesEachPointWithThePointThatSharesItsOtherValues() throws {
+        let document = try Report.render(try matchedData(), figureStem: nil)
+        let markdown = document.markdown
+        XCTAssertTrue(markdown.contains("and against its matched baseline, the point with training.learning_rate = 0.001 and "
+                                        + "the same values of the other dimensions (model.hidden), paired by seed"), markdown)
+        XCTAssertTrue(markdown.contains("Against the matched baseline: each point against the point with "
+                                        + "training.learning_rate = 0.001 and the same values of the other dimensions "
+                                        + "(model.hidden), named in the \"compared with\" column"), markdown)
+
+        let rows = table(markdown, under: "## Comparisons", number: 1)
+        XCTAssertEqual(Array(try XCTUnwrap(rows.first).prefix(4)), ["model.hidden", "training.learning_rate", "compared with", "pairs"])
+        // The baseline points have no row; the others come grouped by their baseline point.
+        XCTAssertEqual(rows.dropFirst().map { Array($0.prefix(4)) }, [
+            ["8", "0.01", "model.hidden = 8, training.learning_rate = 0.001", "3"],
+            ["8", "0.1", "model.hidden = 8, training.learning_rate = 0.001", "3"],
+            ["16", "0.01", "model.hidden = 16, training.learning_rate = 0.001", "3"],
+            ["16", "0.1", "model.hidden = 16, training.learning_rate = 0.001", "3"],
+        ])
+        let differences = try [["8", "0.01"], ["8", "0.1"], ["16", "0.01"], ["16", "0.1"]].map {
+            try cell(rows, $0, "difference (pp) [95% CI]").components(separatedBy: " [")[0]
+        }
+        XCTAssertEqual(differences, ["2.00", "-3.00", "4.00", "-1.00"])
+        XCTAssertEqual(try [["8", "0.01"], ["8", "0.1"], ["16", "0.01"], ["16", "0.1"]].map { try cell(rows, $0, "verdict") },
+                       ["above the baseline", "below the baseline", "above the baseline", "below the baseline"])
+        XCTAssertEqual(try cell(rows, ["16", "0.01"], "CPU cost"), "1.50x")
+        XCTAssertEqual(try cell(rows, ["16", "0.1"], "CPU cost"), "2.00x")
+
+        // One Holm adjustment over the four comparisons, not one per baseline point.
+        let pairs = [(1, 0), (2, 0), (4, 3), (5, 3)].map { point, reference in
+            ((0..<3).map { Double(Self.matchedCorrect(point: point, seed: $0)) / 1000 },
+             (0..<3).map { Double(Self.matchedCorrect(point: reference, seed: $0)) / 1000 })
+        }
+        let holm = try Statistics.holmAdjusted(try pairs.map { try Statistics.pairedTTest($0.0, $0.1).p })
+        XCTAssertEqual(try [["8", "0.01"], ["8", "0.1"], ["16", "0.01"], ["16", "0.1"]].map { try cell(rows, $0, "Holm p") },
+                       holm.map(ReportRenderer.pText))
+        XCTAssertTrue(markdown.contains("- Against model.hidden = 8, training.learning_rate = 0.001: above it: "
+                                        + "training.learning_rate = 0.01; below it: training.learning_rate = 0.1."), markdown)
+        XCTAssertTrue(markdown.contains("- Against model.hidden = 16, training.learning_rate = 0.001: above it: "
+                                        + "training.learning_rate = 0.01; below it: training.learning_rate = 0.1."), markdown)
+        // The table against the best still has every point.
+        XCTAssertEqual(table(markdown, under: "## Comparisons").count, 1 + 6)
+
+        // On the test images too: a run gets its first images right, so the images only one of
+        // a pair got right are the difference of their counts, summed over the seeds.
+        let images = table(markdown, under: "## Comparisons on the test images", number: 1)
+        XCTAssertEqual(try cell(images, ["8", "0.01"], "compared with"), "model.hidden = 8, training.learning_rate = 0.001")
+        XCTAssertEqual(try cell(images, ["8", "0.01"], "only this right"), "60")
+        XCTAssertEqual(try cell(images, ["8", "0.01"], "only baseline right"), "0")
+        XCTAssertEqual(try cell(images, ["16", "0.1"], "only this right"), "0")
+        XCTAssertEqual(try cell(images, ["16", "0.1"], "only baseline right"), "30")
+        XCTAssertEqual(images.count, 1 + 4)
+        // No one baseline point to set the best against class by class: the runner-up is.
+        XCTAssertFalse(markdown.contains("recall of the baseline"), markdown)
+        XCTAssertTrue(markdown.contains("Per class, model.hidden = 16, training.learning_rate = 0.001 against the best"), markdown)
+
+        // The tables exports are made of carry the matched table, with its column.
+        let exported = try XCTUnwrap(document.tables.first { $0.name == "comparisons-baseline" })
+        XCTAssertEqual(exported.table.rows.count, 4)
+        XCTAssertTrue(exported.caption.contains("against its matched baseline"), exported.caption)
+        XCTAssertTrue(document.tables.contains { $0.name == "test-images-baseline" })
+    }
+
+    /// The JSON export has every point against its matched baseline point ("compared_with",
+    /// numbered as the points), and `--baseline` chooses another baseline for it.
+    func testTheJSONExportCarriesTheMatchedBaselinesComparisons() throws {
+        let data = try matchedData()
+        let json = try JSONValue.parse(try Report.export(data, format: .json))
+        guard case let .array(rows)? = json["comparisons_with_baseline"] else { return XCTFail("\(json)") }
+        XCTAssertEqual(rows.map { $0["compared_with"] }, [.null, .int(1), .int(1), .null, .int(4), .int(4)])
+        XCTAssertEqual(rows[0]["verdict"], .string("baseline"))
+        XCTAssertEqual(rows[2]["verdict"], .string("below the baseline"))
+        guard case let .double(difference)? = rows[5]["difference"] else { return XCTFail("\(rows[5])") }
+        XCTAssertEqual(difference, -0.01, accuracy: 1e-12)
+        guard case let .array(images)? = json["test_image_comparisons_with_baseline"] else { return XCTFail("\(json)") }
+        XCTAssertEqual(images[1]["only_this_right"], .int(60))
+        XCTAssertEqual(images[1]["only_baseline_right"], .int(0))
+
+        // Hidden 16 as baseline: each learning rate against hidden 16 at the same rate.
+        let other = try JSONValue.parse(try Report.export(data, format: .json, baseline: "model.hidden=16"))
+        guard case let .array(byHidden)? = other["comparisons_with_baseline"] else { return XCTFail("\(other)") }
+        XCTAssertEqual(byHidden.map { $0["compared_with"] }, [.int(4), .int(5), .int(6), .null, .null, .null])
+        guard case let .double(gap)? = byHidden[1]["difference"] else { return XCTFail("\(byHidden[1])") }
+        XCTAssertEqual(gap, -0.220, accuracy: 1e-12)
     }
 
     // MARK: Comparisons on the test images

@@ -7,10 +7,11 @@
 /// Student-t interval, the paired t-test's p, the exact Wilcoxon signed-rank p (which with
 /// n pairs cannot go below 2/2^n: n = 3 can never reach 0.05), Hedges' g with its magnitude,
 /// and the paired t p-values Holm-adjusted across the table. A point whose adjusted p is
-/// 0.05 or more is indistinguishable from the best.
+/// 0.05 or more is indistinguishable from the best. A matched baseline (`Baseline`) compares
+/// each point with a reference point of its own instead, Holm over the whole table all the same.
 struct PairedComparison: Sendable {
     enum Verdict: Sendable {
-        /// The point every other is compared with (the best, or the baseline).
+        /// A point the others are compared with (the best, or a baseline point).
         case best
         case indistinguishable, below, above, tooFewPairs
 
@@ -27,6 +28,8 @@ struct PairedComparison: Sendable {
     }
 
     let point: Int
+    /// The point this one is compared with; nil when it is a reference point itself.
+    let reference: Int?
     /// Seeds both points have done jobs for.
     let pairs: Int
     let test: Statistics.PairedTTest?
@@ -38,7 +41,13 @@ struct PairedComparison: Sendable {
 
     /// Every one of `points` against point `reference` on `metric` (differences are point − reference).
     static func against(_ reference: Int, points: [GridPoint], metric: ReportMetric) -> [PairedComparison] {
-        against(reference, valuesBySeed: points.map { point in
+        against(references: points.indices.map { $0 == reference ? nil : reference }, points: points, metric: metric)
+    }
+
+    /// Every one of `points` against its own reference point, `references[i]` for point `i`
+    /// (nil for a reference point), on `metric`.
+    static func against(references: [Int?], points: [GridPoint], metric: ReportMetric) -> [PairedComparison] {
+        against(references: references, valuesBySeed: points.map { point in
             var values: [Int: Double] = [:]
             for job in point.doneJobs { if let value = metric.value(job.result) { values[job.result.seed] = value } }
             return values
@@ -49,19 +58,27 @@ struct PairedComparison: Sendable {
     /// is `valuesBySeed[i]`); differences are point − reference. The report's tables and
     /// adaptive seeds' rounds (`AdaptiveSeedRound`) both decide here.
     static func against(_ reference: Int, valuesBySeed: [[Int: Double]]) -> [PairedComparison] {
-        let referenceValues = valuesBySeed[reference]
+        against(references: valuesBySeed.indices.map { $0 == reference ? nil : reference }, valuesBySeed: valuesBySeed)
+    }
+
+    /// Every point `i` against point `references[i]` (nil for a reference point, whose
+    /// verdict is `.best`), given each point's values by seed; differences are point −
+    /// reference. One table: Holm adjusts over all its comparisons, whichever their reference.
+    static func against(references: [Int?], valuesBySeed: [[Int: Double]]) -> [PairedComparison] {
         var comparisons = valuesBySeed.enumerated().map { index, values -> PairedComparison in
-            guard index != reference else {
-                return PairedComparison(point: index, pairs: 0, test: nil, wilcoxon: nil, effect: nil, verdict: .best)
+            guard let reference = references[index] else {
+                return PairedComparison(point: index, reference: nil, pairs: 0, test: nil, wilcoxon: nil, effect: nil,
+                                        verdict: .best)
             }
+            let referenceValues = valuesBySeed[reference]
             let seeds = values.keys.filter { referenceValues[$0] != nil }.sorted()
             let x = seeds.map { values[$0]! }, y = seeds.map { referenceValues[$0]! }
             guard seeds.count >= 2 else {
-                return PairedComparison(point: index, pairs: seeds.count, test: nil, wilcoxon: nil, effect: nil,
-                                        verdict: .tooFewPairs)
+                return PairedComparison(point: index, reference: reference, pairs: seeds.count, test: nil, wilcoxon: nil,
+                                        effect: nil, verdict: .tooFewPairs)
             }
-            return PairedComparison(point: index, pairs: seeds.count, test: try? Statistics.pairedTTest(x, y),
-                                    wilcoxon: try? Statistics.wilcoxonSignedRank(x, y),
+            return PairedComparison(point: index, reference: reference, pairs: seeds.count,
+                                    test: try? Statistics.pairedTTest(x, y), wilcoxon: try? Statistics.wilcoxonSignedRank(x, y),
                                     effect: try? Statistics.pairedEffectSize(x, y), verdict: .indistinguishable)
         }
         // Holm over the comparisons that have a p-value (a NaN p, all differences zero, counts as 1).

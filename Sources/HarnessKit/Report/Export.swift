@@ -110,24 +110,35 @@ enum LaTeXTable {
 
 extension Report {
     /// The experiment in `format` (not `.md`, which is `render`): CSV of its grid points,
-    /// JSON of its points and jobs, or LaTeX of the report's tables.
-    public static func export(_ data: ReportData, format: ReportFormat) throws -> String {
+    /// JSON of its points and jobs, or LaTeX of the report's tables. `baseline` as in `render`.
+    public static func export(_ data: ReportData, format: ReportFormat, baseline: String? = nil) throws -> String {
         switch format {
         case .md:
-            return try render(data, figureStem: nil).markdown
+            return try render(data, figureStem: nil, baseline: baseline).markdown
         case .csv:
             return try pointsTable(data).csv
         case .json:
             let spec = (try? JSONValue.parse(data.spec.sourceJSON)) ?? .string(data.spec.sourceJSON)
-            let whole: JSONValue = .object([
+            var members: [(key: String, value: JSONValue)] = [
                 ("experiment", .string(data.spec.name)), ("description", .string(data.spec.description)),
                 ("spec", spec), ("points", try pointsTable(data).json),
-                ("comparisons_with_best", comparisonsTable(data).json),
-                ("test_image_comparisons_with_best", testImageTable(data).json), ("jobs", jobsTable(data).json),
-            ])
-            return whole.orderedText() + "\n"
+                ("comparisons_with_best", comparisonsTable(data.comparisonsWithBest ?? [], reference: "best").json),
+                ("test_image_comparisons_with_best",
+                 testImageTable(data.best.map { TestImageComparison.against($0, data: data) } ?? [], reference: "best").json),
+            ]
+            if let chosen = try chosenBaseline(data, argument: baseline), chosen.references.count == data.points.count {
+                let accuracy = ReportMetric.named("accuracy")!
+                members += [
+                    ("comparisons_with_baseline", comparisonsTable(PairedComparison.against(
+                        references: chosen.references, points: data.points, metric: accuracy), reference: "baseline").json),
+                    ("test_image_comparisons_with_baseline", testImageTable(TestImageComparison.against(
+                        references: chosen.references, data: data), reference: "baseline").json),
+                ]
+            }
+            members.append(("jobs", jobsTable(data).json))
+            return JSONValue.object(members).orderedText() + "\n"
         case .latex:
-            let document = try render(data, figureStem: nil)
+            let document = try render(data, figureStem: nil, baseline: baseline)
             let tables = document.tables.map { LaTeXTable.render($0.table, caption: $0.caption, label: "tab:\(data.spec.name)-\($0.name)") }
             return (["\(ReportFormat.latex.signature) of \(data.spec.name): tables for \\usepackage{booktabs}"] + tables)
                 .joined(separator: "\n\n") + "\n"
@@ -184,43 +195,47 @@ extension Report {
         return table
     }
 
-    /// Every point against the best on accuracy, paired by seed (`PairedComparison`): one row each.
-    static func comparisonsTable(_ data: ReportData) -> DataTable {
+    /// Every point against the best, or the baseline, on accuracy, paired by seed
+    /// (`PairedComparison`), called `name` in verdicts: one row each. "compared_with" is the
+    /// point a row is compared with (a matched baseline's differ from row to row), null for
+    /// the point(s) the others are compared with; points are numbered as in `pointsTable`.
+    static func comparisonsTable(_ comparisons: [PairedComparison], reference name: String) -> DataTable {
         var table = DataTable(name: "comparisons", columns: [
-            "point", "pairs", "difference", "ci_low", "ci_high", "t_test_p", "wilcoxon_p", "wilcoxon_minimum_p",
-            "hedges_g", "magnitude", "holm_p", "verdict",
+            "point", "compared_with", "pairs", "difference", "ci_low", "ci_high", "t_test_p", "wilcoxon_p",
+            "wilcoxon_minimum_p", "hedges_g", "magnitude", "holm_p", "verdict",
         ])
-        for comparison in data.comparisonsWithBest ?? [] {
+        for comparison in comparisons {
             let interval = comparison.test?.meanDifferenceInterval(confidence: 0.95)
             table.rows.append([
-                .int(comparison.point + 1), .int(comparison.pairs), comparison.test.map { number($0.meanDifference) } ?? .null,
+                .int(comparison.point + 1), pointNumber(comparison.reference), .int(comparison.pairs),
+                comparison.test.map { number($0.meanDifference) } ?? .null,
                 interval.map { number($0.lower) } ?? .null, interval.map { number($0.upper) } ?? .null,
                 comparison.test.map { number($0.p) } ?? .null, comparison.wilcoxon.map { number($0.p) } ?? .null,
                 comparison.wilcoxon.map { number($0.minimumAchievableP) } ?? .null,
                 comparison.effect?.hedgesG.map(number) ?? .null,
                 comparison.effect?.magnitude.map { .string($0.rawValue) } ?? .null,
-                comparison.adjustedP.map(number) ?? .null, .string(comparison.verdict.text(reference: "best")),
+                comparison.adjustedP.map(number) ?? .null, .string(comparison.verdict.text(reference: name)),
             ])
         }
         return table
     }
 
-    /// Every point against the best on the same test images (`TestImageComparison`): one row
-    /// each, with McNemar's p per seed and the classes that differ.
-    static func testImageTable(_ data: ReportData) -> DataTable {
+    /// Every point against the best, or the baseline, on the same test images
+    /// (`TestImageComparison`): one row each, with McNemar's p per seed and the classes that
+    /// differ; "compared_with" as in `comparisonsTable`.
+    static func testImageTable(_ comparisons: [TestImageComparison], reference name: String) -> DataTable {
         var table = DataTable(name: "test_image_comparisons", columns: [
-            "point", "seeds", "only_this_right", "only_best_right", "p_per_seed", "pooled_p", "holm_p", "verdict",
-            "differing_classes",
+            "point", "compared_with", "seeds", "only_this_right", "only_\(name)_right", "p_per_seed", "pooled_p", "holm_p",
+            "verdict", "differing_classes",
         ])
-        guard let best = data.best else { return table }
-        for comparison in TestImageComparison.against(best, data: data) {
+        for comparison in comparisons {
             let names = ReportFigures.classNames(comparison.classes.count)
             table.rows.append([
-                .int(comparison.point + 1), .int(comparison.seeds.count),
+                .int(comparison.point + 1), pointNumber(comparison.reference), .int(comparison.seeds.count),
                 comparison.pooled.map { .int($0.onlyFirst) } ?? .null, comparison.pooled.map { .int($0.onlySecond) } ?? .null,
                 .object(comparison.seeds.map { (key: String($0.seed), value: number($0.test.p)) }),
                 comparison.pooled.map { number($0.p) } ?? .null, comparison.adjustedP.map(number) ?? .null,
-                .string(comparison.verdict.text(reference: "best")),
+                .string(comparison.verdict.text(reference: name)),
                 .array(comparison.differingClasses.map { difference in
                     .object([("class", .string(names[difference.classIndex])),
                              ("recall_difference", number(difference.recallDifference)),
@@ -231,6 +246,9 @@ extension Report {
         return table
     }
 
+    /// A grid point's number as exports give it (1-based), null for none.
+    static func pointNumber(_ index: Int?) -> JSONValue { index.map { .int($0 + 1) } ?? .null }
+
     /// One row per job of the experiment, in its job order: its point, id, seed, state,
     /// run, data set, every metric, and the error of a failed or interrupted run.
     static func jobsTable(_ data: ReportData) -> DataTable {
@@ -238,7 +256,7 @@ extension Report {
                               + ReportMetric.names + ["error"])
         for job in data.jobs {
             let result = job.result
-            table.rows.append([job.point.map { .int($0 + 1) } ?? .null, .string(result.jobID), .int(result.seed),
+            table.rows.append([pointNumber(job.point), .string(result.jobID), .int(result.seed),
                                .string(result.state.rawValue), result.runID.map { .int(Int($0)) } ?? .null,
                                .string(result.datasetFingerprint)]
                               + ReportMetric.all.map { metric in metric.value(result).map(number) ?? .null }

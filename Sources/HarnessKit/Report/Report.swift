@@ -32,17 +32,20 @@ public enum Report {
 
     /// The report of `data`. With a `figureStem` the figures are rendered and linked as
     /// "<stem>-<figure>.svg"; without, the markdown says figures were not written.
-    /// `baseline`: the point to compare every other with besides the best (`--baseline`);
+    /// `baseline`: the points to compare every other with besides the best (`--baseline`);
     /// nil for the spec's own `baseline`, if any.
     public static func render(_ data: ReportData, figureStem: String?, baseline: String? = nil) throws -> ReportDocument {
-        let chosen = try baseline.map { try Baseline(argument: $0, spec: data.spec) }
-            ?? Baseline(spec: data.spec, origin: data.spec.filePath)
         var renderer = ReportRenderer(data: data, reference: try ReferenceTable(spec: data.spec, origin: data.spec.filePath),
-                                      figureStem: figureStem, baseline: chosen)
+                                      figureStem: figureStem, baseline: try chosenBaseline(data, argument: baseline))
         renderer.render()
         while renderer.lines.last == "" { renderer.lines.removeLast() }
         return ReportDocument(markdown: renderer.lines.joined(separator: "\n") + "\n", figures: renderer.figures,
                               tables: renderer.tables)
+    }
+
+    /// The baseline `--baseline` names (`argument`), else the spec's own, else nil.
+    static func chosenBaseline(_ data: ReportData, argument: String?) throws -> Baseline? {
+        try argument.map { try Baseline(argument: $0, spec: data.spec) } ?? Baseline(spec: data.spec, origin: data.spec.filePath)
     }
 
     /// Writes the figures, then the markdown (so the markdown never links a figure that is
@@ -418,8 +421,15 @@ struct ReportRenderer {
         guard data.points.count > 1, let best = data.best else { return }
         lines.append("## Comparisons")
         lines.append("")
-        lines.append("Each grid point against the highest mean accuracy (\(data.label(data.points[best])))"
-                     + (baseline.flatMap { $0.point == best ? nil : " and against the baseline (\(data.label(data.points[$0.point])))" } ?? "")
+        var against = ""
+        if let baseline = comparedBaseline {
+            if let point = baseline.point {
+                against = point == best ? "" : " and against the baseline (\(data.label(data.points[point])))"
+            } else {
+                against = " and against its matched baseline, \(matchedText(baseline))"
+            }
+        }
+        lines.append("Each grid point against the highest mean accuracy (\(data.label(data.points[best])))" + against
                      + ", paired by seed: "
                      + "the mean difference in accuracy (points) with its 95% confidence interval, the paired t-test's p, "
                      + "the exact Wilcoxon signed-rank p, Hedges' g (with its size), and the t-test's p Holm-adjusted over "
@@ -437,31 +447,74 @@ struct ReportRenderer {
                          + "whose Holm p is near 0.05 deserve caution.")
             lines.append("")
         }
-        comparisonTable(against: best, name: "best")
-        if let baseline, baseline.point == best {
+        comparisonTable(data.comparisonsWithBest ?? [], name: "best")
+        guard let baseline = comparedBaseline else { return }
+        if baseline.point == best {
             lines.append("The baseline (\(data.label(data.points[best]))) is also the best, so this table compares every "
                          + "point with it.")
             lines.append("")
-        } else if let baseline, baseline.point < data.points.count {
-            lines.append("Against the baseline, \(data.label(data.points[baseline.point])):")
-            lines.append("")
-            comparisonTable(against: baseline.point, name: "baseline")
+            return
         }
+        let comparisons = PairedComparison.against(references: baseline.references, points: data.points,
+                                                   metric: ReportMetric.named("accuracy")!)
+        if let point = baseline.point {
+            lines.append("Against the baseline, \(data.label(data.points[point])):")
+            lines.append("")
+            comparisonTable(comparisons, name: "baseline")
+            return
+        }
+        lines.append("Against the matched baseline: each point against \(matchedText(baseline)), named in the \"compared "
+                     + "with\" column; the baseline points themselves have no row. Holm adjusts over the whole table, "
+                     + "whichever point a row is compared with.")
+        lines.append("")
+        comparisonTable(baseline.comparedPoints.map { comparisons[$0] }, name: "baseline", matched: baseline)
+        // Per baseline point, what its matched points did against it.
+        for reference in baseline.referencePoints {
+            let group = baseline.comparedPoints.filter { baseline.references[$0] == reference }.map { comparisons[$0] }
+            let parts = [(PairedComparison.Verdict.above, "above it"), (.indistinguishable, "indistinguishable"),
+                         (.below, "below it"), (.tooFewPairs, "too few shared seeds")].compactMap { verdict, text -> String? in
+                let names = group.filter { $0.verdict == verdict }.map { namedLabel(data.points[$0.point], baseline) }
+                return names.isEmpty ? nil : "\(text): \(names.joined(separator: ", "))"
+            }
+            lines.append("- Against \(data.label(data.points[reference])): \(parts.joined(separator: "; ")).")
+        }
+        lines.append("")
     }
 
-    /// One comparison table: every point against point `reference`, called `name` in verdicts.
-    mutating func comparisonTable(against reference: Int, name: String) {
-        let comparisons = reference == data.best ? data.comparisonsWithBest ?? []
-            : PairedComparison.against(reference, points: data.points, metric: ReportMetric.named("accuracy")!)
-        var table = MarkdownTable(dimensionColumns(data.dimensions) + [
+    /// The baseline when it fits the data's grid (it always does when read from the same spec).
+    var comparedBaseline: Baseline? {
+        guard let baseline, baseline.references.count == data.points.count else { return nil }
+        return baseline
+    }
+
+    /// "the point with training.learning_rate = 0.001 and the same values of the other
+    /// dimensions (model.hidden)": what a matched baseline compares each point with.
+    func matchedText(_ baseline: Baseline) -> String {
+        "the point with \(GridLabel.point(baseline.named)) and the same values of the other dimensions "
+            + "(\(baseline.matched.joined(separator: ", ")))"
+    }
+
+    /// A point's values of the dimensions the baseline names: within a matched group the
+    /// others are the baseline point's.
+    func namedLabel(_ point: GridPoint, _ baseline: Baseline) -> String {
+        GridLabel.point(zip(data.dimensions, point.values).filter { dimension, _ in
+            baseline.named.contains { $0.path == dimension }
+        }.map { (path: $0, value: $1) })
+    }
+
+    /// One comparison table: a row per comparison, called `name` in verdicts. For a matched
+    /// baseline a "compared with" column names each row's own reference point.
+    mutating func comparisonTable(_ comparisons: [PairedComparison], name: String, matched: Baseline? = nil) {
+        var table = MarkdownTable(dimensionColumns(data.dimensions) + (matched == nil ? [] : [.init("compared with", .left)]) + [
             .init("pairs"), .init("difference (pp) [95% CI]"), .init("t-test p"), .init("Wilcoxon p"),
             .init("Hedges' g"), .init("Holm p"), .init("verdict", .left), .init("seeds for 80% power"), .init("CPU cost"),
         ])
         let cpu = ReportMetric.named("train_cpu_seconds")!
-        let referenceCPU = cpu.summary(data.points[reference].doneJobs.map(\.result))
         for comparison in comparisons {
             let point = data.points[comparison.point]
-            var cells = point.values.map(GridLabel.value) + [comparison.verdict == .best ? "–" : String(comparison.pairs)]
+            var cells = point.values.map(GridLabel.value)
+            if matched != nil { cells.append(comparison.reference.map { data.label(data.points[$0]) } ?? "–") }
+            cells.append(comparison.verdict == .best ? "–" : String(comparison.pairs))
             cells += Self.pairedCells(comparison.test, comparison.wilcoxon)
             if let g = comparison.effect?.hedgesG, let size = comparison.effect?.magnitude {
                 cells.append("\(NumberFormat.decimal(g, 2)) (\(size.rawValue))")
@@ -475,14 +528,19 @@ struct ReportRenderer {
             } else {
                 cells.append("–")
             }
+            // A reference point's own row costs 1.00x.
             let pointCPU = cpu.summary(point.doneJobs.map(\.result))
+            let referenceCPU = cpu.summary(data.points[comparison.reference ?? comparison.point].doneJobs.map(\.result))
             cells.append(pointCPU.count > 0 && referenceCPU.count > 0 && referenceCPU.mean > 0
                 ? NumberFormat.decimal(pointCPU.mean / referenceCPU.mean, 2) + "x" : "–")
             table.add(cells)
         }
         lines.append(table.text)
         lines.append("")
-        tables.append(("comparisons-\(name)", "\(spec.name): each grid point against the \(name), paired by seed", table))
+        let against = matched.map { "its matched baseline, \(matchedText($0))" } ?? "the \(name)"
+        tables.append(("comparisons-\(name)", "\(spec.name): each grid point against \(against), paired by seed", table))
+        // A matched baseline sums up each group instead (`comparisons()`).
+        guard matched == nil else { return }
         let indistinguishable = comparisons.filter { $0.verdict == .indistinguishable }.map { data.label(data.points[$0.point]) }
         if !indistinguishable.isEmpty {
             lines.append("Indistinguishable from the \(name) at these seeds: " + indistinguishable.joined(separator: "; ") + ".")
@@ -518,26 +576,36 @@ struct ReportRenderer {
         let withBest = TestImageComparison.against(best, data: data)
         testImageTable(withBest, name: "best")
         var detailed: (comparison: TestImageComparison, name: String)?
-        if let baseline, baseline.point != best, baseline.point < data.points.count {
-            lines.append("Against the baseline, \(data.label(data.points[baseline.point])):")
-            lines.append("")
-            let comparisons = TestImageComparison.against(baseline.point, data: data)
-            testImageTable(comparisons, name: "baseline")
-            // The best against the baseline, per class.
-            detailed = (comparisons[best], "baseline")
-        } else if let runnerUp = data.runnerUp {
+        if let baseline = comparedBaseline, baseline.point != best {
+            let comparisons = TestImageComparison.against(references: baseline.references, data: data)
+            if let point = baseline.point {
+                lines.append("Against the baseline, \(data.label(data.points[point])):")
+                lines.append("")
+                testImageTable(comparisons, name: "baseline")
+                // The best against the baseline, per class.
+                detailed = (comparisons[best], "baseline")
+            } else {
+                lines.append("Against the matched baseline: each point against \(matchedText(baseline)) on the same test "
+                             + "images, named in the \"compared with\" column; Holm adjusts over the whole table.")
+                lines.append("")
+                testImageTable(baseline.comparedPoints.map { comparisons[$0] }, name: "baseline", matched: baseline)
+            }
+        }
+        // A matched baseline has no one point to set the best against class by class.
+        if detailed == nil, let runnerUp = data.runnerUp {
             detailed = (withBest[runnerUp], "best")
         }
         if let detailed, !detailed.comparison.classes.isEmpty { classTable(detailed.comparison, name: detailed.name) }
     }
 
-    mutating func testImageTable(_ comparisons: [TestImageComparison], name: String) {
-        var table = MarkdownTable(dimensionColumns(data.dimensions) + [
+    mutating func testImageTable(_ comparisons: [TestImageComparison], name: String, matched: Baseline? = nil) {
+        var table = MarkdownTable(dimensionColumns(data.dimensions) + (matched == nil ? [] : [.init("compared with", .left)]) + [
             .init("seeds"), .init("only this right"), .init("only \(name) right"), .init("McNemar p per seed", .left),
             .init("pooled p"), .init("Holm p"), .init("verdict", .left), .init("classes that differ (recall, pp)", .left),
         ])
         for comparison in comparisons {
             var cells = data.points[comparison.point].values.map(GridLabel.value)
+            if matched != nil { cells.append(comparison.reference.map { data.label(data.points[$0]) } ?? "–") }
             guard let pooled = comparison.pooled else {
                 cells += [comparison.verdict == .best ? "–" : "0", "–", "–", "–", "–", "–",
                           comparison.verdict.text(reference: name), "–"]
@@ -557,7 +625,8 @@ struct ReportRenderer {
         }
         lines.append(table.text)
         lines.append("")
-        tables.append(("test-images-\(name)", "\(spec.name): each grid point against the \(name) on the same test "
+        let against = matched.map { "its matched baseline, \(matchedText($0))," } ?? "the \(name)"
+        tables.append(("test-images-\(name)", "\(spec.name): each grid point against \(against) on the same test "
                        + "images (McNemar)", table))
     }
 

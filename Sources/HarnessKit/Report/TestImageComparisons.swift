@@ -12,7 +12,8 @@
 /// What this tests is narrower than the accuracy comparisons: whether these trained models
 /// differ on this test set, not whether a fresh seed would; it complements them, it does not
 /// replace them. The same test on the images of one class names the classes where the two
-/// differ (Holm-adjusted over the classes).
+/// differ (Holm-adjusted over the classes). Like the accuracy comparisons, a matched baseline
+/// compares each point with its own reference point, Holm over the whole table.
 struct TestImageComparison: Sendable {
     /// One seed's pair of runs on the same images.
     struct SeedTest: Sendable {
@@ -21,7 +22,9 @@ struct TestImageComparison: Sendable {
     }
 
     let point: Int
-    /// Shared seeds in seed order; empty for the reference point itself.
+    /// The point this one is compared with; nil when it is a reference point itself.
+    let reference: Int?
+    /// Shared seeds in seed order; empty for a reference point.
     let seeds: [SeedTest]
     /// Over all shared seeds; nil without a shared seed.
     let pooled: Statistics.McNemarTest?
@@ -37,19 +40,27 @@ struct TestImageComparison: Sendable {
     /// Every one of the points of `data` against point `reference`, on the test images of the
     /// runs that stored predictions on data whose test labels are stored.
     static func against(_ reference: Int, data: ReportData) -> [TestImageComparison] {
-        let referenceRuns = evaluatedRuns(data.points[reference], data: data)
+        against(references: data.points.map { $0.index == reference ? nil : reference }, data: data)
+    }
+
+    /// Every point of `data` against its own reference point, `references[i]` for point `i`
+    /// (nil for a reference point), on the same test images.
+    static func against(references: [Int?], data: ReportData) -> [TestImageComparison] {
+        let runsByPoint = data.points.map { evaluatedRuns($0, data: data) }
         var comparisons = data.points.map { point -> TestImageComparison in
-            guard point.index != reference else {
-                return TestImageComparison(point: point.index, seeds: [], pooled: nil, verdict: .best, classes: [])
+            guard let reference = references[point.index] else {
+                return TestImageComparison(point: point.index, reference: nil, seeds: [], pooled: nil, verdict: .best,
+                                           classes: [])
             }
-            let runs = evaluatedRuns(point, data: data)
+            let runs = runsByPoint[point.index], referenceRuns = runsByPoint[reference]
             // Only seeds whose two runs saw the same test images (the same labels in the same order).
             let seeds = runs.keys.filter { seed in
                 guard let other = referenceRuns[seed] else { return false }
                 return other.labels == runs[seed]!.labels
             }.sorted()
             guard let first = seeds.first else {
-                return TestImageComparison(point: point.index, seeds: [], pooled: nil, verdict: .tooFewPairs, classes: [])
+                return TestImageComparison(point: point.index, reference: reference, seeds: [], pooled: nil,
+                                           verdict: .tooFewPairs, classes: [])
             }
             var tests: [SeedTest] = []
             var onlyPoint = 0, onlyReference = 0
@@ -64,7 +75,7 @@ struct TestImageComparison: Sendable {
             let classes = ClassDifference.all(labels: runs[first]!.labels,
                                               point: seeds.map { runs[$0]!.correct },
                                               reference: seeds.map { referenceRuns[$0]!.correct })
-            return TestImageComparison(point: point.index, seeds: tests,
+            return TestImageComparison(point: point.index, reference: reference, seeds: tests,
                                        pooled: Statistics.McNemarTest(onlyFirst: onlyPoint, onlySecond: onlyReference),
                                        verdict: .indistinguishable, classes: classes)
         }

@@ -13,7 +13,9 @@ struct ReportCommand: Subcommand {
                                                     + "(mean, sd and n of every metric); json: points and jobs; latex: "
                                                     + "the report's tables as booktabs tabulars", default: .md)
     static let baseline = Option<String>.text("baseline", "K=V", help: "also compare every grid point with this one "
-                                              + "(e.g. pruning.threshold=0.05; several as k=v,k2=v2)",
+                                              + "(e.g. pruning.threshold=0.05; several as k=v,k2=v2); dimensions left "
+                                              + "out are matched: each point against the one with these values and its own "
+                                              + "values of the rest",
                                               defaultText: "the spec's \"baseline\", if any")
     static let metric = Option<String>.text("metric", "M", help: "the pivot table's metric: one of "
                                             + ReportMetric.names.joined(separator: ", "), default: "accuracy")
@@ -108,7 +110,7 @@ struct ReportCommand: Subcommand {
             return 0
         }
         if format != .md {
-            let text = try Report.export(data, format: format)
+            let text = try Report.export(data, format: format, baseline: baselineArgument)
             if let output {
                 try Report.writeText(text, to: output, format: format, database: database)
                 standardError("wrote \(output)")
