@@ -74,4 +74,25 @@ final class DocsTests: XCTestCase {
         }
         XCTAssertGreaterThan(checked, 0, "the README shows at least one spec")
     }
+
+    /// Every benchmark script that the README, docs/ or another benchmark script names exists
+    /// (the scripts are not run by the tests; a renamed one would leave its old name behind).
+    func testBenchmarkScriptsNamedInTheDocsExist() throws {
+        let files = FileManager.default
+        let pages = ["README.md"]
+            + (try files.contentsOfDirectory(atPath: Self.root.appendingPathComponent("docs").path)).map { "docs/" + $0 }
+            + (files.enumerator(atPath: Self.root.appendingPathComponent("benchmarks").path)?.allObjects as? [String] ?? [])
+                .map { "benchmarks/" + $0 }
+        let pattern = try NSRegularExpression(pattern: "benchmarks/[A-Za-z0-9_./-]*\\.(sh|py)\\b")
+        var named = Set<String>()
+        for page in pages where [".md", ".sh", ".py"].contains(where: { page.hasSuffix($0) }) {
+            let text = try String(contentsOf: Self.root.appendingPathComponent(page), encoding: .utf8)
+            for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let path = String(text[Range(match.range, in: text)!])
+                named.insert(path)
+                XCTAssert(files.fileExists(atPath: Self.root.appendingPathComponent(path).path), "\(page) names \(path), which does not exist")
+            }
+        }
+        XCTAssert(named.contains("benchmarks/peers/pytorch.py") && named.contains("benchmarks/throughput.sh"), "\(named.sorted())")
+    }
 }
