@@ -522,15 +522,6 @@ extension ReportFigures {
                               styles: styles, panels: panels.map(\.1), intervalLabel: "95% CI (Student t)")
 
         let usedMethods = styledMethods.enumerated().filter { index, _ in panels.contains { $0.1.points.contains { $0.style == index } } }
-        func shapeName(_ shape: SVGCanvas.Marker) -> String {
-            switch shape {
-            case .circle: "circle"
-            case .square: "square"
-            case .triangle: "triangle"
-            case .diamond: "diamond"
-            case .star: "star"
-            }
-        }
         let hasDense = panels.contains { $0.1.points.contains { $0.style == denseStyle } }
         var caption = "Test accuracy (%) against what classifying one test image costs. One marker per grid point at the mean, "
             + "over its done jobs (one per seed), of the pruned model's cost and of its test accuracy after retraining; "

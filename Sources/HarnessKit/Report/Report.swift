@@ -147,6 +147,7 @@ struct ReportRenderer {
         dataSets()
         results()
         if spec.pruning != nil { pruning() }
+        patternSelection()
         reproduction()
         bestConfiguration()
         jobsNotDone()

@@ -12,8 +12,8 @@ struct JobRunner {
     /// Called after each batch.
     var onBatch: (BatchProgress) -> Void = { _ in }
     var shouldStop: () -> Bool = { false }
-    /// One score per training pattern (its score job's) when the job keeps a fraction by score.
-    var patternScores: [Float]?
+    /// Its score job's scores, one per training pattern, when the job keeps a fraction by score.
+    var patternScores: PatternScores?
 
     /// The training images this job sees: all of them, its seeded random subset, or the
     /// highest-scoring ones by `scores`.
@@ -55,12 +55,16 @@ struct JobRunner {
         let seed = UInt64(config.seed)
         let model = try makeModel(config.settings.engineModel(imageHeight: data.train.rows, imageWidth: data.train.columns),
                                   seed: seed, threads: threads)
-        let train = try Self.trainingSet(config, data: data, scores: patternScores), test = data.test.imageSet
+        let train = try Self.trainingSet(config, data: data, scores: patternScores?.scores), test = data.test.imageSet
+        // What selecting the patterns cost, charged to the job (only a scored selection has scores).
+        let scoring = patternScores.map { (runID: $0.runID, cpuSeconds: $0.cpuSeconds) }
         guard let settings = config.pruning, let context else {
             let history = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
             if let saveCheckpoint { try Self.writeCheckpoint(model, to: saveCheckpoint) }
             let evaluation = try evaluate(model, on: test, pruned: false)
-            return Output(outcome: Self.outcome(evaluation, history: history, parameterCount: model.parameterCount, pruning: nil))
+            var outcome = Self.outcome(evaluation, history: history, parameterCount: model.parameterCount, pruning: nil)
+            outcome.scoring = scoring
+            return Output(outcome: outcome)
         }
 
         // The base model: from its checkpoint, or trained here (training is deterministic,
@@ -128,8 +132,9 @@ struct JobRunner {
                                      nonzeroParameters: sparsity.nonzeroParameters,
                                      updateSeconds: costs.dense.optimizerStepSeconds,
                                      updateSecondsPruned: costs.pruned.optimizerStepSeconds, costs: costs)
-        return Output(outcome: Self.outcome(final, history: retrain, parameterCount: pruned.parameterCount, pruning: outcome),
-                      histograms: [(.before, histogramsBefore), (.after, histogramsAfter)])
+        var result = Self.outcome(final, history: retrain, parameterCount: pruned.parameterCount, pruning: outcome)
+        result.scoring = scoring
+        return Output(outcome: result, histograms: [(.before, histogramsBefore), (.after, histogramsAfter)])
     }
 
     private var trainingOptions: TrainingOptions {
@@ -183,7 +188,8 @@ struct JobRunner {
                           meanStepSeconds: history.meanStepSeconds, inferenceSeconds: evaluation.seconds,
                           parameterCount: parameterCount, pruning: pruning,
                           trainCPUSeconds: history.trainCPUSeconds, meanStepCPUSeconds: history.meanStepCPUSeconds,
-                          predictions: evaluation.predictions.map { UInt8(truncatingIfNeeded: $0) })
+                          predictions: evaluation.predictions.map { UInt8(truncatingIfNeeded: $0) },
+                          patternEpochs: history.epochs.reduce(0) { $0 + $1.patterns })
     }
 }
 

@@ -85,13 +85,15 @@ public struct PatternScoreJob: Sendable, Equatable {
             }
             cpuSeconds += model.pool.cpuSeconds() - cpuStart
         }
-        return PatternScores(method: method, scores: sum.map { Float($0 / Double(models)) },
+        return PatternScores(runID: nil, method: method, scores: sum.map { Float($0 / Double(models)) },
                              seconds: Clock.now() - wallStart, cpuSeconds: cpuSeconds)
     }
 }
 
 /// One score per training pattern, in the data's order, and what computing them cost.
 public struct PatternScores: Sendable, Equatable {
+    /// The score job's run that stored them; nil while not stored.
+    public var runID: Int64?
     public let method: PatternSelection
     public let scores: [Float]
     /// Wall and CPU seconds of the probes' training and scoring.

@@ -524,8 +524,8 @@ public final class Scheduler: @unchecked Sendable {
             // Scores its selection ranks by: from the database, where its score job left them
             // (computed here, the same numbers, if a merge or a hand lost them).
             if let scoreID = supports.scores(of: claimed.jobID), case let .scores(scoreJob)? = supports.job(scoreID) {
-                runner.patternScores = try store.patternScores(jobID: scoreID)?.scores
-                    ?? scoreJob.compute(on: data, threads: threads, shouldStop: { [stop] in stop.isSet }).scores
+                runner.patternScores = try store.patternScores(jobID: scoreID)
+                    ?? scoreJob.compute(on: data, threads: threads, shouldStop: { [stop] in stop.isSet })
             }
             let pruning = supports.base(of: claimed.jobID).map { baseID in
                 JobRunner.PruningContext(checkpointPath: supports.checkpointPath(baseID: baseID))

@@ -58,6 +58,10 @@ public struct ResultColumn: Sendable {
         },
         ResultColumn("flops_per_sample", "MFLOPs / image", .millions(3)) { $0.pruning?.costs?.dense.flopsPerSample },
         ResultColumn("flops_per_sample_pruned", "MFLOPs / image pruned", .millions(3)) { $0.pruning?.costs?.pruned.flopsPerSample },
+        // Pattern selection: what training saw, and what scoring its patterns cost.
+        ResultColumn("pattern_epochs", "patterns trained (all epochs)", .fixed(0), integer: true) { $0.patternEpochs.map(Double.init) },
+        ResultColumn("scoring_cpu_seconds", "scoring CPU time (s)", .fixed(2)) { $0.scoring?.cpuSeconds },
+        ResultColumn("scores_run_id", "scores' run", .fixed(0), integer: true) { $0.scoring?.runID.map(Double.init) },
     ]
 
     public static let names: [String] = all.map(\.name)

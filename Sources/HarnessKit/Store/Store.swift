@@ -345,7 +345,7 @@ public final class Store: @unchecked Sendable {
     public func patternScores(jobID: String) throws -> PatternScores? {
         try read { db in
             try db.query("""
-                SELECT p.method, p.scores, p.seconds, p.cpu_seconds FROM pattern_scores p
+                SELECT p.method, p.scores, p.seconds, p.cpu_seconds, p.run_id FROM pattern_scores p
                 WHERE p.run_id = (SELECT max(r.id) FROM runs r WHERE r.job_id = ? AND r.status = 'done'
                                   AND EXISTS (SELECT 1 FROM pattern_scores q WHERE q.run_id = r.id))
                 """, [jobID]) { row -> PatternScores? in
@@ -355,7 +355,8 @@ public final class Store: @unchecked Sendable {
                     Float(bitPattern: UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
                                       | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24)
                 }
-                return PatternScores(method: method, scores: scores, seconds: row.double(2), cpuSeconds: row.double(3))
+                return PatternScores(runID: row.int64(4), method: method, scores: scores, seconds: row.double(2),
+                                     cpuSeconds: row.double(3))
             }.first ?? nil
         }
     }

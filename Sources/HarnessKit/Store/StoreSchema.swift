@@ -259,9 +259,15 @@ enum StoreSchema {
     /// Pattern scores: a score job's run (`PatternScoreJob`) leaves one float32 per training
     /// image (little-endian, in the data's order; higher = kept first) and what computing them
     /// cost, wall and CPU seconds. Jobs selecting by these scores read them by the score job's
-    /// id (its latest done run). And each epoch's number of training patterns, for the active
-    /// pattern set (NULL: all of the job's training set).
+    /// id (its latest done run). Each epoch's number of training patterns, for the active
+    /// pattern set (NULL: all of the job's training set). And per result: the patterns
+    /// presented over the training (all epochs), and for a job that selected by score the CPU
+    /// seconds the scores took and the score run they came from, so a report can share that
+    /// cost among the jobs that used them. NULL for runs recorded before.
     private static let version7 = """
+        ALTER TABLE results ADD COLUMN pattern_epochs INTEGER;
+        ALTER TABLE results ADD COLUMN scoring_cpu_seconds REAL;
+        ALTER TABLE results ADD COLUMN scores_run_id INTEGER;
         CREATE TABLE pattern_scores (
             run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
             method      TEXT NOT NULL,

@@ -234,12 +234,29 @@ public struct JobOutcome: Sendable, Equatable {
     public let meanStepCPUSeconds: Double
     /// The predicted class of each test image, in the test set's order (empty if not kept).
     public let predictions: [UInt8]
+    /// Training patterns presented over the training (the sum of each epoch's patterns).
+    public var patternEpochs: Int?
+    /// For a job that selected its patterns by score: the CPU seconds computing the scores
+    /// took, and the score job's run that computed them (nil when the job computed them itself).
+    public var scoring: (runID: Int64?, cpuSeconds: Double)?
+
+    public static func == (a: JobOutcome, b: JobOutcome) -> Bool {
+        a.accuracy == b.accuracy && a.macroF1 == b.macroF1 && a.classes == b.classes && a.confusion == b.confusion
+            && a.trainSeconds == b.trainSeconds && a.meanEpochSeconds == b.meanEpochSeconds
+            && a.meanStepSeconds == b.meanStepSeconds && a.inferenceSeconds == b.inferenceSeconds
+            && a.parameterCount == b.parameterCount && a.pruning == b.pruning && a.trainCPUSeconds == b.trainCPUSeconds
+            && a.meanStepCPUSeconds == b.meanStepCPUSeconds && a.predictions == b.predictions && a.patternEpochs == b.patternEpochs
+            && a.scoring?.runID == b.scoring?.runID && a.scoring?.cpuSeconds == b.scoring?.cpuSeconds
+    }
 
     public init(accuracy: Double, macroF1: Double, classes: [ClassMetrics], confusion: ConfusionMatrix,
                 trainSeconds: Double, meanEpochSeconds: Double, meanStepSeconds: Double,
                 inferenceSeconds: Double, parameterCount: Int, pruning: PruningOutcome?,
-                trainCPUSeconds: Double = .nan, meanStepCPUSeconds: Double = .nan, predictions: [UInt8] = []) {
+                trainCPUSeconds: Double = .nan, meanStepCPUSeconds: Double = .nan, predictions: [UInt8] = [],
+                patternEpochs: Int? = nil, scoring: (runID: Int64?, cpuSeconds: Double)? = nil) {
         self.predictions = predictions
+        self.patternEpochs = patternEpochs
+        self.scoring = scoring
         self.trainCPUSeconds = trainCPUSeconds
         self.meanStepCPUSeconds = meanStepCPUSeconds
         self.accuracy = accuracy
