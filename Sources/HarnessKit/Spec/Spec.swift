@@ -148,7 +148,11 @@ extension JobSettings {
     /// The job's settings: `base` over the model type's defaults, then `overrides` (grid values).
     /// Base fields must apply to the base; a base field that no longer applies after an override
     /// changed the model type or optimizer is dropped, while an override that does not apply is an error.
-    static func resolve(base: [SettingEntry], overrides: [SettingEntry], pruning: Bool) throws -> JobSettings {
+    /// `selectionVaries`: the grid varies `dataset.selection`, so a base setting of some
+    /// selections (`score_epochs`, `threshold`, ...) that the base's own selection lacks is
+    /// meant for the grid's points, not a mistake.
+    static func resolve(base: [SettingEntry], overrides: [SettingEntry], pruning: Bool,
+                        selectionVaries: Bool = false) throws -> JobSettings {
         let overridden = Set(overrides.map(\.field.path))
         let kept = base.filter { !overridden.contains($0.field.path) }
 
@@ -186,7 +190,9 @@ extension JobSettings {
             }
             // In the base alone an inapplicable field is a mistake; after a grid value changed
             // the model type or optimizer it merely describes the base.
-            if overrides.isEmpty { throw SpecIssue(entry.path, reason) }
+            let forGridSelections: Bool
+            if case .selections = entry.field.applicability { forGridSelections = selectionVaries } else { forGridSelections = false }
+            if overrides.isEmpty && !forGridSelections { throw SpecIssue(entry.path, reason) }
         }
         return applicable.count == kept.count ? settings : try build(applicable + overrides)
     }
@@ -230,7 +236,10 @@ private struct SpecReader {
             throw SpecIssue("$.model.type", "missing required field; give one of \(Self.modelTypes)")
         }
         let hasPruning = root["pruning"] != nil
-        let base = try JobSettings.resolve(base: entries, overrides: [], pruning: hasPruning)
+        let gridKeys: [String]
+        if case let .object(members)? = root["grid"] { gridKeys = members.map(\.key) } else { gridKeys = [] }
+        let base = try JobSettings.resolve(base: entries, overrides: [], pruning: hasPruning,
+                                           selectionVaries: gridKeys.contains("dataset.selection") || gridKeys.contains("dataset"))
         let grid = try readGrid(root["grid"] ?? .object([]), base: base)
         try checkPruning(base: base, grid: grid)
 
