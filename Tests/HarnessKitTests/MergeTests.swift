@@ -102,6 +102,33 @@ final class MergeTests: XCTestCase {
         XCTAssertEqual(try counts(mainPath), [3, 2, 2, 20, 200])
     }
 
+    /// A score job's scores travel with its run, and a result that used them names that run's
+    /// id in the main database afterwards, not the shard's.
+    func testPatternScoresAndTheRunsThatUsedThemAreMergedTogether() throws {
+        let main = try makeStore(mainPath)
+        // Main runs of its own first, so shard run ids collide with main ones.
+        for job in ["job-2", "job-3"] {
+            try main.finish(runID: try claim(main, job), engineVersion: "engine-test", outcome: outcome(accuracy: 0.9, correct: 9))
+        }
+        let shardPath = directory.file("shard-0.sqlite")
+        let shard = try makeStore(shardPath)
+        let scoreRun = try claim(shard, "job-0")
+        let scores = PatternScores(runID: nil, method: .el2n, scores: [0.5, -1, .greatestFiniteMagnitude], seconds: 2, cpuSeconds: 1.5)
+        try shard.finish(runID: scoreRun, engineVersion: "engine-test", scores: scores)
+        var used = outcome(accuracy: 0.7, correct: 7)
+        used.scoring = (runID: scoreRun, cpuSeconds: 1.5)
+        try shard.finish(runID: try claim(shard, "job-1"), engineVersion: "engine-test", outcome: used)
+
+        XCTAssertEqual(try main.merge(shard: shardPath).done, 2)
+        let merged = try XCTUnwrap(try main.patternScores(jobID: "job-0"))
+        XCTAssertEqual(merged.scores, scores.scores)
+        XCTAssertEqual([merged.seconds, merged.cpuSeconds], [2, 1.5])
+        XCTAssertNotEqual(merged.runID, scoreRun, "the main database gave the run an id of its own")
+        let result = try XCTUnwrap(try main.results(experiment: "grid").first { $0.jobID == "job-1" })
+        XCTAssertEqual(result.metric("scores_run_id"), merged.runID.map(Double.init))
+        XCTAssertEqual(result.metric("scoring_cpu_seconds"), 1.5)
+    }
+
     func testTestLabelsComeFromTheShardWhenTheMainDatabaseLacksThem() throws {
         let main = try makeStore(mainPath)
         let shardPath = directory.file("shard-0.sqlite")

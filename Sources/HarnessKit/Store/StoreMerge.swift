@@ -146,6 +146,17 @@ extension Store {
             for table in try runKeyedTables(db) {
                 try copyRunRows(db, table: table, shard: shard)
             }
+            // A copied result's scores_run_id names the shard's score run: point it at that run
+            // in the main database (copied now or merged before), found as runs are, by who ran
+            // it and when; NULL if the main database lacks it.
+            try db.run("""
+                UPDATE main.results SET scores_run_id = (
+                    SELECT m.id FROM shard.runs s JOIN main.runs m
+                      ON m.job_id = s.job_id AND m.started_at = s.started_at AND m.host = s.host
+                     AND m.pid = s.pid AND m.process_token = s.process_token
+                    WHERE s.id = main.results.scores_run_id)
+                WHERE run_id IN (SELECT run_id FROM temp.merge_map) AND scores_run_id IS NOT NULL
+                """)
             try db.execute("DROP TABLE temp.merge_map")
             return result
         }
