@@ -36,6 +36,33 @@ final class SequenceClassifierTests: SmallModelTestCase {
     /// 5, 4 and 4 with three) with dropout and Adam, for 1, 2 and 3 threads: the same
     /// losses and weights, bit for bit. 20 hidden units: a vector and a tail in the cells,
     /// and weight-gradient column parts of whole and partial panels.
+    /// Inference keeps no caches for backward (one step's gates, two cell-state slabs); its
+    /// logits are the training forward's bit for bit, and a training step after it is the
+    /// same as one without it.
+    func testInferenceWithoutCachesGivesTheTrainingForwardsLogits() throws {
+        let data = images(13, seed: 8)
+        let indices = Array(0..<13)
+        for kind in ModelConfig.Kind.allCases where kind.isRecurrent {
+            for threads in [1, 2] {
+                let model = try makeModel(config(kind), seed: 9, threads: threads)
+                func logits(training: Bool) -> [UInt32] {
+                    indices.withUnsafeBufferPointer { idx in
+                        Array(UnsafeBufferPointer(start: model.forward(data, indices: idx, training: training), count: 13 * 5))
+                            .map(\.bitPattern)
+                    }
+                }
+                let inference = logits(training: false)
+                XCTAssertEqual(inference, logits(training: true), "\(kind), \(threads) threads")
+                XCTAssertEqual(logits(training: false), inference, "\(kind): again after a training forward")
+            }
+            let options = TrainingOptions(epochs: 2, batchSize: 5, optimizer: .adam(learningRate: 0.01), seed: 3)
+            let plain = try makeModel(config(kind), seed: 9, threads: 1), interleaved = try makeModel(config(kind), seed: 9, threads: 1)
+            _ = try Trainer(model: plain, options: options).train(on: data)
+            _ = try Trainer(model: interleaved, options: options).train(on: data, onEpoch: { _ in _ = interleaved.evaluate(on: data, batchSize: 4) })
+            XCTAssertEqual(plain.parameters.flatMap(\.value.array), interleaved.parameters.flatMap(\.value.array), "\(kind)")
+        }
+    }
+
     func testThreadCountDoesNotChangeResults() throws {
         let data = images(26, seed: 10, height: 6, width: 5, classes: 4)
         for kind in ModelConfig.Kind.allCases where kind.isRecurrent {

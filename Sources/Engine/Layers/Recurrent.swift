@@ -170,15 +170,25 @@ public final class RecurrentLayer: @unchecked Sendable {
     }
 
     /// x (T, B, I) -> outputs (T, B, H)
-    public func callAsFunction(_ x: UnsafePointer<Float>, steps: Int, batch: Int, pool: ThreadPool) {
+    ///
+    /// `keepCaches`: whether to keep what `backward` needs, every step's gates, cell states
+    /// and tanh(c). Without (inference), the gates and tanh(c) of a step overwrite the last
+    /// step's and the cell state alternates between two slabs: 0.2 MB written per step of a
+    /// batch of 100 instead of 5 MB over the sequence, which stays in L2. `backward` must
+    /// follow a forward that kept them.
+    public func callAsFunction(_ x: UnsafePointer<Float>, steps: Int, batch: Int, pool: ThreadPool, keepCaches: Bool = true) {
         self.steps = steps
         self.batch = batch
         let (h, w, i) = (hiddenSize, gateCount * hiddenSize, inputSize)
         let zw = gateSpaceWidth
-        let z = gatesSpace.reserve(steps * batch * zw)
+        // Where step t's gates, cell state c_t (c_{-1} at slab 0) and tanh(c_t) go, as slabs of batch rows.
+        let (zSlabs, cSlabs) = keepCaches ? (steps, steps + 1) : (1, 2)
+        @inline(__always) func zSlab(_ t: Int) -> Int { keepCaches ? t : 0 }
+        @inline(__always) func cSlab(_ t: Int) -> Int { keepCaches ? t : t % 2 }
+        let z = gatesSpace.reserve(zSlabs * batch * zw)
         let hs = hiddenSpace.reserve((steps + 1) * batch * h)
-        let cs = cell == .lstm ? cellSpace.reserve((steps + 1) * batch * h) : hs
-        let actC = cell == .lstm ? cellActSpace.reserve(steps * batch * h) : hs
+        let cs = cell == .lstm ? cellSpace.reserve(cSlabs * batch * h) : hs
+        let actC = cell == .lstm ? cellActSpace.reserve(zSlabs * batch * h) : hs
         let bias = biasSpace.reserve(zw)
         switch cell {
         case .lstm, .rnn:
@@ -219,7 +229,7 @@ public final class RecurrentLayer: @unchecked Sendable {
             let xhRows = xh + b0 * kxh  // (nb, I+H): x_t, then h_{t-1}
             for r in 0..<nb { (xhRows + r * kxh + i).update(repeating: 0, count: h) }  // h_{-1} = 0
             for t in 0..<steps {
-                let zt = z + (t * batch + b0) * zw  // (nb, Z)
+                let zt = z + (zSlab(t) * batch + b0) * zw  // (nb, Z)
                 let xt = x + (t * batch + b0) * i
                 for r in 0..<nb { (xhRows + r * kxh).update(from: xt + r * i, count: i) }
                 // z_t = [x_t | h_{t-1}] · [Wx; Wh]; the cell adds the bias.
@@ -231,8 +241,9 @@ public final class RecurrentLayer: @unchecked Sendable {
                 let hNext = hs + ((t + 1) * batch + b0) * h
                 switch cell {
                 case .lstm:
-                    lstmCellForward(z: zt, bias: bx, cPrev: cs + (t * batch + b0) * h, c: cs + ((t + 1) * batch + b0) * h,
-                                    actC: actC + (t * batch + b0) * h, h: hNext, rows: nb, hidden: h)
+                    lstmCellForward(z: zt, bias: bx, cPrev: cs + (cSlab(t) * batch + b0) * h,
+                                    c: cs + (cSlab(t + 1) * batch + b0) * h, actC: actC + (zSlab(t) * batch + b0) * h,
+                                    h: hNext, rows: nb, hidden: h)
                 case .rnn:
                     rnnCellForward(z: zt, bias: bx, h: hNext, rows: nb, hidden: h)
                 case .gru:

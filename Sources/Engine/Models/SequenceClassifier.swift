@@ -74,7 +74,7 @@ public final class SequenceClassifier: Classifier {
         batch = indices.count
         var input = UnsafePointer(loadBatch(images, indices: indices))
         for layer in recurrent {
-            layer(input, steps: steps, batch: batch, pool: pool)
+            layer(input, steps: steps, batch: batch, pool: pool, keepCaches: training)
             input = UnsafePointer(layer.outputs)
         }
         return head.forward(recurrent.last!.lastOutput, batch: batch, training: training, pool: pool)
