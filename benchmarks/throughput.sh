@@ -21,8 +21,9 @@
 #
 # One row per model, thread count and mode (train, infer): harness's samples/s, GFLOP/s and
 # share of peak, each peer's samples/s, the best peer and its variant, and harness / best.
-# BATCHES (default 20) sets the batches per repeat: BATCHES=2 benchmarks/throughput.sh 1 is a
-# smoke test of the script, not a measurement.
+# BATCHES (default 20) sets the batches per repeat: BATCHES=2 COOLDOWN=0 benchmarks/throughput.sh 1
+# is a smoke test of the script, not a measurement. COOLDOWN: idle seconds before each two-thread
+# measurement (see cool_down).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
@@ -69,6 +70,11 @@ for name in "${peers[@]}"; do header+=$(printf " %10s" "$name"); done
 [ ${#peers[@]} -gt 0 ] && header+=$(printf "  %-26s %7s" "best peer (variant)" "harness/best")
 echo "$header"
 
+# Minutes of load on both cores leave this kind of machine giving about one core's worth for a
+# while (measured: after 150 s of two-thread runs, two-thread CNN training fell from 26,000 to
+# 14,000 samples/s, the one-thread rate, and 60 s idle restored it). So every two-thread
+# measurement, harness's and each peer's, starts after COOLDOWN idle seconds (default 60; 0 is off).
+cool_down() { [ "$1" -gt 1 ] && [ "${COOLDOWN:-60}" -gt 0 ] && sleep "${COOLDOWN:-60}"; return 0; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 field() { sed -E "s/.*\"$1\": ?([0-9.e+-]+).*/\1/"; }
 text() { sed -E "s/.*\"$1\": \"([^\"]+)\".*/\1/"; }
@@ -78,6 +84,7 @@ for model in lstm cnn; do
     shape=(); [ "$model" = lstm ] && shape=(--layers 2 --hidden 64)
     for threads in 1 2; do
         results=()
+        cool_down "$threads"
         for _ in $(seq "$runs"); do
             results+=("$($harness bench --model "$model" "${shape[@]}" --batch 100 --threads "$threads" \
                 --batches "$batches" --json)")
@@ -90,6 +97,7 @@ for model in lstm cnn; do
         # Each peer once per model and thread count: its line has both modes.
         declare -A theirs=()
         for name in "${peers[@]}"; do
+            cool_down "$threads"
             if line=$("${peer_python[$name]}" "benchmarks/peers/$name.py" --model "$model" --layers 2 --hidden 64 \
                     --batch 100 --threads "$threads" --batches "$batches" --repeats "$runs" 2>"$work/stderr") \
                     && [ -n "$line" ]; then
