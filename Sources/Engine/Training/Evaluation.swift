@@ -16,6 +16,15 @@ public struct Evaluation: Sendable {
     }
 }
 
+/// The index of the first largest of `count` values: a row's predicted class, from its
+/// logits or its log-probabilities alike.
+@inline(__always)
+func argmax(_ row: UnsafePointer<Float>, count: Int) -> Int {
+    var best = 0
+    for j in 1..<count where row[j] > row[best] { best = j }
+    return best
+}
+
 extension Evaluation {
     /// Predicts every image of `data` in batches of `batchSize` (the class with the largest
     /// logit) and scores the predictions, timing the whole pass. `logits(indices, use)` calls
@@ -34,10 +43,7 @@ extension Evaluation {
             order.withUnsafeBufferPointer { all in
                 logits(UnsafeBufferPointer(rebasing: all[lower..<upper])) { batchLogits in
                     for slot in 0..<(upper - lower) {
-                        let row = batchLogits + slot * classes
-                        var best = 0
-                        for j in 1..<classes where row[j] > row[best] { best = j }
-                        predictions[lower + slot] = best
+                        predictions[lower + slot] = argmax(batchLogits + slot * classes, count: classes)
                     }
                 }
             }

@@ -12,17 +12,14 @@ import Foundation
 public func el2nScores(_ model: Classifier, on data: ImageSet, batchSize: Int) -> [Float] {
     let classes = model.config.classes
     var scores = [Float](repeating: 0, count: data.count)
-    var indices = [Int](repeating: 0, count: max(1, min(batchSize, data.count)))
-    var lower = 0
-    while lower < data.count {
-        let b = min(indices.count, data.count - lower)
-        for slot in 0..<b { indices[slot] = lower + slot }
-        indices.withUnsafeBufferPointer { all in
-            let logits = model.forward(data, indices: UnsafeBufferPointer(rebasing: all[0..<b]), training: false)  // (b, C)
-            for slot in 0..<b { scores[lower + slot] = el2n(logits: logits + slot * classes, label: Int(data.labels[lower + slot]),
-                                                            classes: classes) }
+    // Evaluation's batching, scoring each batch's logits on the way (its predictions are not
+    // needed). Without a stop request there is nothing to throw.
+    _ = try! Evaluation.predicting(data, classes: classes, batchSize: batchSize) { indices, use in
+        let logits = model.forward(data, indices: indices, training: false)  // (B, C)
+        for (slot, index) in indices.enumerated() {
+            scores[index] = el2n(logits: logits + slot * classes, label: Int(data.labels[index]), classes: classes)
         }
-        lower += b
+        use(logits)
     }
     return scores
 }
@@ -53,7 +50,7 @@ public struct ForgettingCounter: Sendable {
     public private(set) var learned: [Bool]
     private var lastCorrect: [Bool]
     public private(set) var lastLoss: [Float]
-    /// Presentations seen of the pattern seen most often.
+    /// Per pattern: how many times training presented it.
     private var presentations: [Int]
 
     public init(patterns: Int) {

@@ -128,10 +128,8 @@ public final class Trainer {
                         if let observe {
                             for (slot, index) in indices.enumerated() {
                                 let row = lp + slot * classes, label = Int(labels[slot])
-                                // Correct when the label's log-probability is the row's first maximum (argmax).
-                                var predicted = 0
-                                for c in 1..<classes where row[c] > row[predicted] { predicted = c }
-                                observe(PatternPresentation(index: index, loss: -row[label], correct: predicted == label))
+                                observe(PatternPresentation(index: index, loss: -row[label],
+                                                            correct: argmax(row, count: classes) == label))
                             }
                         }
                         if loss.isFinite {
