@@ -140,7 +140,7 @@ final class PatternSelectionTests: XCTestCase {
         XCTAssertEqual(chosen.labels, kept.map { prepared.data.train.labels[$0] })
         XCTAssertEqual(chosen.count, 50)
         // The same scores again, bit for bit: scoring is deterministic for a seed.
-        guard case let .scores(scoreJob)? = prepared.supports.job(scoreID) else { return XCTFail("not a score job") }
+        let scoreJob = try XCTUnwrap(prepared.supports.scoreJob(scoreID), "not a score job")
         XCTAssertEqual(try scoreJob.compute(on: prepared.data, threads: 2).scores.map(\.bitPattern), stored.scores.map(\.bitPattern))
 
         // Another spec (another scheduler, as another process would be) keeping 0.75 reuses the scores.

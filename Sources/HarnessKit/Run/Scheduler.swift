@@ -484,8 +484,7 @@ public final class Scheduler: @unchecked Sendable {
     private func runClaimed(_ claimed: ClaimedJob, config: JobConfig?, index: Int, cost: Double, threads: Int,
                             prepared: PreparedRun) throws -> JobState {
         let store = prepared.store, supports = prepared.supports
-        let scoreJob: PatternScoreJob?
-        if case let .scores(job)? = supports.job(claimed.jobID) { scoreJob = job } else { scoreJob = nil }
+        let scoreJob = supports.scoreJob(claimed.jobID)
         let isBase = supports.baseJob(claimed.jobID) != nil
         let support: String? = scoreJob != nil ? "scores" : isBase ? "base" : nil
         let label = scoreJob?.label ?? ((isBase ? "base model of " : "") + config!.label)
@@ -523,7 +522,7 @@ public final class Scheduler: @unchecked Sendable {
             }
             // Scores its selection ranks by: from the database, where its score job left them
             // (computed here, the same numbers, if a merge or a hand lost them).
-            if let scoreID = supports.scores(of: claimed.jobID), case let .scores(scoreJob)? = supports.job(scoreID) {
+            if let scoreID = supports.scores(of: claimed.jobID), let scoreJob = supports.scoreJob(scoreID) {
                 runner.patternScores = try store.patternScores(jobID: scoreID)
                     ?? scoreJob.compute(on: data, threads: threads, shouldStop: { [stop] in stop.isSet })
             }

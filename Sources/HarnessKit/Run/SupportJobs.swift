@@ -93,6 +93,12 @@ public struct SupportJobs: Sendable {
         return nil
     }
 
+    /// The score job with this id.
+    public func scoreJob(_ id: String) -> PatternScoreJob? {
+        if case let .scores(job)? = jobs[id] { return job }
+        return nil
+    }
+
     /// The fingerprint of the data a support job reads.
     public func dataFingerprint(of id: String) -> String? { data[id] }
 
