@@ -59,7 +59,9 @@ public struct PatternScoreJob: Sendable, Equatable {
     }
 
     /// Trains the probes and scores every training pattern of `data`, higher = keep first.
-    func compute(on data: FashionMNIST, threads: Int, shouldStop: @escaping () -> Bool = { false }) throws -> PatternScores {
+    /// `onBatch` is called after each probe training batch (the scheduler's heartbeat).
+    func compute(on data: FashionMNIST, threads: Int, shouldStop: @escaping () -> Bool = { false },
+                 onBatch: @escaping () -> Void = {}) throws -> PatternScores {
         let train = data.train.imageSet
         let wallStart = Clock.now()
         var cpuSeconds = 0.0
@@ -74,13 +76,14 @@ public struct PatternScoreJob: Sendable, Equatable {
             let cpuStart = model.pool.cpuSeconds()
             switch method {
             case .el2n:
-                _ = try trainer.train(on: train, shouldStop: shouldStop)
+                _ = try trainer.train(on: train, onBatch: { _, _, _, _ in onBatch() }, shouldStop: shouldStop)
                 for (i, score) in el2nScores(model, on: train, batchSize: probe.training.batchSize).enumerated() {
                     sum[i] += Double(score)
                 }
             default:
                 var counter = ForgettingCounter(patterns: train.count)
-                _ = try trainer.train(on: train, observe: { counter.record($0) }, shouldStop: shouldStop)
+                _ = try trainer.train(on: train, observe: { counter.record($0) }, onBatch: { _, _, _, _ in onBatch() },
+                                      shouldStop: shouldStop)
                 for (i, score) in counter.scores.enumerated() { sum[i] += Double(score) }
             }
             cpuSeconds += model.pool.cpuSeconds() - cpuStart

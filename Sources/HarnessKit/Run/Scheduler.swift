@@ -491,23 +491,29 @@ public final class Scheduler: @unchecked Sendable {
         log.jobStarted(runID: claimed.runID, index: index, label: label, epochs: scoreJob.map { $0.models * $0.probe.training.epochs }
                        ?? config!.training.epochs, cost: cost)
         let data = prepared.data(forJob: claimed.jobID)
+        // A heartbeat at most every 30 s while the job runs, so that another host does not
+        // take it for dead (`Store.reclaimDeadRuns`); an epoch's record is one too.
+        var lastHeartbeat = Clock.now()
+        let heartbeat = {
+            if Clock.now() - lastHeartbeat > 30 {
+                try? store.heartbeat(runID: claimed.runID)
+                lastHeartbeat = Clock.now()
+            }
+        }
         do {
             if let scoreJob {
-                let scores = try scoreJob.compute(on: data, threads: threads, shouldStop: { [stop] in stop.isSet })
+                let scores = try scoreJob.compute(on: data, threads: threads, shouldStop: { [stop] in stop.isSet },
+                                                  onBatch: heartbeat)
                 try store.finish(runID: claimed.runID, engineVersion: EngineInfo.version, scores: scores)
                 log.jobFinished(runID: claimed.runID, index: index, label: label, end: .done(nil), support: support)
                 return .done
             }
             let config = config!
-            var lastHeartbeat = Clock.now()
             var runner = JobRunner(config: config, data: data, threads: threads)
             runner.shouldStop = { [stop] in stop.isSet }
             runner.onBatch = { [log] progress in
                 log.jobProgress(runID: claimed.runID, progress)
-                if Clock.now() - lastHeartbeat > 30 {
-                    try? store.heartbeat(runID: claimed.runID)
-                    lastHeartbeat = Clock.now()
-                }
+                heartbeat()
             }
             var storeError: Error?
             runner.onEpoch = { [log] phase, summary in
@@ -524,7 +530,7 @@ public final class Scheduler: @unchecked Sendable {
             // (computed here, the same numbers, if a merge or a hand lost them).
             if let scoreID = supports.scores(of: claimed.jobID), let scoreJob = supports.scoreJob(scoreID) {
                 runner.patternScores = try store.patternScores(jobID: scoreID)
-                    ?? scoreJob.compute(on: data, threads: threads, shouldStop: { [stop] in stop.isSet })
+                    ?? scoreJob.compute(on: data, threads: threads, shouldStop: { [stop] in stop.isSet }, onBatch: heartbeat)
             }
             let pruning = supports.base(of: claimed.jobID).map { baseID in
                 JobRunner.PruningContext(checkpointPath: supports.checkpointPath(baseID: baseID))
