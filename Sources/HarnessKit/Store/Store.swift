@@ -280,10 +280,7 @@ public final class Store: @unchecked Sendable {
         let pruning = outcome.pruning
         let layerSparsity = try pruning.map { try Store.jsonObject($0.layerSparsity) }
         try write { db in
-            let state = try runState(db, runID)
-            guard state.status == .running || state.status == .interrupted else {
-                throw HarnessError("cannot finish run \(runID) of job \(state.jobID): it is already \(state.status.rawValue)")
-            }
+            try checkFinishable(db, runID)
             let columns = ResultColumn.all
             try db.run("""
                 INSERT INTO results (run_id, \(columns.map(\.name).joined(separator: ", ")), layer_sparsity_json)
@@ -310,13 +307,27 @@ public final class Store: @unchecked Sendable {
                     while try insertCell.step() {}
                 }
             }
-            // A reclaimed run that finished after all no longer carries the "died" message.
-            let now = Store.now()
-            try db.run("""
-                UPDATE runs SET status = 'done', finished_at = ?, heartbeat_at = ?, engine_version = ?, error = NULL
-                WHERE id = ?
-                """, [now, now, engineVersion, runID])
+            try markDone(db, runID, engineVersion: engineVersion)
         }
+    }
+
+    /// Throws unless run `runID` can be finished: it is running, or was reclaimed as
+    /// interrupted while its owner was in fact alive.
+    private func checkFinishable(_ db: SQLiteConnection, _ runID: Int64) throws {
+        let state = try runState(db, runID)
+        guard state.status == .running || state.status == .interrupted else {
+            throw HarnessError("cannot finish run \(runID) of job \(state.jobID): it is already \(state.status.rawValue)")
+        }
+    }
+
+    /// Marks run `runID` 'done' now. A reclaimed run that finished after all no longer
+    /// carries the "died" message.
+    private func markDone(_ db: SQLiteConnection, _ runID: Int64, engineVersion: String) throws {
+        let now = Store.now()
+        try db.run("""
+            UPDATE runs SET status = 'done', finished_at = ?, heartbeat_at = ?, engine_version = ?, error = NULL
+            WHERE id = ?
+            """, [now, now, engineVersion, runID])
     }
 
     /// Records a score job's scores and marks its run 'done', in one transaction.
@@ -325,19 +336,12 @@ public final class Store: @unchecked Sendable {
             throw HarnessError("run \(runID): pattern scores must be finite numbers")
         }
         try write { db in
-            let state = try runState(db, runID)
-            guard state.status == .running || state.status == .interrupted else {
-                throw HarnessError("cannot finish run \(runID) of job \(state.jobID): it is already \(state.status.rawValue)")
-            }
+            try checkFinishable(db, runID)
             var bytes = Data(capacity: scores.scores.count * 4)
             for score in scores.scores { withUnsafeBytes(of: score.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
             try db.run("INSERT INTO pattern_scores (run_id, method, scores, seconds, cpu_seconds) VALUES (?, ?, ?, ?, ?)",
                        [runID, scores.method.rawValue, bytes, scores.seconds, scores.cpuSeconds])
-            let now = Store.now()
-            try db.run("""
-                UPDATE runs SET status = 'done', finished_at = ?, heartbeat_at = ?, engine_version = ?, error = NULL
-                WHERE id = ?
-                """, [now, now, engineVersion, runID])
+            try markDone(db, runID, engineVersion: engineVersion)
         }
     }
 
