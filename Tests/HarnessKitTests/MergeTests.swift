@@ -116,7 +116,7 @@ final class MergeTests: XCTestCase {
         let scores = PatternScores(runID: nil, method: .el2n, scores: [0.5, -1, .greatestFiniteMagnitude], seconds: 2, cpuSeconds: 1.5)
         try shard.finish(runID: scoreRun, engineVersion: "engine-test", scores: scores)
         var used = outcome(accuracy: 0.7, correct: 7)
-        used.scoring = (runID: scoreRun, cpuSeconds: 1.5)
+        used.scoring = ScoringCost(runID: scoreRun, cpuSeconds: 1.5)
         try shard.finish(runID: try claim(shard, "job-1"), engineVersion: "engine-test", outcome: used)
 
         XCTAssertEqual(try main.merge(shard: shardPath).done, 2)

@@ -57,14 +57,13 @@ struct JobRunner {
                                   seed: seed, threads: threads)
         let train = try Self.trainingSet(config, data: data, scores: patternScores?.scores), test = data.test.imageSet
         // What selecting the patterns cost, charged to the job (only a scored selection has scores).
-        let scoring = patternScores.map { (runID: $0.runID, cpuSeconds: $0.cpuSeconds) }
+        let scoring = patternScores.map { ScoringCost(runID: $0.runID, cpuSeconds: $0.cpuSeconds) }
         guard let settings = config.pruning, let context else {
             let history = try self.train(model, on: train, epochs: config.training.epochs, phase: .train)
             if let saveCheckpoint { try Self.writeCheckpoint(model, to: saveCheckpoint) }
             let evaluation = try evaluate(model, on: test, pruned: false)
-            var outcome = Self.outcome(evaluation, history: history, parameterCount: model.parameterCount, pruning: nil)
-            outcome.scoring = scoring
-            return Output(outcome: outcome)
+            return Output(outcome: Self.outcome(evaluation, history: history, parameterCount: model.parameterCount, pruning: nil,
+                                                scoring: scoring))
         }
 
         // The base model: from its checkpoint, or trained here (training is deterministic,
@@ -132,9 +131,9 @@ struct JobRunner {
                                      nonzeroParameters: sparsity.nonzeroParameters,
                                      updateSeconds: costs.dense.optimizerStepSeconds,
                                      updateSecondsPruned: costs.pruned.optimizerStepSeconds, costs: costs)
-        var result = Self.outcome(final, history: retrain, parameterCount: pruned.parameterCount, pruning: outcome)
-        result.scoring = scoring
-        return Output(outcome: result, histograms: [(.before, histogramsBefore), (.after, histogramsAfter)])
+        return Output(outcome: Self.outcome(final, history: retrain, parameterCount: pruned.parameterCount, pruning: outcome,
+                                            scoring: scoring),
+                      histograms: [(.before, histogramsBefore), (.after, histogramsAfter)])
     }
 
     private var trainingOptions: TrainingOptions {
@@ -178,7 +177,7 @@ struct JobRunner {
     }
 
     static func outcome(_ evaluation: Evaluation, history: TrainingHistory, parameterCount: Int,
-                        pruning: PruningOutcome?) -> JobOutcome {
+                        pruning: PruningOutcome?, scoring: ScoringCost? = nil) -> JobOutcome {
         let matrix = evaluation.confusion
         let classes = (0..<matrix.classes).map { ClassMetrics(matrix, class: $0) }
         let epochSeconds = history.epochs.map(\.seconds)
@@ -189,7 +188,7 @@ struct JobRunner {
                           parameterCount: parameterCount, pruning: pruning,
                           trainCPUSeconds: history.trainCPUSeconds, meanStepCPUSeconds: history.meanStepCPUSeconds,
                           predictions: evaluation.predictions.map { UInt8(truncatingIfNeeded: $0) },
-                          patternEpochs: history.epochs.reduce(0) { $0 + $1.patterns })
+                          patternEpochs: history.epochs.reduce(0) { $0 + $1.patterns }, scoring: scoring)
     }
 }
 

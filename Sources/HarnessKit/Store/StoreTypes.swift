@@ -236,24 +236,14 @@ public struct JobOutcome: Sendable, Equatable {
     public let predictions: [UInt8]
     /// Training patterns presented over the training (the sum of each epoch's patterns).
     public var patternEpochs: Int?
-    /// For a job that selected its patterns by score: the CPU seconds computing the scores
-    /// took, and the score job's run that computed them (nil when the job computed them itself).
-    public var scoring: (runID: Int64?, cpuSeconds: Double)?
-
-    public static func == (a: JobOutcome, b: JobOutcome) -> Bool {
-        a.accuracy == b.accuracy && a.macroF1 == b.macroF1 && a.classes == b.classes && a.confusion == b.confusion
-            && a.trainSeconds == b.trainSeconds && a.meanEpochSeconds == b.meanEpochSeconds
-            && a.meanStepSeconds == b.meanStepSeconds && a.inferenceSeconds == b.inferenceSeconds
-            && a.parameterCount == b.parameterCount && a.pruning == b.pruning && a.trainCPUSeconds == b.trainCPUSeconds
-            && a.meanStepCPUSeconds == b.meanStepCPUSeconds && a.predictions == b.predictions && a.patternEpochs == b.patternEpochs
-            && a.scoring?.runID == b.scoring?.runID && a.scoring?.cpuSeconds == b.scoring?.cpuSeconds
-    }
+    /// For a job that selected its patterns by score, what computing the scores cost.
+    public var scoring: ScoringCost?
 
     public init(accuracy: Double, macroF1: Double, classes: [ClassMetrics], confusion: ConfusionMatrix,
                 trainSeconds: Double, meanEpochSeconds: Double, meanStepSeconds: Double,
                 inferenceSeconds: Double, parameterCount: Int, pruning: PruningOutcome?,
                 trainCPUSeconds: Double = .nan, meanStepCPUSeconds: Double = .nan, predictions: [UInt8] = [],
-                patternEpochs: Int? = nil, scoring: (runID: Int64?, cpuSeconds: Double)? = nil) {
+                patternEpochs: Int? = nil, scoring: ScoringCost? = nil) {
         self.predictions = predictions
         self.patternEpochs = patternEpochs
         self.scoring = scoring
@@ -269,6 +259,18 @@ public struct JobOutcome: Sendable, Equatable {
         self.inferenceSeconds = inferenceSeconds
         self.parameterCount = parameterCount
         self.pruning = pruning
+    }
+}
+
+/// What choosing a job's patterns by score cost: the CPU seconds its scores took, and the
+/// score job's run that computed them (nil when the job computed them itself).
+public struct ScoringCost: Sendable, Equatable {
+    public var runID: Int64?
+    public var cpuSeconds: Double
+
+    public init(runID: Int64?, cpuSeconds: Double) {
+        self.runID = runID
+        self.cpuSeconds = cpuSeconds
     }
 }
 
