@@ -433,14 +433,9 @@ extension ReportFigures {
                     dense: "inference_sample_seconds", scale: 1e6),
     ]
 
-    /// The pruning method of a grid point's jobs: their config's `pruning.method`, or
-    /// "magnitude" (the default) when it leaves it out.
+    /// The pruning method of a grid point's jobs (its first job's).
     static func pruningMethod(_ point: GridPoint) -> String {
-        guard let job = point.jobs.first,
-              case let .string(method) = PointAssignment.configValue(job.config, path: "pruning.method") else {
-            return PruningMethod.magnitude.rawValue
-        }
-        return method
+        point.jobs.first.map { PointAssignment.pruningMethod($0.config) } ?? PruningMethod.magnitude.rawValue
     }
 
     /// Whether a grid dimension is a pruning setting, which leaves the base model as it is.

@@ -7,16 +7,9 @@ import Foundation
 // accuracy against training cost.
 
 extension ReportData {
-    /// The selection a job's config names ("random" when it leaves it out).
-    static func selection(_ config: JSONValue) -> String {
-        if case let .string(name) = PointAssignment.configValue(config, path: "dataset.selection") { return name }
-        if case .bool(true) = PointAssignment.configValue(config, path: "dataset.stratified") { return "stratified" }
-        return PatternSelection.random.rawValue
-    }
-
     /// Whether some job of the experiment chooses its patterns other than at random.
     var selectsPatterns: Bool {
-        jobs.contains { job in PatternSelection(rawValue: Self.selection(job.config)).map { !$0.isRandomDraw } ?? false }
+        jobs.contains { job in PatternSelection(rawValue: PointAssignment.selection(job.config)).map { !$0.isRandomDraw } ?? false }
     }
 
     /// Each done job's share of the CPU seconds its scores took, by job id: a score run's
@@ -44,7 +37,6 @@ extension ReportRenderer {
     mutating func patternSelection() {
         guard data.selectsPatterns else { return }
         let shares = data.scoringShares
-        let accuracy = ReportMetric.named("accuracy")!
         lines.append("## Pattern selection")
         lines.append("")
         var intro = "What each grid point trained on and what choosing its patterns cost. Patterns / epoch: the mean number "
@@ -56,25 +48,21 @@ extension ReportRenderer {
         if let compared {
             intro += " Against the baseline (" + (compared.point.map { data.label(data.points[$0]) } ?? matchedText(compared))
                 + "): the accuracy difference in points, paired by seed, with its 95% interval and the Holm-adjusted paired "
-                + "t-test's verdict (as in Comparisons), and the total CPU time as a multiple of the baseline's."
+                + "t-test's verdict (as in Comparisons, which also lists them by baseline point), and the total CPU time "
+                + "as a multiple of the baseline's."
         }
         lines.append(intro)
         lines.append("")
 
-        let comparisons = compared.map {
-            PairedComparison.against(references: $0.references, points: data.points, metric: accuracy)
-        }
+        let comparisons = baselineComparisons
         var columns = dimensionColumns(data.dimensions) + [
             .init("n"), .init("patterns / epoch"), .init("accuracy (%) [95% CI]"), .init("train CPU (s)"),
             .init("scoring CPU (s)"), .init("total CPU (s) [95% CI]"),
         ]
         if compared != nil { columns += [.init("vs baseline (pp) [95% CI]"), .init("verdict", .left), .init("CPU vs baseline")] }
         var table = MarkdownTable(columns)
-        func interval(_ summary: Statistics.Summary, _ decimals: Int, scale: Double = 1) -> String {
-            let text = NumberFormat.decimal(scale * summary.mean, decimals)
-            guard let ci = summary.tInterval(confidence: 0.95) else { return text }
-            return text + " [\(NumberFormat.decimal(scale * ci.lower, decimals)), \(NumberFormat.decimal(scale * ci.upper, decimals))]"
-        }
+        let accuracy = ReportMetric.named("accuracy")!, seconds = NumberFormat.fixed(2)
+        func mean(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.reduce(0, +) / Double(values.count) }
         func totals(_ point: GridPoint) -> [Double] {
             point.doneJobs.compactMap { job in
                 job.result.metric("train_cpu_seconds").map { $0 + (shares[job.result.jobID] ?? 0) }
@@ -83,23 +71,22 @@ extension ReportRenderer {
         for point in data.points {
             let done = point.doneJobs.map(\.result)
             var cells = point.values.map(GridLabel.value) + [String(done.count)]
-            let epochs = Double(point.jobs.first.map { Self.trainingEpochs($0.config) } ?? 1)
-            let perEpoch = done.compactMap { $0.metric("pattern_epochs") }.map { $0 / max(epochs, 1) }
-            cells.append(perEpoch.isEmpty ? "–" : NumberFormat.decimal(perEpoch.reduce(0, +) / Double(perEpoch.count), 0))
-            cells.append((try? Statistics.Summary(done.compactMap { $0.metric("accuracy") })).map { interval($0, 2, scale: 100) } ?? "–")
-            let train = done.compactMap { $0.metric("train_cpu_seconds") }
-            cells.append(train.isEmpty ? "–" : NumberFormat.decimal(train.reduce(0, +) / Double(train.count), 2))
-            let scoring = done.map { shares[$0.jobID] ?? 0 }
-            cells.append(scoring.isEmpty ? "–" : NumberFormat.decimal(scoring.reduce(0, +) / Double(scoring.count), 2))
-            cells.append((try? Statistics.Summary(totals(point))).map { interval($0, 2) } ?? "–")
+            let epochs = Double(max(1, point.jobs.first.map { Self.trainingEpochs($0.config) } ?? 1))
+            cells.append(mean(done.compactMap { $0.metric("pattern_epochs") }).map { NumberFormat.decimal($0 / epochs, 0) } ?? "–")
+            cells.append(accuracy.intervalText(accuracy.values(done)))
+            cells.append(mean(done.compactMap { $0.metric("train_cpu_seconds") }).map(seconds.text) ?? "–")
+            cells.append(mean(done.map { shares[$0.jobID] ?? 0 }).map(seconds.text) ?? "–")
+            cells.append(seconds.intervalText(totals(point)))
             if let comparisons, let compared {
                 let comparison = comparisons[point.index]
                 if let reference = compared.references[point.index] {
                     cells.append(Self.pairedCells(comparison.test, comparison.wilcoxon)[0])
                     cells.append(comparison.verdict.text(reference: "baseline"))
-                    let mine = totals(point), theirs = totals(data.points[reference])
-                    cells.append(mine.isEmpty || theirs.isEmpty ? "–"
-                        : NumberFormat.decimal((mine.reduce(0, +) / Double(mine.count)) / (theirs.reduce(0, +) / Double(theirs.count)), 2) + "x")
+                    if let mine = mean(totals(point)), let theirs = mean(totals(data.points[reference])) {
+                        cells.append(NumberFormat.decimal(mine / theirs, 2) + "x")
+                    } else {
+                        cells.append("–")
+                    }
                 } else {
                     cells += ["–", "baseline", "–"]
                 }
@@ -109,15 +96,6 @@ extension ReportRenderer {
         lines.append(table.text)
         lines.append("")
         tables.append(("selection", "\(spec.name): pattern selection, accuracy and training cost per grid point", table))
-        if let comparisons {
-            let groups: [(String, PairedComparison.Verdict)] = [("Above the baseline", .above), ("Below the baseline", .below),
-                                                                  ("Indistinguishable from it", .indistinguishable)]
-            for (title, verdict) in groups {
-                let points = comparisons.filter { $0.verdict == verdict }.map { data.label(data.points[$0.point]) }
-                if !points.isEmpty { lines.append("\(title): " + points.joined(separator: "; ") + ".") }
-            }
-            lines.append("")
-        }
         figure(ReportFigures.selectionCost(data, shares: shares), missing: "")
     }
 
@@ -145,7 +123,7 @@ extension ReportFigures {
             else { continue }
             let cost = jobs.map { $0.metric("train_cpu_seconds")! + (shares[$0.jobID] ?? 0) }.reduce(0, +) / Double(jobs.count)
             points.append(CostChart.Point(label: data.shortLabel(point), tag: String(point.index + 1),
-                                          style: order.firstIndex(of: ReportData.selection(first.config)) ?? 0,
+                                          style: order.firstIndex(of: PointAssignment.selection(first.config)) ?? 0,
                                           x: cost, y: summary.mean, interval: summary.tInterval(confidence: 0.95)))
         }
         guard !points.isEmpty else { return nil }

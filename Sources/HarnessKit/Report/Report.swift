@@ -131,12 +131,18 @@ struct ReportRenderer {
     var figures: [(fileName: String, svg: String)] = []
     var tables: [(name: String, caption: String, table: MarkdownTable)] = []
     let baseline: Baseline?
+    /// Every point against its baseline point on accuracy, paired by seed (as the
+    /// Comparisons and Pattern selection sections show them); nil without a baseline.
+    let baselineComparisons: [PairedComparison]?
 
     init(data: ReportData, reference: ReferenceTable?, figureStem: String?, baseline: Baseline? = nil) {
         self.data = data
         self.reference = reference
         self.figureStem = figureStem
         self.baseline = baseline
+        baselineComparisons = baseline.flatMap { $0.references.count == data.points.count ? $0 : nil }.map {
+            PairedComparison.against(references: $0.references, points: data.points, metric: ReportMetric.named("accuracy")!)
+        }
     }
 
     var spec: ExperimentSpec { data.spec }
@@ -331,7 +337,7 @@ struct ReportRenderer {
                      + (reference.map { " \"paper\" columns: \($0.source ?? "the spec's reference values")." } ?? ""))
         lines.append("")
         // The pruning setting leads, as in Table 3.
-        let isPruning = { (dimension: String) in dimension == "pruning" || dimension.hasPrefix("pruning.") }
+        let isPruning = ReportFigures.isPruningSetting
         let order = data.dimensions.indices.sorted { a, b in
             (isPruning(data.dimensions[a]) ? 0 : 1, a) < (isPruning(data.dimensions[b]) ? 0 : 1, b)
         }
@@ -353,10 +359,7 @@ struct ReportRenderer {
 
     /// The pruning methods of a point's jobs ("magnitude" where the config leaves it out).
     static func methods(_ point: GridPoint) -> String {
-        let names = point.jobs.map { job -> String in
-            if case let .string(method) = PointAssignment.configValue(job.config, path: "pruning.method") { return method }
-            return PruningMethod.magnitude.rawValue
-        }
+        let names = point.jobs.map { PointAssignment.pruningMethod($0.config) }
         var seen: [String] = []
         for name in names where !seen.contains(name) { seen.append(name) }
         return seen.isEmpty ? "–" : seen.joined(separator: ", ")
@@ -456,8 +459,7 @@ struct ReportRenderer {
             lines.append("")
             return
         }
-        let comparisons = PairedComparison.against(references: baseline.references, points: data.points,
-                                                   metric: ReportMetric.named("accuracy")!)
+        let comparisons = baselineComparisons!
         if let point = baseline.point {
             lines.append("Against the baseline, \(data.label(data.points[point])):")
             lines.append("")

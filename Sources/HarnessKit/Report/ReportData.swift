@@ -325,6 +325,20 @@ struct PointAssignment {
         return config[section]?[key] ?? .null
     }
 
+    /// The pruning method a job's config names ("magnitude", the default, when it leaves it out).
+    static func pruningMethod(_ config: JSONValue) -> String {
+        if case let .string(method) = configValue(config, path: "pruning.method") { return method }
+        return PruningMethod.magnitude.rawValue
+    }
+
+    /// The pattern selection a job's config names ("random" when it leaves it out, and
+    /// "stratified" for `"stratified": true`, the way its identity writes it).
+    static func selection(_ config: JSONValue) -> String {
+        if case let .string(name) = configValue(config, path: "dataset.selection") { return name }
+        if case .bool(true) = configValue(config, path: "dataset.stratified") { return PatternSelection.stratified.rawValue }
+        return PatternSelection.random.rawValue
+    }
+
     /// Equality that ignores how a number was written: a grid's `1` matches a config's `1.0`.
     static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
         switch (a, b) {
