@@ -43,16 +43,15 @@ struct SettingField: Sendable {
             }
         }
 
-        /// "el2n and forgetting".
-        static func names(_ selections: [PatternSelection]) -> String {
-            let names = selections.map(\.rawValue)
-            return names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
-        }
+        /// "el2n or forgetting".
+        static func names(_ selections: [PatternSelection]) -> String { list(selections.map(\.rawValue), "or") }
 
-        /// "lstm and rnn": the engine's recurrent model kinds.
-        static var recurrentKinds: String {
-            let names = ModelConfig.Kind.allCases.filter(\.isRecurrent).map(\.rawValue)
-            return names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " and " + names.last!
+        /// "lstm, rnn and gru": the engine's recurrent model kinds.
+        static var recurrentKinds: String { list(ModelConfig.Kind.allCases.filter(\.isRecurrent).map(\.rawValue), "and") }
+
+        /// "a, b and c" (or "a, b or c").
+        private static func list(_ names: [String], _ conjunction: String) -> String {
+            names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " \(conjunction) " + names.last!
         }
 
         /// For documentation: the jobs the setting applies to.
